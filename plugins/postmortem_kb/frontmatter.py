@@ -1,0 +1,241 @@
+"""Reading a postmortem file: decoding, splitting the front matter, and safe YAML with lines.
+
+YAML is parsed with PyYAML's *safe* loader (the C one when available) into nodes, and the
+nodes are turned into plain Python values here rather than by the constructor, so that we
+know the line of every key and item, refuse duplicate keys, and refuse aliases: an alias
+bomb ("billion laughs") is rejected when the first alias is met, before anything expands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .problems import Problem, PostmortemError
+
+try:  # libyaml is ~10x faster; the pure-Python loader behaves the same.
+    _BaseLoader = yaml.CSafeLoader  # type: ignore[attr-defined]
+except AttributeError:  # pragma: no cover - depends on the PyYAML build
+    _BaseLoader = yaml.SafeLoader
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FRONT_MATTER_BYTES = 128 * 1024
+MAX_DEPTH = 16
+
+_FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_STD_MAP = "tag:yaml.org,2002:map"
+_STD_SEQ = "tag:yaml.org,2002:seq"
+_SAFE_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+Path_ = tuple  # a path into the front matter: ("action_items", 2, "due")
+
+
+@dataclass
+class SourceDocument:
+    """A postmortem file split into its parts, with the line of every front-matter value."""
+
+    path: str
+    front_matter: dict[str, Any]
+    body: str
+    body_line: int  # the file line on which the body starts
+    lines: dict[Path_, int] = field(default_factory=dict)
+    crlf: bool = False
+    bom: bool = False
+
+    def line_of(self, path: Path_) -> int:
+        """The line of a value, or of its nearest parent that has one."""
+        path = tuple(path)
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return 1
+
+
+def _fail(path: str, line: int, code: str, message: str, hint: str = "") -> PostmortemError:
+    return PostmortemError([Problem(path, line, code, message, hint)])
+
+
+def decode(data: bytes, path: str) -> tuple[str, bool, bool]:
+    """Bytes to text with ``\\n`` newlines; returns (text, had_bom, had_crlf)."""
+    if not data.strip():
+        raise _fail(path, 1, "empty-file", "the file is empty",
+                    "start from `pmkb new \"Title\"` or delete the file")
+    if len(data) > MAX_FILE_BYTES:
+        raise _fail(path, 1, "file-too-large",
+                    f"the file is {len(data):,} bytes; the limit is {MAX_FILE_BYTES:,}",
+                    "move logs and dumps out of the postmortem and link to them")
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise _fail(path, line, "binary-file", "the file contains NUL bytes: it is not text",
+                    "postmortems are UTF-8 Markdown; remove the file or save it as text")
+    bom = data.startswith(b"\xef\xbb\xbf")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise _fail(path, line, "not-utf8",
+                    f"byte 0x{data[exc.start]:02x} is not valid UTF-8",
+                    "save the file as UTF-8 (most editors: 'Save with encoding')") from None
+    crlf = "\r\n" in text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text, bom, crlf
+
+
+def split(text: str, path: str) -> tuple[str, str, int]:
+    """Split text into (front matter, body, body start line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise _fail(path, 1, "missing-front-matter",
+                    "the file does not start with a `---` front matter block",
+                    "put `---`, the fields (title, date, severity...), then `---` at the top")
+    for i in range(1, len(lines)):
+        if _FENCE.match(lines[i]):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+    raise _fail(path, 1, "unterminated-front-matter",
+                "the front matter opened on line 1 is never closed",
+                "add a line `---` after the last front-matter field")
+
+
+def _flow_depth(text: str) -> int:
+    depth = best = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif ch in "]}":
+            depth -= 1
+    return best
+
+
+def _yaml_hint(problem: str) -> str:
+    if "\t" in problem or "tab" in problem:
+        return "YAML does not allow tabs for indentation: use spaces"
+    if "quoted scalar" in problem or "stream" in problem:
+        return "a quote is not closed: check the quotes on this line"
+    if "mapping values are not allowed" in problem:
+        return "quote values that contain ': ' (for example title: \"DB: outage\")"
+    return "check the YAML syntax on this line (indentation, quotes, colons)"
+
+
+def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
+    """Parse front-matter YAML safely; returns (value, lines) or raises PostmortemError."""
+    if len(text.encode("utf-8", "replace")) > MAX_FRONT_MATTER_BYTES:
+        raise _fail(path, first_line, "front-matter-too-large",
+                    f"the front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KiB",
+                    "keep long text in the body; the front matter holds short fields")
+    if _flow_depth(text) > MAX_DEPTH:
+        raise _fail(path, first_line, "too-deep",
+                    f"values are nested more than {MAX_DEPTH} levels deep",
+                    "front-matter fields are at most a list of mappings")
+    loader = _BaseLoader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = first_line + (mark.line if mark else 0)
+        msg = " ".join(str(s) for s in (exc.context, exc.problem) if s)
+        source_lines = text.split("\n")
+        near = source_lines[mark.line] if mark and mark.line < len(source_lines) else ""
+        hint = _yaml_hint("tab" if "\t" in near else msg)
+        raise _fail(path, line, "yaml-syntax", f"invalid YAML: {msg}", hint) from None
+    except yaml.YAMLError as exc:
+        raise _fail(path, first_line, "yaml-syntax", f"invalid YAML: {exc}",
+                    "check the YAML syntax") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, {}
+    lines: dict[Path_, int] = {}
+    seen: set[int] = set()
+
+    def line_of(n: yaml.Node) -> int:
+        return first_line + n.start_mark.line
+
+    def walk(n: yaml.Node, where: Path_, depth: int) -> Any:
+        if id(n) in seen:
+            raise _fail(path, line_of(n), "yaml-alias",
+                        "YAML anchors and aliases (&name, *name, <<) are not allowed",
+                        "write the value out in full")
+        seen.add(id(n))
+        if depth > MAX_DEPTH:
+            raise _fail(path, line_of(n), "too-deep",
+                        f"values are nested more than {MAX_DEPTH} levels deep",
+                        "front-matter fields are at most a list of mappings")
+        lines.setdefault(where, line_of(n))
+        if isinstance(n, yaml.MappingNode):
+            if n.tag != _STD_MAP:
+                raise _unsafe_tag(n)
+            out: dict[str, Any] = {}
+            for k, v in n.value:
+                if not isinstance(k, yaml.ScalarNode) or k.tag == "tag:yaml.org,2002:merge":
+                    raise _fail(path, line_of(k), "invalid-key",
+                                "keys must be plain words (no merge keys, lists or mappings as keys)",
+                                "write `name: value`")
+                key = str(k.value)
+                if key in out:
+                    raise _fail(path, line_of(k), "duplicate-key",
+                                f"`{key}` appears twice (first on line {lines[where + (key,)]})",
+                                "keep one of them: YAML would silently drop the first")
+                lines[where + (key,)] = line_of(k)
+                out[key] = walk(v, where + (key,), depth + 1)
+            return out
+        if isinstance(n, yaml.SequenceNode):
+            if n.tag != _STD_SEQ:
+                raise _unsafe_tag(n)
+            return [walk(item, where + (i,), depth + 1) for i, item in enumerate(n.value)]
+        if n.tag not in _SAFE_SCALAR_TAGS:
+            raise _unsafe_tag(n)
+        try:
+            value = loader.construct_object(n, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            # e.g. a timestamp that is not a real date: `date: 2023-02-30`
+            raise _fail(path, line_of(n), "invalid-value",
+                        f"`{n.value}` cannot be read: {str(exc).splitlines()[-1]}",
+                        "check the value; dates are YYYY-MM-DD") from None
+        return value
+
+    def _unsafe_tag(n: yaml.Node) -> PostmortemError:
+        return _fail(path, line_of(n), "yaml-unsafe-tag",
+                     f"the YAML tag `{n.tag}` is not allowed",
+                     "front matter holds plain text, numbers, dates, lists and mappings only")
+
+    return walk(node, (), 0), lines
+
+
+def read_source(data: bytes, path: str) -> SourceDocument:
+    """Read a postmortem file's bytes into a SourceDocument or raise PostmortemError."""
+    text, bom, crlf = decode(data, path)
+    fm_text, body, body_line = split(text, path)
+    value, lines = parse_yaml(fm_text, path)
+    if value is None:
+        raise _fail(path, 1, "empty-front-matter", "the front matter is empty",
+                    "add at least title, date and severity")
+    if not isinstance(value, dict):
+        kind = "a list" if isinstance(value, list) else "a single value"
+        raise _fail(path, 2, "front-matter-not-mapping",
+                    f"the front matter is {kind}, not a set of `field: value` lines",
+                    "write one `field: value` per line, e.g. `title: Database outage`")
+    return SourceDocument(path, value, body, body_line, lines, crlf, bom)
+
+
+def to_json_value(value: Any) -> Any:
+    """YAML values as JSON would hold them (dates as ISO text), for the JSON Schema."""
+    if isinstance(value, dict):
+        return {k: to_json_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return value

@@ -1,0 +1,471 @@
+"""The one loader: a KB directory (or single files) into Postmortem objects and Problems.
+
+Every command and the site read postmortems through :func:`load_kb`. Problems are
+collected, never raised: a postmortem with errors is kept out of ``kb.postmortems``
+and its problems say why, each with a file and a line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+import jsonschema
+
+from .frontmatter import read_source, to_json_value
+from .model import TIME_FIELDS, ActionItem, Metrics, Postmortem
+from .problems import ERROR, WARNING, Problem, PostmortemError, display_path
+from .slugs import is_valid_id, slugify
+from .taxonomy import KIND_SINGULAR, Taxonomy, load_taxonomy
+from .timeline import SECTION_TITLES, TimeParseError, parse_datetime, parse_offset, parse_timeline, split_sections
+
+REQUIRED_SECTIONS = ("summary", "root_cause")
+RECOMMENDED_SECTIONS = ("impact", "timeline", "resolution")
+_MIN_REPEAT_CHARS = 60
+
+
+@dataclass
+class KBConfig:
+    """Where a KB lives and how strict its checks are; shared by the CLI and the plugin."""
+
+    root: Path = Path(".")
+    postmortems_dir: str = "postmortems"
+    taxonomy_file: str = "taxonomy.yml"
+    strict_terms: bool = True  # unknown taxonomy terms are errors (False: warnings)
+    today: dt.date | None = None  # for "overdue"; None means the real today
+
+    @property
+    def postmortems_path(self) -> Path:
+        return (self.root / self.postmortems_dir).resolve()
+
+    @property
+    def taxonomy_path(self) -> Path:
+        return (self.root / self.taxonomy_file).resolve()
+
+    @property
+    def as_of(self) -> dt.date:
+        return self.today or dt.date.today()
+
+
+@dataclass
+class KnowledgeBase:
+    config: KBConfig
+    taxonomy: Taxonomy
+    postmortems: list[Postmortem] = field(default_factory=list)  # valid ones, newest first
+    problems: list[Problem] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # sources of files with errors
+
+    def __post_init__(self) -> None:
+        self.by_id = {p.id: p for p in self.postmortems}
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.is_error]
+
+    def visible(self, drafts: bool = False) -> list[Postmortem]:
+        """What a site shows: published and in-review postmortems, drafts only when asked."""
+        return [p for p in self.postmortems if drafts or p.status != "draft"]
+
+
+@lru_cache(maxsize=8)
+def _validator(severities: tuple[str, ...]) -> jsonschema.protocols.Validator:
+    schema = front_matter_schema(severities)
+    cls = jsonschema.validators.validator_for(schema)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def front_matter_schema(severities: Iterable[str] | None = None) -> dict:
+    """The shipped JSON Schema, with the KB's own severity levels."""
+    text = resources.files("postmortem_kb").joinpath("schema/postmortem.schema.json").read_text("utf-8")
+    schema = json.loads(text)
+    if severities:
+        schema["properties"]["severity"]["enum"] = list(severities)
+    return schema
+
+
+def _field_name(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "front matter"
+
+
+_TYPE_WORDS = {"string": "text", "array": "a list", "object": "a mapping", "integer": "a whole number",
+               "null": "empty"}
+
+
+def _schema_problem(err: jsonschema.ValidationError, doc_lines: dict, source: str,
+                    severities: list[str]) -> Problem:
+    where = tuple(err.absolute_path)
+    line = next((doc_lines[where[:i]] for i in range(len(where), 0, -1) if where[:i] in doc_lines), 2)
+    name = _field_name(where)
+    v = err.validator
+    if v == "required":
+        missing = re.findall(r"'([^']+)' is a required property", err.message)
+        fld = missing[0] if missing else "a field"
+        full = _field_name(where + (fld,))
+        examples = {"title": "title: Checkout errors after deploy", "date": "date: 2024-03-14",
+                    "severity": f"severity: {severities[0] if severities else 'SEV1'}"}
+        return Problem(source, line, "missing-field", f"`{full}` is required",
+                       f"add `{examples.get(fld, fld + ': ...')}`")
+    if v == "additionalProperties":
+        extra = re.findall(r"'([^']+)' was unexpected", err.message)
+        key = extra[0] if extra else "?"
+        known = list(err.schema.get("properties", {}))
+        close = difflib.get_close_matches(key, known, n=1)
+        line = doc_lines.get(where + (key,), line)
+        hint = f"did you mean `{close[0]}`?" if close else f"known fields: {', '.join(known)}"
+        return Problem(source, line, "unknown-field", f"`{_field_name(where + (key,))}` is not a postmortem field", hint)
+    if v == "type":
+        want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in want)
+        got = type(err.instance).__name__
+        got = {"str": "text", "list": "a list", "dict": "a mapping", "int": "a number", "float": "a number",
+               "bool": "true/false", "NoneType": "empty"}.get(got, got)
+        hint = "write a list: `[a, b]` or one `- item` per line" if "array" in want else (
+            "quote it: \"...\"" if "string" in want else "see docs/format.md")
+        return Problem(source, line, "wrong-type", f"`{name}` must be {words}, not {got}", hint)
+    if v == "enum":
+        allowed = ", ".join(str(x) for x in err.validator_value)
+        close = difflib.get_close_matches(str(err.instance), [str(x) for x in err.validator_value], n=1)
+        hint = f"did you mean `{close[0]}`?" if close else f"use one of: {allowed}"
+        return Problem(source, line, "invalid-value", f"`{name}` is `{err.instance}`; allowed: {allowed}", hint)
+    if v in ("pattern", "format", "anyOf"):
+        if where and where[-1] in ("date", "due") or v == "format":
+            return Problem(source, line, "invalid-date", f"`{name}` is `{err.instance}`, not a date",
+                           "write a real date as YYYY-MM-DD")
+        if "id" in where or (where and where[0] == "related"):
+            return Problem(source, line, "invalid-id", f"`{name}` is `{err.instance}`: ids are lowercase "
+                           "letters, digits and single dashes", f"use `{slugify(err.instance)}`")
+        if where and where[-1] in TIME_FIELDS:
+            return Problem(source, line, "invalid-time", f"`{name}` is `{err.instance}`, not an ISO 8601 time",
+                           "write YYYY-MM-DDTHH:MM+HH:MM, e.g. 2024-03-14T10:44:00+03:00")
+    if v in ("maxItems", "minItems", "maxLength", "minLength"):
+        return Problem(source, line, "invalid-length", f"`{name}`: {err.message[:120]}",
+                       "shorten it, or move long text into the body")
+    return Problem(source, line, "invalid-value", f"`{name}`: {err.message[:200]}", "see docs/format.md")
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
+                     path: Path, digest: str = "") -> Postmortem:
+    """A checked SourceDocument -> Postmortem with its per-file problems attached."""
+    source = doc.path
+    fm = doc.front_matter
+    problems: list[Problem] = []
+
+    def add(line: int, code: str, message: str, hint: str = "", severity: str = ERROR) -> None:
+        problems.append(Problem(source, line, code, message, hint, severity))
+
+    errors = sorted(_validator(tuple(taxonomy.severity_ids)).iter_errors(to_json_value(fm)),
+                    key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    seen: set[tuple] = set()
+    for err in errors:
+        problem = _schema_problem(err, doc.lines, source, taxonomy.severity_ids)
+        if (problem.line, problem.code) not in seen:
+            seen.add((problem.line, problem.code))
+            problems.append(problem)
+    bad_fields = {tuple(e.absolute_path)[:1] for e in errors}
+
+    def ok(name: str) -> bool:
+        return (name,) not in bad_fields and () not in bad_fields or name not in fm
+
+    pm_id = fm.get("id") if isinstance(fm.get("id"), str) else stem
+    if "id" not in fm and not is_valid_id(stem):
+        add(1, "invalid-id", f"the file name `{stem}` is not a valid id and the front matter sets none",
+            f"rename the file to `{slugify(stem) or 'incident'}.md` or add `id: {slugify(stem) or 'incident'}`")
+    date = fm.get("date") if isinstance(fm.get("date"), dt.date) and not isinstance(fm.get("date"), dt.datetime) else None
+    if isinstance(fm.get("date"), dt.datetime):
+        date = fm["date"].date()
+    elif date is None and isinstance(fm.get("date"), str) and ok("date"):
+        try:
+            date = dt.date.fromisoformat(fm["date"])
+        except ValueError:
+            pass
+    tzinfo = None
+    if isinstance(fm.get("timezone"), str):
+        try:
+            tzinfo = parse_offset(fm["timezone"])
+        except TimeParseError as exc:
+            add(doc.line_of(("timezone",)), "invalid-timezone", str(exc),
+                "write an offset from -12:00 to +14:00 like +03:00, or a name like Europe/Berlin")
+
+    def terms(kind: str) -> list[str]:
+        raw = fm.get(kind)
+        if not isinstance(raw, list):
+            return []
+        out: list[str] = []
+        for i, value in enumerate(raw):
+            if not isinstance(value, str) or not value.strip():
+                continue
+            if value.strip().upper() == "TODO":
+                add(doc.line_of((kind, i)), "todo", f"`{kind}` still says TODO",
+                    f"name the {KIND_SINGULAR[kind]} from taxonomy.yml")
+                continue
+            slug = taxonomy.resolve(kind, value)
+            if slug is None:
+                guesses = taxonomy.suggest(kind, value)
+                hint = (f"did you mean `{guesses[0]}`?" if guesses else
+                        f"add `{slugify(value)}` to {kind} in taxonomy.yml")
+                add(doc.line_of((kind, i)), "unknown-term",
+                    f"`{value}` is not a known {KIND_SINGULAR[kind]}", hint,
+                    ERROR if config.strict_terms else WARNING)
+                continue
+            if slug not in out:
+                out.append(slug)
+        return out
+
+    items: list[ActionItem] = []
+    raw_items = fm.get("action_items") if isinstance(fm.get("action_items"), list) else []
+    for i, raw in enumerate(raw_items):
+        if not isinstance(raw, dict) or not isinstance(raw.get("title"), str):
+            continue
+        action = None
+        if isinstance(raw.get("action"), str) and raw["action"].strip():
+            action = taxonomy.resolve("actions", raw["action"])
+            if action is None:
+                guesses = taxonomy.suggest("actions", raw["action"])
+                add(doc.line_of(("action_items", i, "action")), "unknown-term",
+                    f"`{raw['action']}` is not a known action category",
+                    f"did you mean `{guesses[0]}`?" if guesses else
+                    f"add `{slugify(raw['action'])}` to actions in taxonomy.yml",
+                    ERROR if config.strict_terms else WARNING)
+        due = raw.get("due") if isinstance(raw.get("due"), dt.date) else None
+        items.append(ActionItem(
+            title=raw["title"], type=_text(raw.get("type")) or "corrective", action=action,
+            owner=_text(raw.get("owner")) or None, status=_text(raw.get("status")) or "open", due=due,
+            ticket=_text(raw.get("ticket")) or None, line=doc.line_of(("action_items", i)), index=i,
+            postmortem_id=pm_id))
+
+    sections = split_sections(doc.body, doc.body_line)
+    timeline_section = next((s for s in sections if s.key == "timeline"), None)
+    events = []
+    if timeline_section is not None:
+        events, tl_problems = parse_timeline(timeline_section.text, timeline_section.line + 1, date, tzinfo)
+        for line, message in tl_problems:
+            code = "timeline-backwards" if "backwards" in message else "invalid-time"
+            add(line, code, message, "put the entries in order; past midnight write the full date "
+                "(YYYY-MM-DD HH:MM)" if code == "timeline-backwards" else
+                "start each entry with a time: 10:44, 10:44 (UTC +03:00), 2024-03-14 10:44")
+
+    metrics = Metrics()
+    for name in TIME_FIELDS:
+        moment = name[:-3].replace("started", "start")
+        value = fm.get(name)
+        at = None
+        if isinstance(value, (str, dt.datetime)) and ok(name):
+            try:
+                at = value if isinstance(value, dt.datetime) else parse_datetime(value, tzinfo)
+                if at.tzinfo is None:
+                    at = at.replace(tzinfo=tzinfo or dt.timezone.utc)
+            except (TimeParseError, ValueError) as exc:
+                add(doc.line_of((name,)), "invalid-time", f"`{name}`: {exc}",
+                    "write YYYY-MM-DDTHH:MM+HH:MM, e.g. 2024-03-14T10:44:00+03:00")
+        if at is None:
+            marked = [e for e in events if e.moment == moment and e.at is not None]
+            if len(marked) > 1:
+                add(marked[1].line, "duplicate-moment", f"more than one timeline entry is marked [{moment}]",
+                    "mark only one entry per key moment", WARNING)
+            if marked:
+                at = marked[0].at
+            elif moment == "start":
+                at = next((e.at for e in events if e.at is not None), None)
+        setattr(metrics, name, at)
+    if metrics.started_at is None and date is not None and ok("date"):
+        pass  # the start time is unknown; durations stay unknown rather than invented
+    for name, label in (("detected_at", "detected"), ("mitigated_at", "mitigated"), ("resolved_at", "resolved")):
+        at = getattr(metrics, name)
+        if at is not None and metrics.started_at is not None and at < metrics.started_at:
+            line = doc.lines.get((name,)) or next((e.line for e in events if e.moment == label), 1)
+            add(line, "negative-duration", f"the incident is {label} before it started "
+                f"({at.isoformat()} < {metrics.started_at.isoformat()})",
+                "check the times, dates and timezone of the key moments")
+    if metrics.resolved_at and metrics.detected_at and metrics.resolved_at < metrics.detected_at:
+        add(doc.lines.get(("resolved_at",), 1), "moment-order", "the incident is resolved before it was detected",
+            "check the [detected] and [resolved] times")
+
+    for key in REQUIRED_SECTIONS:
+        section = next((s for s in sections if s.key == key), None)
+        if section is None:
+            add(doc.body_line, "missing-section", f"the `## {SECTION_TITLES[key]}` section is missing",
+                f"add `## {SECTION_TITLES[key]}` with a few sentences")
+        elif not _meaningful(section.text):
+            add(section.line, "empty-section", f"the `## {section.title}` section is empty",
+                "write what happened here, or remove the TODO")
+    for key in RECOMMENDED_SECTIONS:
+        section = next((s for s in sections if s.key == key), None)
+        if section is not None and not _meaningful(section.text):
+            add(section.line, "empty-section", f"the `## {section.title}` section is empty",
+                "fill it in or remove the heading", WARNING)
+    problems.extend(_repeated_text(sections, source))
+    for i, raw in enumerate(raw_items):
+        if isinstance(raw, dict) and "TODO" in _text(raw.get("title")):
+            add(doc.line_of(("action_items", i, "title")), "todo", "an action item still says TODO",
+                "write the action item or remove it")
+    for key in ("title", "impact", "trigger", "detection"):
+        if isinstance(fm.get(key), str) and "TODO" in fm[key]:
+            add(doc.line_of((key,)), "todo", f"`{key}` still says TODO", f"fill in `{key}`")
+
+    pm = Postmortem(
+        id=pm_id, path=path, source=source, title=_text(fm.get("title")).strip(),
+        date=date or dt.date(1970, 1, 1), severity=_text(fm.get("severity")),
+        status=_text(fm.get("status")) or "published",
+        authors=[a for a in fm.get("authors") or [] if isinstance(a, str)] if isinstance(fm.get("authors"), list) else [],
+        components=terms("components"), root_causes=terms("root_causes"),
+        trigger=_text(fm.get("trigger")), detection=_text(fm.get("detection")), impact=_text(fm.get("impact")),
+        tags=[t for t in fm.get("tags") or [] if isinstance(t, str)] if isinstance(fm.get("tags"), list) else [],
+        related=[r for r in fm.get("related") or [] if isinstance(r, str)] if isinstance(fm.get("related"), list) else [],
+        timezone=fm.get("timezone") if isinstance(fm.get("timezone"), str) else None, tzinfo=tzinfo,
+        action_items=items, body=doc.body, body_line=doc.body_line, sections=sections, timeline=events,
+        metrics=metrics, front_matter=fm, lines=doc.lines, digest=digest, problems=problems)
+    return pm
+
+
+def _meaningful(text: str) -> bool:
+    stripped = re.sub(r"<!--.*?-->", "", text, flags=re.S)
+    stripped = re.sub(r"\bTODO\b[:.]?", "", stripped).strip(" \n\t-*>_")
+    return bool(stripped)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", "", text.lower())).strip()
+
+
+def _repeated_text(sections, source: str) -> list[Problem]:
+    """A paragraph that appears word for word in two sections (a copy-paste slip)."""
+    first_seen: dict[str, Any] = {}
+    out: list[Problem] = []
+    for section in sections:
+        for para in re.split(r"\n\s*\n", section.text):
+            key = _norm(para)
+            if len(key) < _MIN_REPEAT_CHARS:
+                continue
+            earlier = first_seen.get(key)
+            if earlier is not None and earlier is not section:
+                name = earlier.title or "the introduction"
+                out.append(Problem(source, section.line, "repeated-text",
+                                   f"a paragraph of `## {section.title}` repeats `## {name}` word for word",
+                                   "say what this section adds, or remove the copy", WARNING))
+                break
+            first_seen.setdefault(key, section)
+    return out
+
+
+def load_file(path: Path, taxonomy: Taxonomy, config: KBConfig) -> Postmortem | list[Problem]:
+    """One file -> a Postmortem (possibly with problems), or the problems that stopped it."""
+    source = display_path(path, config.root)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return [Problem(source, 1, "unreadable", f"cannot read the file: {exc.strerror or exc}",
+                        "check the file exists and is readable")]
+    try:
+        doc = read_source(data, source)
+    except PostmortemError as exc:
+        return exc.problems
+    return build_postmortem(doc, taxonomy, config, path.stem, path, hashlib.sha1(data).hexdigest())
+
+
+def discover(config: KBConfig) -> tuple[list[Path], list[Problem]]:
+    """Every ``*.md`` under the postmortems folder, sorted; symlinks leaving the KB are refused."""
+    base = config.postmortems_path
+    root = config.root.resolve()
+    found: list[Path] = []
+    problems: list[Problem] = []
+    if not base.is_dir():
+        return found, [Problem(display_path(base, config.root), 1, "no-postmortems-dir",
+                               "the postmortems folder does not exist",
+                               "create it, or point --kb at the KB root")]
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if (here / d).is_symlink():
+                dirnames.remove(d)
+                problems.append(Problem(display_path(here / d, config.root), 1, "symlink",
+                                        "symlinked folders are not followed", "move the postmortems into the KB"))
+        for name in sorted(filenames):
+            if not name.endswith(".md") or name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink():
+                target = path.resolve()
+                if not target.is_relative_to(root):
+                    problems.append(Problem(display_path(path, config.root), 1, "symlink-outside",
+                                            "the file is a symlink to a file outside the KB",
+                                            "copy the postmortem into the KB instead of linking it"))
+                    continue
+            found.append(path)
+    return found, problems
+
+
+def load_kb(config: KBConfig, paths: Iterable[Path] | None = None) -> KnowledgeBase:
+    """Load and check a whole KB (or the given files, checked against the whole KB)."""
+    try:
+        taxonomy = load_taxonomy(config.taxonomy_path if config.taxonomy_path.exists() else None)
+    except PostmortemError as exc:
+        return KnowledgeBase(config, Taxonomy(), [], exc.problems, [])
+    files, problems = discover(config)
+    if paths is not None:
+        extra = [Path(p) for p in paths]
+        files = list(dict.fromkeys(files + [p for p in extra if p.resolve() not in {f.resolve() for f in files}]))
+    loaded: list[Postmortem] = []
+    for path in files:
+        result = load_file(path, taxonomy, config)
+        if isinstance(result, list):
+            problems.extend(result)
+        else:
+            loaded.append(result)
+    check_kb(loaded)
+    good: list[Postmortem] = []
+    rejected: list[str] = []
+    for pm in loaded:
+        problems.extend(pm.problems)
+        if any(p.is_error for p in pm.problems):
+            rejected.append(pm.source)
+        else:
+            good.append(pm)
+    rejected.extend(sorted({p.path for p in problems if p.is_error} - set(rejected) - {pm.source for pm in good}))
+    good.sort(key=lambda p: (p.date, p.metrics.started_at or dt.datetime.min.replace(tzinfo=dt.timezone.utc), p.id),
+              reverse=True)
+    return KnowledgeBase(config, taxonomy, good, sorted(set(problems)), rejected)
+
+
+def check_kb(postmortems: list[Postmortem]) -> None:
+    """Checks across postmortems: unique ids, `related` ids that exist and are not self."""
+    first: dict[str, Postmortem] = {}
+    for pm in postmortems:
+        if not is_valid_id(pm.id):
+            continue
+        if pm.id in first:
+            other = first[pm.id]
+            pm.problems.append(Problem(pm.source, pm.line_of("id"), "duplicate-id",
+                                       f"id `{pm.id}` is already used by {other.source}",
+                                       "give one of them another id (ids are URLs: keep the older one)"))
+            other.problems.append(Problem(other.source, other.line_of("id"), "duplicate-id",
+                                          f"id `{pm.id}` is also used by {pm.source}",
+                                          "give one of them another id", WARNING))
+        else:
+            first[pm.id] = pm
+    for pm in postmortems:
+        for i, rid in enumerate(pm.related):
+            line = pm.line_of("related", i)
+            if rid == pm.id:
+                pm.problems.append(Problem(pm.source, line, "related-self", "a postmortem lists itself as related",
+                                           "remove its own id from `related`"))
+            elif rid not in first:
+                close = difflib.get_close_matches(rid, list(first), n=1)
+                pm.problems.append(Problem(pm.source, line, "unknown-related", f"related id `{rid}` does not exist",
+                                           f"did you mean `{close[0]}`?" if close else "use the id of an existing postmortem"))

@@ -1,0 +1,19 @@
+"""One way to turn ids, terms and file names into URL parts, used everywhere."""
+
+from __future__ import annotations
+
+import re
+
+from slugify import slugify as _slugify
+
+ID_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*", re.ASCII)
+
+
+def slugify(text: object) -> str:
+    """``"Web Server (nginx)"`` -> ``"web-server-nginx"``; unicode is transliterated."""
+    return _slugify(str(text), max_length=80, word_boundary=True)
+
+
+def is_valid_id(value: str) -> bool:
+    """Ids are lowercase ASCII words joined by single dashes: safe as a file and URL name."""
+    return bool(ID_PATTERN.fullmatch(value)) and len(value) <= 120

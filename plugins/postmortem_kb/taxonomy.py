@@ -1,0 +1,154 @@
+"""The KB's vocabulary: severities, root-cause categories, components and action categories.
+
+Postmortems name a term by its key or any alias; both are compared as slugs so
+``"Hardware Failure"``, ``hardware_failure`` and ``hardware-failure`` are one term.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .frontmatter import parse_yaml
+from .problems import Problem, PostmortemError
+from .slugs import slugify
+
+KINDS = ("root_causes", "components", "actions")
+KIND_TITLES = {"root_causes": "Root causes", "components": "Components", "actions": "Corrective actions"}
+KIND_SINGULAR = {"root_causes": "root cause", "components": "component", "actions": "action category"}
+DEFAULT_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+
+
+@dataclass(frozen=True)
+class Term:
+    kind: str
+    slug: str
+    title: str
+    description: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Severity:
+    id: str
+    title: str = ""
+    description: str = ""
+    rank: int = 0  # 0 is the most severe
+
+
+@dataclass
+class Taxonomy:
+    severities: list[Severity] = field(default_factory=lambda: [
+        Severity(s, s, "", i) for i, s in enumerate(DEFAULT_SEVERITIES)])
+    terms: dict[str, dict[str, Term]] = field(default_factory=lambda: {k: {} for k in KINDS})
+    path: str | None = None
+    _lookup: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index()
+
+    def _index(self) -> None:
+        self._lookup = {}
+        for kind in KINDS:
+            table: dict[str, str] = {}
+            for term in self.terms.get(kind, {}).values():
+                table[term.slug] = term.slug
+                for alias in term.aliases:
+                    table.setdefault(slugify(alias), term.slug)
+            self._lookup[kind] = table
+
+    @property
+    def severity_ids(self) -> list[str]:
+        return [s.id for s in self.severities]
+
+    def severity(self, sid: str) -> Severity | None:
+        return next((s for s in self.severities if s.id == sid), None)
+
+    def is_open(self, kind: str) -> bool:
+        """A kind with no terms listed accepts any term (a KB without a taxonomy yet)."""
+        return not self.terms.get(kind)
+
+    def resolve(self, kind: str, value: str) -> str | None:
+        """The term slug a written value stands for, or None when unknown."""
+        slug = slugify(value)
+        if self.is_open(kind):
+            return slug or None
+        return self._lookup[kind].get(slug)
+
+    def suggest(self, kind: str, value: str) -> list[str]:
+        names = list(self._lookup.get(kind, {}))
+        close = difflib.get_close_matches(slugify(value), names, n=3, cutoff=0.6)
+        out: list[str] = []
+        for name in close:
+            slug = self._lookup[kind][name]
+            if slug not in out:
+                out.append(slug)
+        return out
+
+    def term(self, kind: str, slug: str) -> Term:
+        """The term for a slug; terms of an open kind get a title from their slug."""
+        found = self.terms.get(kind, {}).get(slug)
+        return found or Term(kind, slug, slug.replace("-", " ").capitalize())
+
+
+def load_taxonomy(path: Path | None) -> Taxonomy:
+    """Read taxonomy.yml; a missing file gives the default severities and open term lists."""
+    if path is None or not path.exists():
+        return Taxonomy(path=str(path) if path else None)
+    shown = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PostmortemError([Problem(shown, 1, "taxonomy-unreadable", str(exc),
+                                       "save taxonomy.yml as UTF-8 text")]) from None
+    data, lines = parse_yaml(text, shown, first_line=1)
+    data = data or {}
+    problems: list[Problem] = []
+
+    def bad(where: tuple, message: str, hint: str = "") -> None:
+        line = next((lines[where[:i]] for i in range(len(where), 0, -1) if where[:i] in lines), 1)
+        problems.append(Problem(shown, line, "taxonomy-invalid", message, hint))
+
+    if not isinstance(data, dict):
+        bad((), "taxonomy.yml must be a mapping of severities, root_causes, components, actions")
+        raise PostmortemError(problems)
+    severities: list[Severity] = []
+    raw_sev = data.get("severities")
+    if raw_sev is not None:
+        if not isinstance(raw_sev, list) or not raw_sev:
+            bad(("severities",), "severities must be a non-empty list", "- id: SEV1")
+        else:
+            for i, item in enumerate(raw_sev):
+                if isinstance(item, str):
+                    item = {"id": item}
+                if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+                    bad(("severities", i), "each severity needs an id", "- id: SEV1")
+                    continue
+                severities.append(Severity(item["id"], str(item.get("title") or item["id"]),
+                                           str(item.get("description") or ""), i))
+    terms: dict[str, dict[str, Term]] = {k: {} for k in KINDS}
+    for kind in KINDS:
+        raw = data.get(kind) or {}
+        if not isinstance(raw, dict):
+            bad((kind,), f"{kind} must be a mapping of key: {{title, description, aliases}}")
+            continue
+        for key, spec in raw.items():
+            spec = spec if isinstance(spec, dict) else {"title": spec} if isinstance(spec, str) else {}
+            slug = slugify(key)
+            if not slug:
+                bad((kind, key), f"`{key}` cannot be made into a URL slug")
+                continue
+            aliases = spec.get("aliases") or []
+            if not isinstance(aliases, list):
+                bad((kind, key, "aliases"), "aliases must be a list")
+                aliases = []
+            terms[kind][slug] = Term(kind, slug, str(spec.get("title") or key),
+                                     str(spec.get("description") or ""),
+                                     tuple(str(a) for a in aliases))
+    if problems:
+        raise PostmortemError(problems)
+    tax = Taxonomy(terms=terms, path=str(path))
+    if severities:
+        tax.severities = severities
+    return tax

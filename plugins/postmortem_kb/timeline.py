@@ -1,0 +1,296 @@
+"""The body of a postmortem: its sections, its timeline and the times in it.
+
+A timeline entry starts with a time in one of the forms writers actually use::
+
+    10:44                      a time on the incident date (or the day after, past midnight)
+    10:44 (UTC +03:00)         with an offset
+    2021-06-22 08:21           a date and a time
+    2021-06-22T08:21:00+03:00  ISO 8601
+
+and may mark a key moment with ``[start]``, ``[detected]``, ``[mitigated]`` or ``[resolved]``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from dateutil import tz
+
+from .slugs import slugify
+
+MOMENTS = ("start", "detected", "mitigated", "resolved")
+_MOMENT_WORDS = {"start": "start", "started": "start", "begin": "start", "detected": "detected",
+                 "detect": "detected", "mitigated": "mitigated", "mitigate": "mitigated",
+                 "resolved": "resolved", "resolve": "resolved"}
+
+# Canonical section keys and the headings writers use for them.
+SECTION_ALIASES = {
+    "summary": ["summary", "issue summary", "overview", "executive summary", "incident summary", "description"],
+    "impact": ["impact", "customer impact", "user impact"],
+    "timeline": ["timeline", "incident timeline", "chronology", "timeline of events"],
+    "root_cause": ["root cause", "root causes", "root cause analysis", "contributing factors", "cause", "causes"],
+    "resolution": ["resolution and recovery", "resolution", "recovery", "mitigation", "remediation"],
+    "measures": ["corrective and preventive measures", "corrective and preventative measures",
+                 "action items", "corrective actions", "follow up", "follow-up", "next steps",
+                 "preventive measures"],
+    "lessons": ["lessons learned", "lessons learnt", "what went well", "learnings", "takeaways"],
+}
+SECTION_TITLES = {
+    "summary": "Summary", "impact": "Impact", "timeline": "Timeline", "root_cause": "Root cause",
+    "resolution": "Resolution and recovery", "measures": "Corrective and preventive measures",
+    "lessons": "Lessons learned",
+}
+_SECTION_LOOKUP = {slugify(a): key for key, names in SECTION_ALIASES.items() for a in names}
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE_LINE = re.compile(r"^\s*(```|~~~)")
+
+_OFFSET = r"[+-]\d{1,2}(?::?\d{2})?"
+_TZ_NOTE = re.compile(
+    rf"^\s*(?:\(\s*(?:(?i:UTC|GMT)\s*)?({_OFFSET})?\s*\)"
+    rf"|(?i:UTC|GMT)\s*({_OFFSET})?(?!\w)|({_OFFSET})(?![\w:])|Z(?!\w))")
+_ISO = re.compile(
+    r"^(\d{4}-\d{2}-\d{2})(?:[T ]|,\s*)(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+    rf"(Z|{_OFFSET}(?!\d))?")
+_DATE_ONLY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?=\W|$)")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([ap])\.?m\.?)?(?=\W|$)", re.I)
+_MARKER = re.compile(r"\[\s*(start|started|begin|detected|detect|mitigated|mitigate|resolved|resolve)\s*\]", re.I)
+_LEAD = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_SEPARATOR = re.compile(r"^[\s:|\-\u2013\u2014,]+")
+
+
+@dataclass
+class Section:
+    key: str | None  # canonical key, None for a heading we do not know
+    title: str
+    text: str
+    line: int  # the line of the heading in the file
+
+
+@dataclass
+class TimelineEvent:
+    """One line of the timeline: when, what, and which key moment it marks, if any."""
+
+    at: dt.datetime | None
+    time_text: str
+    text: str
+    moment: str | None
+    line: int
+
+
+class TimeParseError(ValueError):
+    pass
+
+
+def parse_offset(text: str) -> dt.tzinfo:
+    """``+03:00``, ``+0300``, ``+3``, ``UTC+3``, ``Z``, ``UTC`` or an IANA name -> tzinfo."""
+    value = str(text).strip()
+    upper = value.upper()
+    if upper in ("Z", "UTC", "GMT", "+00:00", "00:00"):
+        return dt.timezone.utc
+    m = re.fullmatch(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", upper)
+    if m:
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if minutes >= 60 or hours * 60 + minutes > 14 * 60:
+            raise TimeParseError(f"offset {value} is out of range (-12:00 to +14:00)")
+        if m.group(1) == "-" and hours * 60 + minutes > 12 * 60:
+            raise TimeParseError(f"offset {value} is out of range (-12:00 to +14:00)")
+        sign = -1 if m.group(1) == "-" else 1
+        return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+    if re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+", value):
+        zone = tz.gettz(value)
+        if zone is not None:
+            return zone
+    raise TimeParseError(f"`{value}` is not a timezone")
+
+
+def parse_datetime(text: str, default_tz: dt.tzinfo | None = None) -> dt.datetime:
+    """An ISO 8601 date-time (or date) -> aware datetime, using default_tz when none is given."""
+    value = str(text).strip()
+    m = _ISO.fullmatch(value) or _ISO.match(value)
+    if m and m.end() == len(value):
+        date = dt.date.fromisoformat(m.group(1))
+        clock = dt.time.fromisoformat(_pad(m.group(2)))
+        zone = parse_offset(m.group(3)) if m.group(3) else default_tz or dt.timezone.utc
+        return dt.datetime.combine(date, clock).replace(tzinfo=zone)
+    if _DATE_ONLY.fullmatch(value):
+        date = dt.date.fromisoformat(value)
+        return dt.datetime.combine(date, dt.time()).replace(tzinfo=default_tz or dt.timezone.utc)
+    raise TimeParseError(f"`{value}` is not an ISO 8601 date-time (YYYY-MM-DDTHH:MM+HH:MM)")
+
+
+def _pad(clock: str) -> str:
+    return clock if len(clock.split(":")[0]) == 2 else "0" + clock
+
+
+def split_sections(body: str, body_line: int = 1) -> list[Section]:
+    """Level-2 sections of a Markdown body (headings inside code fences are ignored)."""
+    sections: list[Section] = []
+    lines = body.split("\n")
+    in_fence = False
+    current: tuple[str, int] | None = None
+    start = 0
+    preamble_end = len(lines)
+
+    def close(end: int) -> None:
+        if current is not None:
+            title, line = current
+            text = "\n".join(lines[start:end]).strip("\n")
+            sections.append(Section(_SECTION_LOOKUP.get(slugify(title)), title, text, line))
+
+    for i, raw in enumerate(lines):
+        if _FENCE_LINE.match(raw):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        m = _HEADING.match(raw)
+        if m and len(m.group(1)) == 2:
+            if current is None:
+                preamble_end = i
+            close(i)
+            current = (m.group(2), body_line + i)
+            start = i + 1
+    close(len(lines))
+    preamble = "\n".join(lines[:preamble_end]).strip("\n")
+    if preamble.strip():
+        sections.insert(0, Section(None, "", preamble, body_line))
+    return sections
+
+
+def _split_time(text: str) -> tuple[str, dict] | None:
+    """Find the time at the start of ``text``; returns (the rest, parts) or None."""
+    m = _ISO.match(text)
+    if m:
+        parts = {"date": m.group(1), "clock": m.group(2), "offset": m.group(3)}
+        rest = text[m.end():]
+    else:
+        m = _CLOCK.match(text)
+        if not m:
+            return None
+        hour, minute = int(m.group(1)), int(m.group(2))
+        if m.group(4):
+            if not 1 <= hour <= 12:
+                raise TimeParseError(f"`{m.group(0)}` is not a time")
+            hour = hour % 12 + (12 if m.group(4).lower() == "p" else 0)
+        if hour > 23 or minute > 59 or int(m.group(3) or 0) > 59:
+            raise TimeParseError(f"`{m.group(0)}` is not a time of day")
+        parts = {"date": None, "clock": f"{hour:02d}:{minute:02d}:{int(m.group(3) or 0):02d}",
+                 "offset": None}
+        rest = text[m.end():]
+    note = _TZ_NOTE.match(rest)
+    if note:
+        offset = note.group(1) or note.group(2) or note.group(3)
+        parts["offset"] = parts["offset"] or offset or "UTC"
+        rest = rest[note.end():]
+    return rest, parts
+
+
+def _entries(section_text: str, first_line: int) -> list[tuple[int, str, str | None]]:
+    """(line, text, time cell) of each timeline entry: list items, table rows or time lines."""
+    out: list[tuple[int, str, str | None]] = []
+    in_fence = False
+    for i, raw in enumerate(section_text.split("\n")):
+        line = first_line + i
+        if _FENCE_LINE.match(raw):
+            in_fence = not in_fence
+            continue
+        stripped = raw.strip()
+        if in_fence or not stripped:
+            continue
+        if stripped.startswith("|"):
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue  # the separator row
+            if len(cells) >= 2:
+                out.append((line, " ".join(c for c in cells[1:] if c), cells[0]))
+            continue
+        lead = _LEAD.match(raw)
+        if lead and not raw.startswith((" ", "\t")):
+            out.append((line, raw[lead.end():].strip(), None))
+        elif lead or raw.startswith((" ", "\t")):
+            if out and out[-1][2] is None:  # a wrapped continuation of the previous item
+                prev = out[-1]
+                out[-1] = (prev[0], prev[1] + " " + stripped, None)
+        elif _CLOCK.match(stripped) or _ISO.match(stripped):
+            out.append((line, stripped, None))
+    return out
+
+
+def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
+                   default_tz: dt.tzinfo | None) -> tuple[list[TimelineEvent], list[tuple[int, str]]]:
+    """Timeline entries -> events; returns (events, [(line, problem message)]).
+
+    A bare time belongs to the incident date; a bare time earlier than the one before it
+    is taken to be on the next day when that makes a gap under 12 hours (a timeline that
+    runs past midnight), and is reported as running backwards otherwise.
+    """
+    events: list[TimelineEvent] = []
+    problems: list[tuple[int, str]] = []
+    current_date = date
+    previous: dt.datetime | None = None
+    table_header_skipped = False
+    for line, text, cell in _entries(section_text, first_line):
+        source = cell if cell is not None else text
+        try:
+            found = _split_time(source)
+        except TimeParseError as exc:
+            problems.append((line, str(exc)))
+            found = None
+        if cell is not None and found is None and not table_header_skipped and not events:
+            table_header_skipped = True  # `| Time | Event |`
+            continue
+        at: dt.datetime | None = None
+        time_text = ""
+        rest = text
+        if found is not None:
+            after, parts = found
+            time_text = source[: len(source) - len(after)].strip()
+            rest = text if cell is not None else after
+            try:
+                zone = parse_offset(parts["offset"]) if parts["offset"] else default_tz or dt.timezone.utc
+                clock = dt.time.fromisoformat(_pad(parts["clock"]))
+                if parts["date"]:
+                    current_date = dt.date.fromisoformat(parts["date"])
+                    at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
+                elif current_date is not None:
+                    at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
+                    if previous is not None and at < previous:
+                        next_day = at + dt.timedelta(days=1)
+                        if next_day - previous <= dt.timedelta(hours=12):
+                            current_date = current_date + dt.timedelta(days=1)
+                            at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
+            except (TimeParseError, ValueError) as exc:
+                problems.append((line, f"`{time_text}`: {exc}"))
+                at = None
+        moment = None
+        marker = _MARKER.search(rest)
+        if marker:
+            moment = _MOMENT_WORDS[marker.group(1).lower()]
+            rest = (rest[: marker.start()] + rest[marker.end():])
+        rest = _SEPARATOR.sub("", rest, count=1).strip()
+        if at is not None and previous is not None and at < previous:
+            problems.append((line, f"{time_text} is earlier than the entry before it: "
+                                   "the timeline runs backwards"))
+        if at is not None:
+            previous = at
+        events.append(TimelineEvent(at, time_text, re.sub(r"\s{2,}", " ", rest), moment, line))
+    return events, problems
+
+
+def format_duration(delta: dt.timedelta | None) -> str:
+    """``1h 05m``, ``20m``, ``2d 3h``; an empty string when unknown."""
+    if delta is None:
+        return ""
+    minutes = int(delta.total_seconds() // 60)
+    sign = "-" if minutes < 0 else ""
+    minutes = abs(minutes)
+    days, rem = divmod(minutes, 1440)
+    hours, mins = divmod(rem, 60)
+    if days:
+        return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
+    if hours:
+        return f"{sign}{hours}h {mins:02d}m"
+    return f"{sign}{mins}m"
