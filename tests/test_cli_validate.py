@@ -43,9 +43,9 @@ def test_json_and_github_formats(runner, kb_root):
     assert result.exit_code == 1
     (problem,) = json.loads(result.stdout)
     assert problem["path"] == "postmortems/bad.md" and problem["line"] == 3
-    assert problem["code"] == "invalid-value" and problem["severity"] == "error"
+    assert problem["code"] == "invalid-date" and problem["severity"] == "error"
     result = run(runner, kb_root, "validate", "--format", "github")
-    assert result.stdout.startswith("::error file=postmortems/bad.md,line=3,title=invalid-value::")
+    assert result.stdout.startswith("::error file=postmortems/bad.md,line=3,title=invalid-date::")
 
 
 def test_paths_limit_the_report_but_check_against_the_kb(runner, kb_root):

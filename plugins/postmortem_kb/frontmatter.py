@@ -144,6 +144,8 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "quoted scalar" in str(exc.context or ""):
+            mark = exc.context_mark  # the line where the unclosed quote opened
         line = first_line + (mark.line if mark else 0)
         msg = " ".join(str(s) for s in (exc.context, exc.problem) if s)
         source_lines = text.split("\n")
@@ -201,7 +203,8 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
             value = loader.construct_object(n, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             # e.g. a timestamp that is not a real date: `date: 2023-02-30`
-            raise _fail(path, line_of(n), "invalid-value",
+            code = "invalid-date" if n.tag == "tag:yaml.org,2002:timestamp" else "invalid-value"
+            raise _fail(path, line_of(n), code,
                         f"`{n.value}` cannot be read: {str(exc).splitlines()[-1]}",
                         "check the value; dates are YYYY-MM-DD") from None
         return value

@@ -28,6 +28,7 @@ from .slugs import is_valid_id, slugify
 from .taxonomy import KIND_SINGULAR, Taxonomy, load_taxonomy
 from .timeline import SECTION_TITLES, TimeParseError, parse_datetime, parse_offset, parse_timeline, split_sections
 
+_UNSAFE_URL = re.compile(r"\s*(javascript|data|vbscript|file)\s*:", re.I)
 REQUIRED_SECTIONS = ("summary", "root_cause")
 RECOMMENDED_SECTIONS = ("impact", "timeline", "resolution")
 _MIN_REPEAT_CHARS = 60
@@ -125,6 +126,9 @@ def _schema_problem(err: jsonschema.ValidationError, doc_lines: dict, source: st
         line = doc_lines.get(where + (key,), line)
         hint = f"did you mean `{close[0]}`?" if close else f"known fields: {', '.join(known)}"
         return Problem(source, line, "unknown-field", f"`{_field_name(where + (key,))}` is not a postmortem field", hint)
+    if v == "type" and where and where[-1] in ("date", "due"):
+        return Problem(source, line, "invalid-date", f"`{name}` must be a date, not {err.instance!r}",
+                       "write a real date as YYYY-MM-DD, e.g. 2024-03-14")
     if v == "type":
         want = err.validator_value if isinstance(err.validator_value, list) else [err.validator_value]
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in want)
@@ -149,9 +153,17 @@ def _schema_problem(err: jsonschema.ValidationError, doc_lines: dict, source: st
         if where and where[-1] in TIME_FIELDS:
             return Problem(source, line, "invalid-time", f"`{name}` is `{err.instance}`, not an ISO 8601 time",
                            "write YYYY-MM-DDTHH:MM+HH:MM, e.g. 2024-03-14T10:44:00+03:00")
-    if v in ("maxItems", "minItems", "maxLength", "minLength"):
-        return Problem(source, line, "invalid-length", f"`{name}`: {err.message[:120]}",
-                       "shorten it, or move long text into the body")
+    if v in ("maxItems", "minItems"):
+        size = len(err.instance) if isinstance(err.instance, list) else 0
+        bound = "at least" if v == "minItems" else "at most"
+        return Problem(source, line, "invalid-length",
+                       f"`{name}` has {size} item(s); {bound} {err.validator_value} allowed",
+                       "list only what matters" if v == "maxItems" else "add at least one")
+    if v in ("maxLength", "minLength"):
+        bound = "at least" if v == "minLength" else "at most"
+        return Problem(source, line, "invalid-length",
+                       f"`{name}` must be {bound} {err.validator_value} characters",
+                       "shorten it, or move long text into the body" if v == "maxLength" else "fill it in")
     return Problem(source, line, "invalid-value", f"`{name}`: {err.message[:200]}", "see docs/format.md")
 
 
@@ -314,6 +326,11 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
         if isinstance(raw, dict) and "TODO" in _text(raw.get("title")):
             add(doc.line_of(("action_items", i, "title")), "todo", "an action item still says TODO",
                 "write the action item or remove it")
+    for i, raw in enumerate(raw_items):
+        if isinstance(raw, dict) and isinstance(raw.get("ticket"), str) and _UNSAFE_URL.match(raw["ticket"]):
+            add(doc.line_of(("action_items", i, "ticket")), "unsafe-url",
+                "the ticket is a javascript:, data:, vbscript: or file: link",
+                "give the ticket id (OPS-123) or an https:// link")
     for key in ("title", "impact", "trigger", "detection"):
         if isinstance(fm.get(key), str) and "TODO" in fm[key]:
             add(doc.line_of((key,)), "todo", f"`{key}` still says TODO", f"fill in `{key}`")
