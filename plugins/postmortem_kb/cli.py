@@ -135,6 +135,9 @@ def new(obj: Context, title: str, pm_id: str | None, date, timezone: str, author
 
 
 # Commands from other modules register here, one line each.
+from .cli_publish import init as _init; cli.add_command(_init)  # noqa: E402,E702
+from .cli_publish import build as _build; cli.add_command(_build)  # noqa: E402,E702
+from .cli_publish import serve as _serve; cli.add_command(_serve)  # noqa: E402,E702
 
 
 def main() -> None:

@@ -1,0 +1,116 @@
+"""``pmkb init``: a ready knowledge-base repository from the files shipped in ``scaffold_files/``.
+
+Shipped names start with ``dot-`` where the written one starts with a dot (``dot-gitignore``
+becomes ``.gitignore``), because package data globs skip hidden files; names ending in ``.j2``
+are Jinja templates, written without that suffix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from importlib import metadata, resources
+from pathlib import Path, PurePosixPath
+
+import jinja2
+
+from .scaffold import render_new
+from .slugs import slugify
+from .taxonomy import load_taxonomy
+
+SCAFFOLD = "scaffold_files"
+TEMPLATE_PATH = "templates/postmortem.md"  # the writers' copy of the postmortem template
+# A fresh clone holds .git and nothing else; that is still an empty folder to start a KB in.
+IGNORED_WHEN_EMPTY = {".git"}
+
+
+class InitError(Exception):
+    """The KB could not be made; the message says why and what to do."""
+
+
+@dataclass
+class InitReport:
+    root: Path
+    written: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # already there (with --force), left as they were
+
+
+def package_version() -> str:
+    """The release of postmortem-kb a new KB pins in CI and pre-commit (``~=`` keeps patch updates)."""
+    try:
+        raw = metadata.version("postmortem-kb")
+    except metadata.PackageNotFoundError:
+        return "0.1.0"
+    match = re.match(r"\d+(\.\d+)*", raw)
+    return match.group(0) if match else raw
+
+
+def _shipped_files(folder, prefix: PurePosixPath = PurePosixPath()):
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name == "__pycache__":
+            continue
+        if entry.is_dir():
+            yield from _shipped_files(entry, prefix / entry.name)
+        else:
+            yield prefix / entry.name, entry
+
+
+def _written_name(shipped: PurePosixPath) -> PurePosixPath:
+    parts = ["." + p[len("dot-"):] if p.startswith("dot-") else p for p in shipped.parts]
+    if parts[-1].endswith(".j2"):
+        parts[-1] = parts[-1][:-3]
+    return PurePosixPath(*parts)
+
+
+def scaffold(site_name: str, today: dt.date | None = None) -> dict[PurePosixPath, str]:
+    """Every file of a new KB: its path in the KB and its text."""
+    values = {"site_name": site_name, "version": package_version()}
+    env = jinja2.Environment(keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
+    files: dict[PurePosixPath, str] = {}
+    for shipped, entry in _shipped_files(resources.files("postmortem_kb").joinpath(SCAFFOLD)):
+        text = entry.read_text(encoding="utf-8")
+        if shipped.name.endswith(".j2"):
+            text = env.from_string(text).render(**values)
+        files[_written_name(shipped)] = text
+    # The writers' copy of the template is the one `pmkb new` fills in, with this KB's terms.
+    with resources.as_file(resources.files("postmortem_kb").joinpath(SCAFFOLD, "taxonomy.yml")) as tax_path:
+        taxonomy = load_taxonomy(Path(tax_path))
+    files[PurePosixPath(TEMPLATE_PATH)] = render_new(
+        "Short title of the incident", taxonomy, date=today or dt.date.today(), pm_id="yyyy-mm-dd-short-title")
+    return files
+
+
+def init_kb(directory: Path, *, force: bool = False, site_name: str | None = None,
+            today: dt.date | None = None) -> InitReport:
+    """Write a new KB into ``directory``.
+
+    Refuses a folder that is not empty unless ``force``; even then, files already there are
+    kept and never overwritten.
+    """
+    root = Path(directory)
+    if root.exists() and not root.is_dir():
+        raise InitError(f"{root} is a file; give a folder for the new knowledge base")
+    present = [p.name for p in root.iterdir() if p.name not in IGNORED_WHEN_EMPTY] if root.is_dir() else []
+    if present and not force:
+        shown = ", ".join(sorted(present)[:5]) + (", ..." if len(present) > 5 else "")
+        raise InitError(f"{root} is not empty ({shown}); choose an empty folder, or pass --force to add the "
+                        "knowledge base's files next to these (existing files are kept)")
+    name = site_name or _title_from(root)
+    report = InitReport(root)
+    for rel, text in scaffold(name, today).items():
+        target = root.joinpath(*rel.parts)
+        if target.exists() or target.is_symlink():
+            report.kept.append(target)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(target, "x", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        report.written.append(target)
+    return report
+
+
+def _title_from(root: Path) -> str:
+    words = slugify(root.resolve().name).replace("-", " ").strip()
+    return f"{words.capitalize()} postmortems" if words and "postmortem" not in words else \
+        (words.capitalize() if words else "Postmortems")
