@@ -114,7 +114,7 @@ def test_crlf_lines_are_reported_right(tmp_path, runner):
 
 def test_whole_bad_folder_in_a_real_process_never_tracebacks(tmp_path):
     root = kb_with(tmp_path, *FIXTURES.glob("*.md"))
-    proc = subprocess.run([sys.executable, "-m", "postmortem_kb.cli", "--kb", str(root), "validate"],
+    proc = subprocess.run([sys.executable, "-m", "postmortem_kb", "--kb", str(root), "validate"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -130,7 +130,7 @@ def _limit_memory() -> None:
 def test_alias_bomb_fails_fast_with_bounded_memory(tmp_path):
     # 9^9 (387 million) strings if expanded; refused at the first alias instead.
     root = kb_with(tmp_path, FIXTURES / "yaml-alias-bomb.md")
-    proc = subprocess.run([sys.executable, "-m", "postmortem_kb.cli", "--kb", str(root), "validate"],
+    proc = subprocess.run([sys.executable, "-m", "postmortem_kb", "--kb", str(root), "validate"],
                           capture_output=True, text=True, timeout=60, preexec_fn=_limit_memory)
     assert proc.returncode == 1, proc.stderr
     assert "yaml-alias" in proc.stdout

@@ -72,7 +72,7 @@ def test_missing_path_is_a_usage_error(runner, kb_root):
 
 
 def test_sample_kb_validates():
-    result = subprocess.run([sys.executable, "-m", "postmortem_kb.cli", "--kb", str(ROOT), "validate"],
+    result = subprocess.run([sys.executable, "-m", "postmortem_kb", "--kb", str(ROOT), "validate"],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -148,3 +148,12 @@ def test_internal_errors_are_one_line(runner, kb_root, monkeypatch):
     result = run(runner, kb_root, "validate")
     assert result.exit_code == 3
     assert "internal error: RuntimeError: kaboom" in result.output and "Traceback" not in result.output
+
+
+def test_schema_command_uses_the_kb_severities(runner, kb_root):
+    (kb_root / "taxonomy.yml").write_text("severities: [P0, P1]\n")
+    result = run(runner, kb_root, "schema")
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert schema["properties"]["severity"]["enum"] == ["P0", "P1"]
+    jsonschema.Draft202012Validator.check_schema(schema)
