@@ -134,6 +134,18 @@ def new(obj: Context, title: str, pm_id: str | None, date, timezone: str, author
                f"{path}", err=True)
 
 
+@cli.command()
+@pass_ctx
+def schema(obj: Context) -> None:
+    """Print the JSON Schema of the front matter (with this KB's severity levels), for editors."""
+    import json
+
+    from .loader import front_matter_schema
+
+    taxonomy = load_taxonomy(obj.config.taxonomy_path if obj.config.taxonomy_path.exists() else None)
+    click.echo(json.dumps(front_matter_schema(taxonomy.severity_ids), indent=2))
+
+
 # Commands from other modules register here, one line each.
 from .cli_publish import init as _init; cli.add_command(_init)  # noqa: E402,E702
 from .cli_publish import build as _build; cli.add_command(_build)  # noqa: E402,E702
@@ -143,6 +155,3 @@ from .cli_publish import serve as _serve; cli.add_command(_serve)  # noqa: E402,
 def main() -> None:
     cli(prog_name="pmkb")
 
-
-if __name__ == "__main__":
-    main()
