@@ -1,0 +1,216 @@
+"""Cross-links: every incident indexed by the terms that describe it, and recurrences.
+
+A *facet* is one way of grouping incidents (root cause, component, corrective action
+category, severity, year, tag); a *term* is one value of a facet ("hardware-failure").
+Everything here is computed once from the model, in time linear in the size of the KB:
+the site, the CLI and the insights read the same index.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .model import ActionItem, Postmortem
+from .slugs import slugify
+from .taxonomy import Taxonomy
+
+# Facets in the order a reader meets them, with the URL folder and the words for them.
+FACETS = ("root_causes", "components", "actions", "severity", "years", "tags")
+FACET_FOLDERS = {"root_causes": "root-causes", "components": "components", "actions": "actions",
+                 "severity": "severity", "years": "years", "tags": "tags"}
+FACET_TITLES = {"root_causes": "Root causes", "components": "Components", "actions": "Corrective actions",
+                "severity": "Severity", "years": "Years", "tags": "Tags"}
+FACET_SINGULAR = {"root_causes": "root cause", "components": "component", "actions": "corrective action",
+                  "severity": "severity", "years": "year", "tags": "tag"}
+TAXONOMY_FACETS = ("root_causes", "components", "actions")
+
+
+def chronological_key(pm: Postmortem) -> tuple:
+    """Oldest first: by date, then start time when known, then id (so ties never shuffle)."""
+    started = pm.metrics.started_at
+    return (pm.date, started.astimezone(dt.timezone.utc).replace(tzinfo=None) if started else dt.datetime.min,
+            pm.id)
+
+
+@dataclass
+class TermEntry:
+    """One term of one facet and every incident it describes, newest first."""
+
+    facet: str
+    slug: str
+    title: str
+    description: str = ""
+    postmortems: list[Postmortem] = field(default_factory=list)
+    rank: int = 0  # order among the facet's terms where the facet has one (severity, year)
+
+    @property
+    def count(self) -> int:
+        return len(self.postmortems)
+
+    def action_items(self) -> list[tuple[Postmortem, list[ActionItem]]]:
+        """For an action category: each incident with its action items in that category."""
+        if self.facet != "actions":
+            return []
+        return [(pm, [a for a in pm.action_items if a.action == self.slug]) for pm in self.postmortems]
+
+
+def ordinal(n: int) -> str:
+    """1 -> ``1st``, 2 -> ``2nd``, 11 -> ``11th``, 23 -> ``23rd``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _in_sentence(title: str) -> str:
+    # "Hardware failure" reads "hardware failure" mid-sentence; "DNS" or "PostgreSQL" stay as written.
+    if len(title) > 1 and title[0].isupper() and title[1].islower():
+        return title[0].lower() + title[1:]
+    return title
+
+
+@dataclass
+class Recurrence:
+    """This incident repeats an earlier (root cause, component) pair."""
+
+    root_cause: TermEntry
+    component: TermEntry
+    number: int  # this incident is the number-th on the pair
+    earlier: list[Postmortem]  # oldest first
+    open_items: list[tuple[Postmortem, ActionItem]]  # earlier promises on the pair, still open then
+
+    @property
+    def since(self) -> int:
+        return self.earlier[0].year
+
+    @property
+    def text(self) -> str:
+        """``3rd hardware failure on web-server since 2023``."""
+        return (f"{ordinal(self.number)} {_in_sentence(self.root_cause.title)} on {self.component.slug} "
+                f"since {self.since}")
+
+
+@dataclass
+class _PairHistory:
+    """The incidents of one (root cause, component) pair, oldest first, and the open action items
+    made before each of them, kept as one list and a prefix length per incident (linear memory)."""
+
+    incidents: list[Postmortem] = field(default_factory=list)
+    position: dict[str, int] = field(default_factory=dict)
+    open_items: list[tuple[Postmortem, ActionItem]] = field(default_factory=list)
+    open_before: list[int] = field(default_factory=list)
+
+    def add(self, pm: Postmortem) -> None:
+        self.position[pm.id] = len(self.incidents)
+        self.incidents.append(pm)
+        self.open_before.append(len(self.open_items))
+        self.open_items.extend((pm, item) for item in pm.action_items if item.is_open)
+
+
+class CrossLinks:
+    """The incidents of a KB by facet and term, with counts and recurrences."""
+
+    def __init__(self, postmortems: Iterable[Postmortem], taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        # Newest first, whatever order we are given, so every listing reads the same way.
+        self.postmortems = sorted(postmortems, key=chronological_key, reverse=True)
+        self.facets: dict[str, dict[str, TermEntry]] = {facet: {} for facet in FACETS}
+        tag_spellings: dict[str, Counter] = defaultdict(Counter)
+        for pm in self.postmortems:
+            for facet, slug in self._terms(pm):
+                entry = self.facets[facet].get(slug)
+                if entry is None:
+                    entry = self.facets[facet][slug] = self._new_entry(facet, slug)
+                entry.postmortems.append(pm)
+            for tag in pm.tags:
+                if slugify(tag):
+                    tag_spellings[slugify(tag)][tag] += 1
+        for slug, spellings in tag_spellings.items():
+            # The spelling most writers used; ties broken alphabetically for a stable title.
+            self.facets["tags"][slug].title = min(spellings, key=lambda s: (-spellings[s], s))
+        self._pairs = self._index_pairs()
+
+    @staticmethod
+    def _terms(pm: Postmortem) -> list[tuple[str, str]]:
+        terms = [("root_causes", s) for s in pm.root_causes] + [("components", s) for s in pm.components]
+        terms += [("actions", s) for s in pm.actions]
+        terms += [("severity", slugify(pm.severity)), ("years", str(pm.year))]
+        terms += [("tags", s) for s in dict.fromkeys(pm.tag_slugs)]
+        return list(dict.fromkeys(t for t in terms if t[1]))
+
+    def _new_entry(self, facet: str, slug: str) -> TermEntry:
+        if facet in TAXONOMY_FACETS:
+            term = self.taxonomy.term(facet, slug)
+            return TermEntry(facet, slug, term.title, term.description)
+        if facet == "severity":
+            sev = next((s for s in self.taxonomy.severities if slugify(s.id) == slug), None)
+            if sev is not None:
+                title = f"{sev.id} ({sev.title})" if sev.title and sev.title != sev.id else sev.id
+                return TermEntry(facet, slug, title, sev.description, rank=sev.rank)
+            return TermEntry(facet, slug, slug.upper(), rank=len(self.taxonomy.severities))
+        if facet == "years":
+            return TermEntry(facet, slug, slug, rank=-int(slug))
+        return TermEntry(facet, slug, slug)
+
+    # Listings
+
+    def terms(self, facet: str) -> list[TermEntry]:
+        """The facet's terms for a listing: severities and years in their own order, others by count."""
+        entries = list(self.facets[facet].values())
+        if facet in ("severity", "years"):
+            return sorted(entries, key=lambda e: (e.rank, e.slug))
+        return sorted(entries, key=lambda e: (-e.count, e.title.lower(), e.slug))
+
+    def entry(self, facet: str, slug: str) -> TermEntry | None:
+        return self.facets[facet].get(slug)
+
+    def unused_terms(self, facet: str) -> list[str]:
+        """Taxonomy terms of a facet that no incident uses yet (their titles)."""
+        if facet not in TAXONOMY_FACETS:
+            return []
+        known = self.taxonomy.terms.get(facet, {})
+        return [known[s].title for s in sorted(known) if s not in self.facets[facet]]
+
+    def terms_of(self, pm: Postmortem) -> dict[str, list[TermEntry]]:
+        """Each facet's entries for one incident, in the order the postmortem lists them."""
+        out: dict[str, list[TermEntry]] = {facet: [] for facet in FACETS}
+        for facet, slug in self._terms(pm):
+            entry = self.facets[facet].get(slug)
+            if entry is not None:
+                out[facet].append(entry)
+        return out
+
+    def counts(self, facet: str) -> list[tuple[TermEntry, int]]:
+        return [(e, e.count) for e in self.terms(facet)]
+
+    # Recurrence
+
+    def _index_pairs(self) -> dict[tuple[str, str], _PairHistory]:
+        groups: dict[tuple[str, str], _PairHistory] = defaultdict(_PairHistory)
+        for pm in reversed(self.postmortems):  # oldest first
+            for rc in pm.root_causes:
+                for comp in pm.components:
+                    groups[(rc, comp)].add(pm)
+        return dict(groups)
+
+    def recurrences(self, pm: Postmortem) -> list[Recurrence]:
+        """Every (root cause, component) pair of ``pm`` that happened before it.
+
+        An earlier action item counts as "still open when this happened" when it is still open
+        today: postmortems record an item's status, not the day it changed, so an item done
+        since then cannot be placed in time and is not claimed.
+        """
+        found: list[Recurrence] = []
+        for rc in pm.root_causes:
+            for comp in pm.components:
+                group = self._pairs.get((rc, comp))
+                if group is None:
+                    continue
+                position = group.position.get(pm.id)
+                if not position:
+                    continue
+                found.append(Recurrence(self.facets["root_causes"][rc], self.facets["components"][comp],
+                                        position + 1, group.incidents[:position],
+                                        group.open_items[:group.open_before[position]]))
+        return found

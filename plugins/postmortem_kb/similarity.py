@@ -1,0 +1,289 @@
+"""Related incidents: the explicit ``related`` ids both ways, and the closest others.
+
+"Closest" means sharing root causes, components and corrective action categories, and
+distinctive words of the write-up. Nothing here compares every pair of postmortems: an
+inverted index maps each term and each distinctive word to the incidents that have it,
+and a query scores only the incidents found through its own terms and words. A term
+shared by very many incidents contributes only the incidents nearest in time to the
+query (``POSTING_CAP``), so a query costs at most features x cap, whatever the KB size.
+
+The site and ``pmkb similar`` both call :class:`SimilarityIndex`, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from .crosslinks import FACET_SINGULAR, chronological_key
+from .model import Postmortem
+from .slugs import slugify
+from .taxonomy import Taxonomy
+
+TERM_WEIGHTS = {"root_causes": 3.0, "components": 2.0, "actions": 1.0, "tags": 0.5}
+PAIR_BONUS = 1.5  # same root cause AND same component: a recurrence, the strongest hint
+TEXT_WEIGHT = 6.0  # a cosine of 1.0 (same words) weighs like two shared root causes
+MIN_SCORE = 2.0  # below this, a shared action category or a few common words is coincidence
+DISTINCTIVE_WORDS = 30  # words kept per postmortem, by tf-idf
+POSTING_CAP = 200  # incidents taken from one term's or word's list, nearest in time first
+MAX_SHOWN_WORDS = 4
+
+# Words that say nothing about what happened in any postmortem.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having
+he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on
+once only or other our ours out over own same she should so some such than that the their theirs them then
+there these they this those through to too under until up very was we were what when where which while who
+whom why will with would you your yours via per within without across around also still yet
+incident incidents postmortem issue issues problem problems cause caused causes root summary impact
+timeline resolution minute minutes hour hours day days time times customer customers user users
+service services team we're it's didn't wasn't started start detected mitigated resolved
+""".split())
+
+_WORD = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
+
+
+def _stem(word: str) -> str:
+    # A light touch: enough for "certificates"/"certificate" and "failed"/"failing" to meet.
+    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            return word[: -len(suffix)] + keep
+    return word
+
+
+def words(text: str) -> list[tuple[str, str]]:
+    """``(stem, word)`` for every meaningful word of a text, in order."""
+    out = []
+    for word in _WORD.findall(text.lower()):
+        word = word.strip("-_.")
+        if len(word) < 3 or word in STOPWORDS or word.replace(".", "").isdigit():
+            continue
+        out.append((_stem(word), word))
+    return out
+
+
+def postmortem_text(pm: Postmortem) -> str:
+    """The words of a postmortem that say what happened (the title counts twice)."""
+    parts = [pm.title, pm.title, pm.trigger, pm.impact, " ".join(pm.tags)]
+    for key in ("summary", "root_cause", "resolution"):
+        section = pm.section(key)
+        if section is not None:
+            parts.append(section.text)
+    return "\n".join(parts)
+
+
+@dataclass
+class Relation:
+    """One related incident, how strongly, and why (each reason a short sentence)."""
+
+    postmortem: Postmortem
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    explicit: bool = False
+
+    def to_dict(self) -> dict:
+        pm = self.postmortem
+        return {"id": pm.id, "title": pm.title, "date": pm.date.isoformat(), "severity": pm.severity,
+                "source": pm.source, "score": round(self.score, 3), "explicit": self.explicit,
+                "reasons": list(self.reasons)}
+
+
+@dataclass
+class _Query:
+    terms: list[tuple[str, str]]  # (facet, slug)
+    vector: dict[str, float]  # stem -> weight, L2-normalised
+    surface: dict[str, str]  # stem -> a word as written, for reasons
+    position: float  # where it sits in time among the indexed incidents (index units)
+    own_id: str | None = None
+    related: tuple[str, ...] = ()
+    mentioned: bool = False  # terms found in free text, not declared
+
+
+class SimilarityIndex:
+    """Inverted indexes over a set of postmortems; answers "what is this like?"."""
+
+    def __init__(self, postmortems: Iterable[Postmortem], taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        # Oldest first: a posting list is then in time order and "nearest in time" is a window.
+        self.postmortems = sorted(postmortems, key=chronological_key)
+        self._keys = [chronological_key(pm) for pm in self.postmortems]
+        self.position = {pm.id: i for i, pm in enumerate(self.postmortems)}
+        self.by_id = {pm.id: pm for pm in self.postmortems}
+        self.related_to: dict[str, list[str]] = defaultdict(list)  # id -> ids that list it
+        counts: list[Counter] = []
+        surfaces: list[dict[str, str]] = []
+        df: Counter = Counter()
+        for pm in self.postmortems:
+            tf, surface = self._count(postmortem_text(pm))
+            counts.append(tf)
+            surfaces.append(surface)
+            df.update(tf.keys())
+            for rid in pm.related:
+                if rid != pm.id:
+                    self.related_to[rid].append(pm.id)
+        self.df = df
+        self.vectors: list[dict[str, float]] = []
+        self.surfaces = surfaces
+        self.word_postings: dict[str, list[int]] = defaultdict(list)
+        self.term_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        for i, (pm, tf) in enumerate(zip(self.postmortems, counts)):
+            vector = self._vector(tf)
+            self.vectors.append(vector)
+            for stem in vector:
+                self.word_postings[stem].append(i)
+            for term in _terms(pm):
+                self.term_postings[term].append(i)
+
+    # Building blocks shared by indexed postmortems and queries
+
+    @staticmethod
+    def _count(text: str) -> tuple[Counter, dict[str, str]]:
+        tf: Counter = Counter()
+        surface: dict[str, str] = {}
+        for stem, word in words(text):
+            tf[stem] += 1
+            surface.setdefault(stem, word)
+        return tf, surface
+
+    def _idf(self, stem: str) -> float:
+        n = len(self.postmortems)
+        return math.log((n + 1) / (self.df.get(stem, 0) + 1)) + 1.0
+
+    def _rarity(self, term: tuple[str, str]) -> float:
+        """0.4 for a term every incident shares, 1.0 for a term only one has: "add monitoring"
+        is in most postmortems and says less than a rare root cause."""
+        n = len(self.postmortems)
+        df = len(self.term_postings.get(term, ())) or 1
+        if n <= 1:
+            return 1.0
+        return 0.4 + 0.6 * math.log(1 + n / df) / math.log(1 + n)
+
+    def _vector(self, tf: Counter) -> dict[str, float]:
+        """The DISTINCTIVE_WORDS highest tf-idf words, normalised; words in most of the KB are dropped."""
+        n = len(self.postmortems)
+        common = max(3, n // 2)
+        weights = {s: (1 + math.log(c)) * self._idf(s) for s, c in tf.items()
+                   if n < 4 or self.df.get(s, 0) <= common}
+        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:DISTINCTIVE_WORDS]
+        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
+        return {s: w / norm for s, w in top}
+
+    def _window(self, posting: list[int], position: float) -> list[int]:
+        if len(posting) <= POSTING_CAP:
+            return posting
+        at = bisect_left(posting, position)
+        lo = max(0, min(at - POSTING_CAP // 2, len(posting) - POSTING_CAP))
+        return posting[lo: lo + POSTING_CAP]
+
+    # Queries
+
+    def related(self, pm: Postmortem, limit: int = 5) -> list[Relation]:
+        """Explicitly related incidents (both ways) first, then up to ``limit`` closest others."""
+        if pm.id in self.position and self.postmortems[self.position[pm.id]] is pm:
+            i = self.position[pm.id]
+            query = _Query(_terms(pm), self.vectors[i], self.surfaces[i], i, pm.id, tuple(pm.related))
+        else:
+            tf, surface = self._count(postmortem_text(pm))
+            query = _Query(_terms(pm), self._vector(tf), surface, self._locate(chronological_key(pm)),
+                           pm.id, tuple(pm.related))
+        return self._answer(query, limit)
+
+    def similar_to_text(self, text: str, limit: int = 5) -> list[Relation]:
+        """Incidents like a free-text description: its words, and the taxonomy terms it names."""
+        tf, surface = self._count(text)
+        query = _Query(self._mentioned_terms(text), self._vector(tf), surface,
+                       float(len(self.postmortems)), mentioned=True)
+        return self._answer(query, limit)
+
+    def _locate(self, key: tuple) -> int:
+        """Where an incident not in the index would sit in time."""
+        return bisect_left(self._keys, key)
+
+    def _mentioned_terms(self, text: str) -> list[tuple[str, str]]:
+        tokens = [w for w in re.findall(r"[a-z0-9]+", text.lower())]
+        found: list[tuple[str, str]] = []
+        for size in (3, 2, 1):
+            for start in range(len(tokens) - size + 1):
+                phrase = "-".join(tokens[start:start + size])
+                for facet in ("root_causes", "components", "actions"):
+                    slug = None if self.taxonomy.is_open(facet) else self.taxonomy.resolve(facet, phrase)
+                    if slug is None and (facet, slugify(phrase)) in self.term_postings:
+                        slug = slugify(phrase)
+                    if slug and (facet, slug) not in found:
+                        found.append((facet, slug))
+        return found
+
+    def _answer(self, query: _Query, limit: int) -> list[Relation]:
+        scores: dict[int, float] = defaultdict(float)
+        shared_terms: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        shared_words: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        for term in query.terms:
+            weight = TERM_WEIGHTS.get(term[0], 0.0) * self._rarity(term)
+            for i in self._window(self.term_postings.get(term, []), query.position):
+                scores[i] += weight
+                shared_terms[i].append(term)
+        for stem, weight in query.vector.items():
+            for i in self._window(self.word_postings.get(stem, []), query.position):
+                other = self.vectors[i].get(stem, 0.0)
+                scores[i] += TEXT_WEIGHT * weight * other
+                shared_words[i].append((weight * other, stem))
+        for i, terms in shared_terms.items():
+            facets = {facet for facet, _ in terms}
+            if "root_causes" in facets and "components" in facets:
+                scores[i] += PAIR_BONUS
+        explicit_ids = list(dict.fromkeys([r for r in query.related if r in self.by_id] +
+                                          [r for r in self.related_to.get(query.own_id or "", [])
+                                           if r in self.by_id]))
+        out: list[Relation] = []
+        for rid in explicit_ids:
+            i = self.position[rid]
+            reasons = []
+            if rid in query.related:
+                reasons.append("listed in this postmortem's `related`")
+            if query.own_id and query.own_id in self.by_id[rid].related:
+                reasons.append("lists this postmortem in its `related`")
+            out.append(Relation(self.by_id[rid], scores.get(i, 0.0),
+                                reasons + self._reasons(i, shared_terms, shared_words, query), True))
+        ranked = sorted((i for i, s in scores.items() if s >= MIN_SCORE), key=lambda i: (
+            -round(scores[i], 9), self.postmortems[i].id))
+        skip = set(explicit_ids) | ({query.own_id} if query.own_id else set())
+        for i in ranked:
+            if len(out) - len(explicit_ids) >= limit:
+                break
+            pm = self.postmortems[i]
+            if pm.id in skip:
+                continue
+            out.append(Relation(pm, scores[i], self._reasons(i, shared_terms, shared_words, query)))
+        return out
+
+    def _reasons(self, i: int, shared_terms, shared_words, query: _Query) -> list[str]:
+        reasons: list[str] = []
+        verb = "mentions" if query.mentioned else "same"
+        for facet in ("root_causes", "components", "actions", "tags"):
+            slugs = [s for f, s in shared_terms.get(i, []) if f == facet]
+            if not slugs:
+                continue
+            titles = [self._title(facet, s) for s in slugs]
+            noun = FACET_SINGULAR[facet] + ("s" if len(titles) > 1 else "")
+            reasons.append(f"{verb} {noun}: {', '.join(titles)}")
+        pairs = sorted(shared_words.get(i, []), key=lambda t: (-t[0], t[1]))[:MAX_SHOWN_WORDS]
+        if pairs and sum(w for w, _ in shared_words[i]) * TEXT_WEIGHT >= 0.3:
+            shown = [query.surface.get(stem) or self.surfaces[i].get(stem, stem) for _, stem in pairs]
+            reasons.append(f"similar words: {', '.join(shown)}")
+        return reasons
+
+    def _title(self, facet: str, slug: str) -> str:
+        if facet == "tags":
+            return slug
+        return self.taxonomy.term(facet, slug).title
+
+
+def _terms(pm: Postmortem) -> list[tuple[str, str]]:
+    terms = [("root_causes", s) for s in pm.root_causes] + [("components", s) for s in pm.components]
+    terms += [("actions", s) for s in pm.actions] + [("tags", s) for s in pm.tag_slugs]
+    return list(dict.fromkeys(terms))
