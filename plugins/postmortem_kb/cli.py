@@ -150,6 +150,8 @@ def schema(obj: Context) -> None:
 from .cli_publish import init as _init; cli.add_command(_init)  # noqa: E402,E702
 from .cli_publish import build as _build; cli.add_command(_build)  # noqa: E402,E702
 from .cli_publish import serve as _serve; cli.add_command(_serve)  # noqa: E402,E702
+from .cli_search import search as _search; cli.add_command(_search)  # noqa: E402,E702
+from .cli_search import index_command as _index; cli.add_command(_index)  # noqa: E402,E702
 
 
 def main() -> None:

@@ -1,0 +1,260 @@
+"""Searching the index: whoosh query syntax with incident field names, facet filters,
+ranked hits with highlighted snippets, and counts per facet."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from whoosh import highlight, sorting
+from whoosh.qparser import FieldAliasPlugin, GtLtPlugin, MultifieldParser
+from whoosh.query import And, DateRange, Every, Or, Query, Term
+
+from ..slugs import slugify
+from ..taxonomy import Taxonomy
+from .index import FACET_FIELDS, POSTMORTEM, SCHEMA, TERM_KINDS, KBIndex
+
+# The fields a bare word is looked for in, and how much a match in each counts.
+TEXT_FIELDS = {"title": 3.0, "body": 1.0, "terms": 0.5}
+
+# What writers call a field in a query -> the index field. Hyphens cannot appear in
+# whoosh field names, hence the underscores.
+FIELD_ALIASES = {
+    "root_causes": ["root_cause", "rootcause", "cause", "causes"],
+    "components": ["component", "comp", "service"],
+    "actions": ["action"],
+    "tags": ["tag"],
+    "authors": ["author", "by"],
+    "severity": ["sev"],
+    "detection": ["detected_by"],
+    "date": ["on", "when"],
+    "time_to_detect": ["ttd"],
+    "time_to_mitigate": ["ttm"],
+    "time_to_resolve": ["ttr"],
+    "impact_duration": ["impact_minutes"],
+}
+QUERY_FIELDS = sorted(set(SCHEMA.names()) - {"kind", "digest", "mtime_ns", "size", "summary", "source"})
+
+HIGHLIGHT_START, HIGHLIGHT_END = "\x02", "\x03"
+SNIPPET_CHARS = 220
+
+
+class QueryError(ValueError):
+    """A query or filter the user can fix; ``hint`` says how."""
+
+    def __init__(self, message: str, hint: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass
+class Filters:
+    """Facet filters: values of one facet are alternatives (OR); facets combine with AND."""
+
+    root_causes: Sequence[str] = ()
+    components: Sequence[str] = ()
+    actions: Sequence[str] = ()
+    severities: Sequence[str] = ()
+    statuses: Sequence[str] = ()
+    tags: Sequence[str] = ()
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclass
+class Hit:
+    id: str
+    source: str
+    title: str
+    date: dt.date
+    severity: str
+    status: str
+    root_causes: list[str]
+    components: list[str]
+    score: float | None  # None when sorted by date
+    snippet: list[tuple[str, bool]]  # (text, is_match) pieces
+
+    def snippet_text(self, start: str = ">>", end: str = "<<") -> str:
+        return "".join(f"{start}{text}{end}" if match else text for text, match in self.snippet)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "title": self.title, "date": self.date.isoformat(), "severity": self.severity,
+                "status": self.status, "root_causes": self.root_causes, "components": self.components,
+                "source": self.source, "score": None if self.score is None else round(self.score, 4), "snippet": self.snippet_text()}
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    hits: list[Hit] = field(default_factory=list)
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "total": self.total, "results": [h.to_dict() for h in self.hits],
+                "facets": self.facets}
+
+
+class _SegmentFormatter(highlight.Formatter):
+    """Marks matches with control characters, turned into (text, is_match) pieces later."""
+
+    between = " … "
+
+    def format_token(self, text, token, replace=False):
+        return HIGHLIGHT_START + highlight.get_text(text, token, replace) + HIGHLIGHT_END
+
+
+def _segments(marked: str) -> list[tuple[str, bool]]:
+    out: list[tuple[str, bool]] = []
+    for i, part in enumerate(re.split(f"[{HIGHLIGHT_START}{HIGHLIGHT_END}]", marked)):
+        if part:
+            out.append((re.sub(r"\s+", " ", part), i % 2 == 1))
+    return out
+
+
+_FIELD_REF = re.compile(r"(?<![\w.:/])([A-Za-z_]\w*):(?=[\w\"'\[{(<>*-])")
+
+
+def _check_fields(text: str) -> None:
+    """Unknown field names would silently become words; say so instead."""
+    unquoted = re.sub(r'"[^"]*"', " ", text)
+    known = set(QUERY_FIELDS) | {a for names in FIELD_ALIASES.values() for a in names}
+    for name in _FIELD_REF.findall(unquoted):
+        if name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            raise QueryError(f"unknown field `{name}:` in the query",
+                             f"did you mean `{close[0]}:`?" if close else
+                             "fields: " + ", ".join(f for f in QUERY_FIELDS if f != "terms"))
+
+
+class QueryBuilder:
+    """Turns query text and filters into whoosh queries, in the KB's own vocabulary."""
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self.parser = MultifieldParser(list(TEXT_FIELDS), SCHEMA, fieldboosts=TEXT_FIELDS)
+        self.parser.add_plugin(GtLtPlugin())
+        self.parser.add_plugin(FieldAliasPlugin(FIELD_ALIASES))
+        self._severities = {s.lower(): s for s in taxonomy.severity_ids}
+
+    def parse(self, text: str) -> Query:
+        text = text.strip()
+        if not text:
+            return Every()
+        _check_fields(text)
+        try:
+            query = self.parser.parse(text)
+        except Exception as exc:  # noqa: BLE001 - whoosh raises many kinds for bad syntax
+            raise QueryError(f"cannot read the query: {exc}", "see docs/search.md for the syntax") from None
+        return self._normalize(query)
+
+    def _normalize(self, query: Query) -> Query:
+        """Facet values written as the writers write them: aliases, any case."""
+
+        def fix(q: Query) -> Query:
+            if isinstance(q, Term) and isinstance(q.text, str):
+                value = self._value(q.fieldname, q.text)
+                if value != q.text:
+                    return Term(q.fieldname, value, boost=q.boost)
+            return q
+
+        return query.accept(fix)
+
+    def _value(self, fieldname: str, text: str) -> str:
+        if fieldname in TERM_KINDS:
+            return self.taxonomy.resolve(fieldname, text) or text
+        if fieldname == "severity":
+            return self._severities.get(text.lower(), text)
+        if fieldname == "status":
+            return text.lower()
+        if fieldname == "tags":
+            return slugify(text) or text
+        return text
+
+    def _facet(self, kind: str, values: Iterable[str], option: str) -> Query | None:
+        terms = []
+        for value in values:
+            if kind in TERM_KINDS:
+                slug = self.taxonomy.resolve(kind, value)
+                if slug is None:
+                    close = self.taxonomy.suggest(kind, value)
+                    raise QueryError(f"{option}: `{value}` is not a term of the taxonomy",
+                                     f"did you mean `{close[0]}`?" if close else "see taxonomy.yml for the terms")
+                terms.append(Term(kind, slug))
+            elif kind == "severity":
+                sev = self._severities.get(value.lower())
+                if sev is None:
+                    raise QueryError(f"{option}: `{value}` is not a severity",
+                                     "use one of: " + ", ".join(self.taxonomy.severity_ids))
+                terms.append(Term(kind, sev))
+            else:
+                terms.append(Term(kind, self._value(kind, value)))
+        if not terms:
+            return None
+        return terms[0] if len(terms) == 1 else Or(terms)
+
+    def filter(self, filters: Filters) -> Query:
+        parts: list[Query] = [Term("kind", POSTMORTEM)]
+        for kind, values, option in (("root_causes", filters.root_causes, "--root-cause"),
+                                     ("components", filters.components, "--component"),
+                                     ("actions", filters.actions, "--action"),
+                                     ("severity", filters.severities, "--severity"),
+                                     ("status", filters.statuses, "--status"),
+                                     ("tags", filters.tags, "--tag")):
+            q = self._facet(kind, values, option)
+            if q is not None:
+                parts.append(q)
+        if filters.since or filters.until:
+            if filters.since and filters.until and filters.since > filters.until:
+                raise QueryError("--since is after --until", "swap the two dates")
+            start = dt.datetime.combine(filters.since, dt.time()) if filters.since else None
+            end = dt.datetime.combine(filters.until, dt.time.max) if filters.until else None
+            parts.append(DateRange("date", start, end))
+        return parts[0] if len(parts) == 1 else And(parts)
+
+
+def search(index: KBIndex, text: str = "", filters: Filters | None = None, limit: int | None = 10,
+           sort: str = "relevance") -> SearchResults:
+    """Ranked postmortems for a query and filters, with snippets and facet counts.
+
+    ``sort``: "relevance" (the default; newest first when there are no words to rank by)
+    or "newest".
+    """
+    builder = QueryBuilder(index.taxonomy)
+    query = builder.parse(text)
+    flt = builder.filter(filters or Filters())
+    searcher = index.searcher
+    facets = sorting.Facets()
+    for name in FACET_FIELDS:
+        facets.add_field(name, allow_overlap=name not in ("severity", "status", "year"), maptype=sorting.Count)
+    newest = sort == "newest" or isinstance(query, Every)
+    results = searcher.search(
+        query, filter=flt, limit=limit, groupedby=facets, terms=True,
+        sortedby=sorting.FieldFacet("date", reverse=True) if newest else None)
+    results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+    results.formatter = _SegmentFormatter()
+    hits = []
+    for hit in results:
+        stored = hit.fields()
+        marked = hit.highlights("body", top=2) if not isinstance(query, Every) else ""
+        snippet = _segments(marked) if marked else [(stored.get("summary", "")[:SNIPPET_CHARS], False)]
+        hits.append(Hit(
+            id=stored["id"], source=stored["source"], title=stored.get("title", ""),
+            date=stored["date"].date(), severity=stored.get("severity", ""), status=stored.get("status", ""),
+            root_causes=_split(stored.get("root_causes")), components=_split(stored.get("components")),
+            score=None if newest else float(hit.score or 0.0), snippet=snippet))
+    counts = {}
+    for name in FACET_FIELDS:
+        groups = results.groups(name)
+        counts[name] = {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                        if k is not None}
+    return SearchResults(query=str(query), total=len(results), hits=hits, facets=counts)
+
+
+def _split(value: str | None) -> list[str]:
+    return [v for v in (value or "").split(",") if v]
