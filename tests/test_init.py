@@ -255,3 +255,20 @@ def test_pre_commit_hook_is_the_projects_and_runs(tmp_path: Path, runner, monkey
     result = runner.invoke(cli, entry[1:] + ["postmortems/broken.md"])
     assert result.exit_code == 1
     assert re.search(r"^postmortems/broken\.md:\d+: ", result.output, re.M), result.output
+
+
+def test_requirement_says_how_ci_installs_postmortem_kb(tmp_path: Path, runner) -> None:
+    spec = "postmortem-kb @ https://pypi.internal.example/wheels/postmortem_kb-0.1.0-py3-none-any.whl"
+    result = runner.invoke(cli, ["init", "--requirement", spec, str(tmp_path / "kb")])
+    assert result.exit_code == 0, result.output
+    assert spec in (tmp_path / "kb" / "requirements.txt").read_text().splitlines()
+    hooks = yaml.safe_load((tmp_path / "kb" / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"]
+    assert hooks[0]["additional_dependencies"] == [spec]
+
+
+@pytest.mark.parametrize("spec", ["requests>=2", "postmortem-kb\nevil-package", "not a requirement!"])
+def test_refuses_a_requirement_that_does_not_install_postmortem_kb(tmp_path: Path, runner, spec: str) -> None:
+    result = runner.invoke(cli, ["init", "--requirement", spec, str(tmp_path / "kb")])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "kb").exists()

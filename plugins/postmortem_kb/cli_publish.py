@@ -40,7 +40,10 @@ def _config_file(obj: Context, given: Path | None) -> Path:
 @click.option("--force", is_flag=True,
               help="Write into a folder that is not empty (files already there are kept, never overwritten).")
 @click.option("--site-name", default=None, help="The site's title. Default: made from the folder's name.")
-def init(directory: Path, force: bool, site_name: str | None) -> None:
+@click.option("--requirement", metavar="PIP-REQUIREMENT", default=None,
+              help="How CI and pre-commit install postmortem-kb, e.g. 'postmortem-kb @ https://.../x.whl'. "
+                   "Default: this version from the package index.")
+def init(directory: Path, force: bool, site_name: str | None, requirement: str | None) -> None:
     """Make a ready postmortem knowledge base in DIRECTORY (default: here).
 
     It holds mkdocs.yml, taxonomy.yml, an example postmortem, a template, CI workflows for
@@ -49,7 +52,7 @@ def init(directory: Path, force: bool, site_name: str | None) -> None:
     from .initkb import InitError, init_kb
 
     try:
-        report = init_kb(directory, force=force, site_name=site_name)
+        report = init_kb(directory, force=force, site_name=site_name, requirement=requirement)
     except InitError as exc:
         raise click.ClickException(str(exc)) from None
     for path in report.written:

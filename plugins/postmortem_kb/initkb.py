@@ -14,6 +14,8 @@ from importlib import metadata, resources
 from pathlib import Path, PurePosixPath
 
 import jinja2
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
 
 from .scaffold import render_new
 from .slugs import slugify
@@ -63,9 +65,30 @@ def _written_name(shipped: PurePosixPath) -> PurePosixPath:
     return PurePosixPath(*parts)
 
 
-def scaffold(site_name: str, today: dt.date | None = None) -> dict[PurePosixPath, str]:
-    """Every file of a new KB: its path in the KB and its text."""
-    values = {"site_name": site_name, "version": package_version()}
+def default_requirement() -> str:
+    return f"postmortem-kb~={package_version()}"
+
+
+def check_requirement(text: str) -> str:
+    """A pip requirement for postmortem-kb, on one line; InitError otherwise."""
+    try:
+        req = Requirement(text.strip())
+    except InvalidRequirement as exc:
+        raise InitError(f"`{text}` is not a pip requirement ({exc}); write e.g. `postmortem-kb~=0.1.0` or "
+                        "`postmortem-kb @ https://pypi.internal/wheels/postmortem_kb-0.1.0-py3-none-any.whl`") from None
+    if canonicalize_name(req.name) != "postmortem-kb":
+        raise InitError(f"the requirement names `{req.name}`; it must install postmortem-kb")
+    return str(req)
+
+
+def scaffold(site_name: str, today: dt.date | None = None,
+             requirement: str | None = None) -> dict[PurePosixPath, str]:
+    """Every file of a new KB: its path in the KB and its text.
+
+    ``requirement`` is how CI and the pre-commit hook install postmortem-kb (a pip requirement:
+    a version from the package index, or ``postmortem-kb @ <URL of a wheel or a Git tag>``).
+    """
+    values = {"site_name": site_name, "requirement": check_requirement(requirement or default_requirement())}
     env = jinja2.Environment(keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
     files: dict[PurePosixPath, str] = {}
     for shipped, entry in _shipped_files(resources.files("postmortem_kb").joinpath(SCAFFOLD)):
@@ -82,7 +105,7 @@ def scaffold(site_name: str, today: dt.date | None = None) -> dict[PurePosixPath
 
 
 def init_kb(directory: Path, *, force: bool = False, site_name: str | None = None,
-            today: dt.date | None = None) -> InitReport:
+            requirement: str | None = None, today: dt.date | None = None) -> InitReport:
     """Write a new KB into ``directory``.
 
     Refuses a folder that is not empty unless ``force``; even then, files already there are
@@ -98,7 +121,7 @@ def init_kb(directory: Path, *, force: bool = False, site_name: str | None = Non
                         "knowledge base's files next to these (existing files are kept)")
     name = site_name or _title_from(root)
     report = InitReport(root)
-    for rel, text in scaffold(name, today).items():
+    for rel, text in scaffold(name, today, requirement).items():
         target = root.joinpath(*rel.parts)
         if target.exists() or target.is_symlink():
             report.kept.append(target)
