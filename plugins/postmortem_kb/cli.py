@@ -152,6 +152,8 @@ from .cli_publish import build as _build; cli.add_command(_build)  # noqa: E402,
 from .cli_publish import serve as _serve; cli.add_command(_serve)  # noqa: E402,E702
 from .cli_search import search as _search; cli.add_command(_search)  # noqa: E402,E702
 from .cli_search import index_command as _index; cli.add_command(_index)  # noqa: E402,E702
+from .cli_stats import stats as _stats; cli.add_command(_stats)  # noqa: E402,E702
+from .cli_stats import export as _export; cli.add_command(_export)  # noqa: E402,E702
 
 
 def main() -> None:

@@ -355,19 +355,19 @@ def compute_insights(postmortems: Iterable[Postmortem], taxonomy: Taxonomy, as_o
 
 
 def format_minutes(minutes: float | None) -> str:
-    """``95.0`` -> ``1h 35m``; seconds are dropped below a minute only when the value is whole."""
+    """``95.0`` -> ``1h 35m``; under an hour seconds show when there are any (``2.5`` -> ``2m 30s``)."""
     if minutes is None:
         return "–"
-    if minutes < 1 and minutes > 0:
-        return f"{round(minutes * 60)}s"
-    total = int(round(minutes))
+    seconds = round(minutes * 60)
+    if seconds < 3600:
+        mins, secs = divmod(seconds, 60)
+        return f"{mins}m {secs:02d}s" if secs else f"{mins}m"
+    total = round(minutes)
     days, rem = divmod(total, 1440)
     hours, mins = divmod(rem, 60)
     if days:
         return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {mins:02d}m"
-    return f"{mins}m"
+    return f"{hours}h {mins:02d}m"
 
 
 def stat_rows(insights: Insights) -> list[tuple[str, str, str, Any]]:
