@@ -29,6 +29,7 @@ MAX_DEPTH = 16
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
 _STD_MAP = "tag:yaml.org,2002:map"
 _STD_SEQ = "tag:yaml.org,2002:seq"
+_STD_STR = "tag:yaml.org,2002:str"
 _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",
@@ -135,7 +136,8 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
         raise _fail(path, first_line, "front-matter-too-large",
                     f"the front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KiB",
                     "keep long text in the body; the front matter holds short fields")
-    if _flow_depth(text) > MAX_DEPTH:
+    # Counting brackets is cheap; walking them only matters when there are enough to nest too deep.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _flow_depth(text) > MAX_DEPTH:
         raise _fail(path, first_line, "too-deep",
                     f"values are nested more than {MAX_DEPTH} levels deep",
                     "front-matter fields are at most a list of mappings")
@@ -199,6 +201,8 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
             return [walk(item, where + (i,), depth + 1) for i, item in enumerate(n.value)]
         if n.tag not in _SAFE_SCALAR_TAGS:
             raise _unsafe_tag(n)
+        if n.tag == _STD_STR:
+            return n.value  # what the str constructor returns, without its overhead (most values)
         try:
             value = loader.construct_object(n, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:

