@@ -397,9 +397,6 @@ def _check_replaceable(folder: Path) -> None:
         raise IndexError_(f"{folder} is a file, not an index folder; choose another --index-dir")
     if (folder / MARKER).exists() or not any(folder.iterdir()):
         return
-    if any(folder.glob("*.toc")) and all(p.suffix in (".toc", ".seg", ".trm", ".pst", ".fln", ".vps", ".lock", ".tmp")
-                                         or p.name.startswith("_") for p in folder.iterdir()):
-        return  # a whoosh index from before the marker existed
     raise IndexError_(f"{folder} holds files that are not a pmkb index; refusing to replace it "
                       "(choose an empty or new --index-dir)")
 
