@@ -55,7 +55,8 @@ def build_feed(title: str, subtitle: str, path: str, postmortems: Iterable[Postm
         # Relative links resolve against the feed's own URL when the site_url is unknown.
         if urls.site_url:
             return urls.absolute(target)
-        return posixpath.relpath(target or ".", posixpath.dirname(path)) + ("/" if not target else "")
+        relative = posixpath.relpath(target or ".", posixpath.dirname(path))
+        return relative + "/" if not target or target.endswith("/") else relative
 
     fg = FeedGenerator()
     fg.id(urls.id_for(path, "feed:" + path.removesuffix(".xml").replace("/", ":")))
