@@ -147,6 +147,7 @@ def schema(obj: Context) -> None:
 
 
 # Commands from other modules register here, one line each.
+from .cli_import import import_command as _import; cli.add_command(_import)  # noqa: E402,E702
 from .cli_publish import init as _init; cli.add_command(_init)  # noqa: E402,E702
 from .cli_publish import build as _build; cli.add_command(_build)  # noqa: E402,E702
 from .cli_publish import serve as _serve; cli.add_command(_serve)  # noqa: E402,E702

@@ -44,6 +44,16 @@ SECTION_TITLES = {
 }
 _SECTION_LOOKUP = {slugify(a): key for key, names in SECTION_ALIASES.items() for a in names}
 
+
+
+def section_key(title: str) -> str | None:
+    """The canonical key of a heading; a note in parentheses (``Timeline (UTC)``) is ignored."""
+    key = _SECTION_LOOKUP.get(slugify(title))
+    if key is None and title.rstrip().endswith(")"):
+        key = _SECTION_LOOKUP.get(slugify(re.sub(r"\s*\([^()]*\)\s*$", "", title)))
+    return key
+
+
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _FENCE_LINE = re.compile(r"^\s*(```|~~~)")
 
@@ -138,7 +148,7 @@ def split_sections(body: str, body_line: int = 1) -> list[Section]:
         if current is not None:
             title, line = current
             text = "\n".join(lines[start:end]).strip("\n")
-            sections.append(Section(_SECTION_LOOKUP.get(slugify(title)), title, text, line))
+            sections.append(Section(section_key(title), title, text, line))
 
     for i, raw in enumerate(lines):
         if _FENCE_LINE.match(raw):

@@ -1,0 +1,600 @@
+"""One document in, one postmortem out: the front matter and body the KB reads, and the report.
+
+The body keeps every line of the original; the import only adds: ``## `` marks on
+headings, ``- `` before entries of a plain-text timeline or measures list, a
+``[detected]``-style marker at the end of a timeline entry whose key moment it
+inferred, and sections the KB requires (``## Summary``, ``## Root cause``) holding a
+TODO when the document has none. A field the document does not give is written as
+``TODO`` so that ``pmkb validate`` points at it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..frontmatter import read_source
+from ..loader import KBConfig, build_postmortem
+from ..model import ACTION_STATUSES, ACTION_TYPES, STATUSES
+from ..problems import Problem
+from ..slugs import is_valid_id, slugify
+from ..taxonomy import Taxonomy
+from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
+from ..writer import render_postmortem
+from . import extract as ex
+from .reading import KIND_NAMES, SourceText, detect_kind, is_generic_title, read_document
+from .report import EXPECTED, FileReport
+
+TODO = "TODO"
+# Times of day are parsed on this stand-in day when the document gives no date, so that
+# durations between entries can still be measured; such times are reported without a date.
+_STAND_IN_DAY = dt.date(2000, 1, 3)
+_MOMENT_FIELDS = {"start": "started_at", "detected": "detected_at", "mitigated": "mitigated_at",
+                  "resolved": "resolved_at"}
+_ADDED_MARKER = re.compile(r" \[(start|detected|mitigated|resolved)\](?=\s*\|?\s*$)")
+
+# Another tool's front-matter keys -> what they mean here.
+_FM_KEYS = {
+    "title": "title", "name": "title", "date": "date", "incident_date": "date",
+    "start_time": "started_at", "started_at": "started_at", "start": "started_at", "started": "started_at",
+    "start_date": "started_at", "end_time": "resolved_at", "resolved_at": "resolved_at", "end": "resolved_at",
+    "ended_at": "resolved_at", "end_date": "resolved_at", "detected_at": "detected_at",
+    "mitigated_at": "mitigated_at", "severity": "severity", "sev": "severity", "priority": "severity",
+    "status": "status", "authors": "authors", "author": "authors", "owners": "authors",
+    "categories": "root", "category": "root", "root_causes": "root", "root_cause": "root", "causes": "root",
+    "cause": "root", "keywords": "any", "tags": "any", "labels": "any", "components": "component",
+    "component": "component", "services": "component", "service": "component", "systems": "component",
+    "product": "component", "products": "component", "company": "company", "organization": "company",
+    "summary": "summary", "description": "summary", "abstract": "summary", "impact": "impact",
+    "trigger": "trigger", "detection": "detection", "timezone": "timezone", "tz": "timezone",
+    "action_items": "action_items", "id": "id",
+}
+_SOURCE_LABELS = {"url": "Source", "link": "Source", "source": "Source", "archive_url": "Archived copy"}
+_KIND_ORDER = {"root": ("root_causes", "components"), "any": ("root_causes", "components"),
+               "component": ("components",), "company": ("components",)}
+
+
+@dataclass
+class ImportedPostmortem:
+    """A document read and turned into a postmortem, not yet written anywhere."""
+
+    source: str
+    kind: str
+    front_matter: dict[str, Any]
+    body: str
+    report: FileReport
+    date: dt.date | None = None
+    original: str = ""  # the source text the body was made from (for checks that nothing was lost)
+    title_line: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return self.front_matter["id"]
+
+    def text(self) -> str:
+        return render_postmortem(self.front_matter, self.body)
+
+    def check(self, taxonomy: Taxonomy, config: KBConfig, shown: str, path: Path) -> list[Problem]:
+        """What `pmkb validate` will say about the written file (checked in memory)."""
+        doc = read_source(self.text().encode("utf-8"), shown)
+        pm = build_postmortem(doc, taxonomy, config, path.stem, path)
+        self.problems = sorted(pm.problems)
+        return self.problems
+
+
+def strip_added_markers(line: str) -> str:
+    """A body line without the key-moment marker the import appended to it."""
+    return _ADDED_MARKER.sub("", line)
+
+
+def _time_iso(at: dt.datetime, dated: bool) -> str:
+    return at.isoformat() if dated else at.timetz().isoformat()
+
+
+def _minutes(delta: dt.timedelta | None) -> float | None:
+    return None if delta is None else round(delta.total_seconds() / 60, 2)
+
+
+def _wordy_stem(stem: str) -> str | None:
+    """A file name that reads as a title (``web-500-hardware-failure``), not an id or a uuid."""
+    words = [w for w in re.split(r"[-_\s.]+", stem) if w]
+    alpha = [w for w in words if re.fullmatch(r"[A-Za-z]{2,}", w)]
+    if len(alpha) < 2 or re.search(r"[0-9a-f]{8}-[0-9a-f]{4}", stem, re.I):
+        return None
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+def import_document(text: str, *, source: str, stem: str, taxonomy: Taxonomy, kind: str | None = None,
+                    severity: str | None = None) -> ImportedPostmortem:
+    """Turn one document's text into a postmortem and its report (nothing is written).
+
+    ``kind`` forces the input kind; ``severity`` is used for a document that states none
+    and is reported as inferred from the command line. Raises PostmortemError when a
+    front matter cannot be read as YAML.
+    """
+    kind = kind or detect_kind(text)
+    src = read_document(text, kind, source)
+    report = FileReport(source=source, kind=KIND_NAMES[kind])
+    report.warnings.extend(src.notes)
+    state = _State(src, report, taxonomy, stem)
+    state.run(severity)
+    imported = ImportedPostmortem(source, kind, state.front_matter, state.body, report, state.date,
+                                  src.body, src.title_line)
+    return imported
+
+
+class _State:
+    """The work of one import, step by step; each step records what it found in the report."""
+
+    def __init__(self, src: SourceText, report: FileReport, taxonomy: Taxonomy, stem: str):
+        self.src, self.report, self.taxonomy, self.stem = src, report, taxonomy, stem
+        self.body = src.body
+        self.stats = ex.find_stats(src.body)
+        self.fm: dict[str, Any] = {}  # the mapped foreign front matter: meaning -> value
+        self.fm_terms: list[tuple[str, str, str]] = []  # (value, meaning, key as written)
+        self.leftovers: list[tuple[str, Any]] = []
+        self.front_matter: dict[str, Any] = {}
+        self.date: dt.date | None = None
+        self.tzinfo: dt.tzinfo | None = None
+        self.timezone: str | None = None
+        self.moments: dict[str, dt.datetime] = {}
+        self.stated_moments: set[str] = set()
+        self.events: list[TimelineEvent] = []
+        self.markers: dict[int, str] = {}  # body line -> moment to append
+        self.tags: list[str] = []
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def warn(self, message: str) -> None:
+        if message not in self.report.warnings:
+            self.report.warnings.append(message)
+
+    def stat(self, key: str) -> ex.Stat | None:
+        found = self.stats.get(key)
+        if found is not None and ex.is_unknown(found.value):
+            self.warn(f"`{found.label}` is given as `{found.value or '(empty)'}`: left unknown")
+            return None
+        return found
+
+    def sections(self):
+        return split_sections(self.body, 1)
+
+    def section(self, key: str):
+        return next((s for s in self.sections() if s.key == key), None)
+
+    # -- the steps -------------------------------------------------------------------
+
+    def run(self, severity: str | None) -> None:
+        self.map_front_matter()
+        self.find_title()
+        self.find_timezone_and_date()
+        self.find_timeline()
+        self.find_metrics()
+        self.find_severity(severity)
+        self.find_terms()
+        self.find_people_and_text()
+        self.find_action_items()
+        self.compose_body()
+        self.compose_front_matter()
+        self.report.missing = [name for name in EXPECTED if not self.report.has(name)]
+        if self.events and any(e.at is not None and not _has_offset(e.time_text) for e in self.events) \
+                and self.timezone is None:
+            self.report.missing.append("timezone")
+
+    def map_front_matter(self) -> None:
+        for key, value in self.src.front_matter.items():
+            meaning = _FM_KEYS.get(str(key).lower())
+            if meaning is None or value is None or value == "" or value == []:
+                if value not in (None, "", []):
+                    self.leftovers.append((str(key), value))
+                continue
+            if meaning in _KIND_ORDER:
+                for item in ex.split_list(value if isinstance(value, list) else [value]):
+                    self.fm_terms.append((item, meaning, str(key)))
+            elif meaning == "id":
+                self.leftovers.append((str(key), value))
+            elif meaning not in self.fm:
+                self.fm[meaning] = (value, str(key))
+
+    def find_title(self) -> None:
+        candidates = [(self.fm.get("title", (None, ""))[0], "found"),
+                      (self.src.title, "found")]
+        stat = self.stat("title")
+        if stat:
+            candidates.append((stat.value, "found"))
+        for value, how in candidates:
+            if isinstance(value, str) and value.strip() and not is_generic_title(value):
+                self.title = re.sub(r"\s+", " ", value).strip()[:200]
+                self.report.add_found("title")
+                return
+        wordy = _wordy_stem(self.stem)
+        if wordy:
+            self.title = wordy
+            self.report.add_inferred("title", f"the file name `{self.stem}`")
+            return
+        self.title = None
+
+    def find_timezone_and_date(self) -> None:
+        # Timezone: stated, then a sentence, then the offsets the timeline's times carry.
+        stated = self.fm.get("timezone")
+        stat = self.stat("timezone")
+        for value, how in ((stated[0] if stated else None, "found"), (stat.value if stat else None, "found")):
+            if value and ex.timezone_name(str(value)):
+                self.set_timezone(ex.timezone_name(str(value)))
+                self.report.add_found("timezone")
+                break
+        else:
+            sentence = ex.find_timezone_statement(self.body)
+            if sentence:
+                self.set_timezone(sentence[0])
+                self.report.add_inferred("timezone", f"`{sentence[1]}`")
+        timeline = self.section("timeline")
+        probe: list[TimelineEvent] = []
+        if timeline is not None:
+            probe, _ = parse_timeline(timeline.text, timeline.line + 1, _STAND_IN_DAY, None)
+        if self.timezone is None:
+            offsets = {e.at.utcoffset() for e in probe if e.at is not None and _has_offset(e.time_text)}
+            if len(offsets) == 1:
+                self.set_timezone(ex.format_offset(offsets.pop()))
+                self.report.add_inferred("timezone", "the offsets written on the timeline's times")
+        # Date: stated, then the first dated timeline entry, then the title, then the text.
+        for meaning in ("date", "started_at"):
+            if meaning in self.fm:
+                value, key = self.fm[meaning]
+                if meaning == "started_at":
+                    self.stated_datetime("start", value, key)
+                day = ex.parse_stated_date(value)
+                if day and self.date is None:
+                    self.date = day
+                    self.report.add_found("date")
+        for key in ("date", "started_at"):
+            stat = self.stat(key)
+            if stat and self.date is None:
+                day = ex.parse_stated_date(stat.value)
+                if day:
+                    self.date = day
+                    self.report.add_found("date")
+        for key in ("started_at", "detected_at", "mitigated_at", "resolved_at"):
+            stat = self.stat(key)
+            if stat:
+                moment = key[:-3].replace("started", "start")
+                zone = stat.note and ex.timezone_name(stat.note)
+                if zone and self.timezone is None:
+                    self.set_timezone(zone)
+                    self.report.add_inferred("timezone", f"`{stat.label} ({stat.note})`")
+                self.stated_datetime(moment, stat.value, stat.label)
+        for meaning in ("detected_at", "mitigated_at", "resolved_at"):
+            if meaning in self.fm:
+                value, key = self.fm[meaning]
+                self.stated_datetime(meaning[:-3].replace("started", "start"), value, key)
+        if self.date is None and "start" in self.moments:
+            self.date = self.moments["start"].date()
+            self.report.add_found("date")
+        if self.date is None:
+            dated = next((e for e in probe if e.at is not None and re.match(r"\d{4}-\d{2}-\d{2}", e.time_text)),
+                         None)
+            if dated:
+                self.date = dated.at.date()
+                self.report.add_inferred("date", f"the first dated timeline entry ({dated.time_text})")
+        if self.date is None and self.title:
+            found = ex.find_date(self.title)
+            if found:
+                self.date = found[0]
+                self.report.add_inferred("date", f"`{found[1]}` in the title")
+        if self.date is None:
+            summary = self.section("summary")
+            for text in ([summary.text] if summary else []) + [self.fm.get("summary", ("", ""))[0] or "",
+                                                               self.body]:
+                found = ex.find_date(str(text))
+                if found:
+                    self.date = found[0]
+                    self.report.add_inferred("date", f"`{found[1]}` in the text")
+                    break
+        if self.date is None:
+            partial = ex.partial_date(" ".join(filter(None, [self.title or "", self.body])))
+            if partial:
+                self.warn(f"date: the document says only `{partial.strip()}`, without a full date: "
+                          "left as TODO")
+
+    def set_timezone(self, name: str) -> None:
+        try:
+            self.tzinfo = parse_offset(name)
+            self.timezone = name
+        except TimeParseError:
+            pass
+
+    def stated_datetime(self, moment: str, value: Any, key: str) -> None:
+        if isinstance(value, dt.datetime) and value.tzinfo is not None and self.timezone is None:
+            self.set_timezone(ex.format_offset(value.utcoffset()))
+            self.report.add_inferred("timezone", f"the offset of `{key}`")
+        at = ex.parse_stated_datetime(value, self.tzinfo)
+        if at is None:
+            return
+        if at.timetz().replace(tzinfo=None) == dt.time(0, 0) and moment in ("start", "resolved"):
+            # Midnight to the second is how tools write "this day, time unknown".
+            self.warn(f"`{key}` is {at.isoformat()}: midnight is read as a date without a time")
+            if moment == "start" and self.date is None:
+                self.date = at.date()
+                self.report.add_found("date")
+            return
+        if moment not in self.moments:
+            self.moments[moment] = at
+            self.stated_moments.add(moment)
+            self.report.add_found(_MOMENT_FIELDS[moment])
+
+    def find_timeline(self) -> None:
+        timeline = self.section("timeline")
+        if timeline is None:
+            return
+        day = self.date or _STAND_IN_DAY
+        self.events, problems = parse_timeline(timeline.text, timeline.line + 1, day, self.tzinfo)
+        for line, message in problems:
+            self.warn(f"timeline line {line}: {message}")
+        if not self.events:
+            self.warn(f"the `## {timeline.title}` section has no entries with a time")
+            return
+        self.report.add_found("timeline")
+        for event in self.events:
+            if event.moment and event.at is not None and event.moment not in self.moments:
+                self.moments[event.moment] = event.at
+                self.report.add_found(_MOMENT_FIELDS[event.moment])
+        guesses = ex.infer_moments(self.events, set(self.moments))
+        for moment in MOMENTS:
+            guess = guesses.get(moment)
+            if guess is None or moment in self.moments:
+                continue
+            self.moments[moment] = guess.event.at
+            guess.event.moment = moment
+            self.markers[guess.event.line] = moment
+            self.report.add_inferred(_MOMENT_FIELDS[moment], guess.why)
+        dated = self.date is not None
+        self.report.events = [
+            {"at": _time_iso(e.at, dated or bool(re.match(r"\d{4}-", e.time_text))) if e.at else None,
+             "time": e.time_text, "text": e.text, "moment": e.moment} for e in self.events]
+
+    def find_metrics(self) -> None:
+        start = self.moments.get("start")
+        computed = {}
+        for moment, name in (("detected", "time_to_detect_minutes"), ("mitigated", "time_to_mitigate_minutes"),
+                             ("resolved", "time_to_resolve_minutes")):
+            at = self.moments.get(moment)
+            computed[name] = _minutes(at - start) if at is not None and start is not None else None
+        self.report.metrics["computed"] = computed
+        for key, name, label in (("time_to_detect", "time_to_detect_minutes", "time to detect"),
+                                 ("time_to_resolve", "time_to_resolve_minutes", "time to resolve")):
+            stat = self.stat(key)
+            if stat is None:
+                continue
+            delta = ex.parse_duration(stat.value)
+            if delta is None:
+                self.warn(f"`{stat.label}: {stat.value}` is not a duration this import can read")
+                continue
+            stated = _minutes(delta)
+            self.report.metrics["stated"][name] = stated
+            self.report.add_found(key)
+            if computed[name] is not None and abs(computed[name] - stated) > 1:
+                self.warn(f"{label}: the document says {stat.value.strip()} ({stated:g} min) but the "
+                          f"timeline gives {computed[name]:g} min")
+
+    def find_severity(self, default: str | None) -> None:
+        self.severity = None
+        values = [(self.fm["severity"][0], self.fm["severity"][1])] if "severity" in self.fm else []
+        stat = self.stat("severity")
+        if stat:
+            values.append((stat.value, stat.label))
+        for value, label in values:
+            parsed = ex.parse_severity(str(value), self.taxonomy)
+            if parsed:
+                self.severity = parsed[0]
+                if parsed[1] == "found":
+                    self.report.add_found("severity")
+                else:
+                    self.report.add_inferred("severity", f"`{label}: {value}`, {parsed[1]}")
+                return
+            self.warn(f"severity `{value}` is not one of {', '.join(self.taxonomy.severity_ids)}: left as TODO")
+        mention = ex.find_severity_mention(self.body, self.taxonomy)
+        if mention:
+            self.severity = mention[0]
+            self.report.add_inferred("severity", f"`{mention[1]}` in the text")
+        elif default:
+            self.severity = default
+            self.report.add_inferred("severity", f"--severity {default} (the document states none)")
+
+    def find_terms(self) -> None:
+        chosen: dict[str, list[str]] = {"root_causes": [], "components": []}
+        origins: dict[str, list[str]] = {"root_causes": [], "components": []}
+        unmatched: list[str] = []
+        stated = list(self.fm_terms)
+        for key, meaning in (("category", "root"), ("components", "component")):
+            stat = self.stat(key)
+            if stat:
+                stated.extend((v, meaning, stat.label) for v in ex.split_list(stat.value))
+        for value, meaning, key in stated:
+            hit = ex.resolve_term(value, self.taxonomy, _KIND_ORDER[meaning])
+            if hit is None and meaning == "root":
+                phrase = ex.match_terms(value, self.taxonomy, "root_causes", limit=1)
+                hit = ("root_causes", phrase[0][0]) if phrase else None
+            if hit:
+                kind, slug = hit
+                if slug not in chosen[kind]:
+                    chosen[kind].append(slug)
+                    origins[kind].append(f"`{value}` ({key})")
+                continue
+            if slugify(value) and slugify(value) not in {slugify(t) for t in self.tags}:
+                self.tags.append(value[:200])
+                unmatched.append(value)
+        for kind in ("root_causes", "components"):
+            if chosen[kind]:
+                self.report.add_found(kind)
+        if unmatched:
+            self.warn("not in the taxonomy, kept as tags: " + ", ".join(unmatched))
+        if self.tags:
+            self.report.add_found("tags")
+        # Words in the text: root causes from the root-cause section, components from it and the summary.
+        root = [s for s in self.sections() if s.key == "root_cause"]
+        if not chosen["root_causes"] and root:
+            hits = ex.match_terms("\n".join(s.text for s in root), self.taxonomy, "root_causes")
+            chosen["root_causes"] = [slug for slug, _ in hits]
+            if hits:
+                words = ", ".join(f"`{w}`" for _, w in hits)
+                self.report.add_inferred("root_causes", f"the words {words} in `## {root[0].title}`")
+        if not chosen["components"]:
+            parts = [s for s in self.sections() if s.key in ("root_cause", "summary", "impact")]
+            hits = ex.match_terms("\n".join(s.text for s in parts), self.taxonomy, "components")
+            chosen["components"] = [slug for slug, _ in hits]
+            if hits:
+                words = ", ".join(f"`{w}`" for _, w in hits)
+                self.report.add_inferred("components", f"the words {words} in the text")
+        self.root_causes, self.components = chosen["root_causes"], chosen["components"]
+
+    def find_people_and_text(self) -> None:
+        self.extra: dict[str, Any] = {}
+        authors = self.fm.get("authors", (None, ""))[0]
+        stat = self.stat("authors")
+        names = ex.split_list(authors) if authors else ex.split_list(stat.value) if stat else []
+        names = [re.sub(r"^@", "", n)[:200] for n in names if len(n) <= 200]
+        if names:
+            self.extra["authors"] = list(dict.fromkeys(names))
+            self.report.add_found("authors")
+        for key in ("impact", "trigger", "detection"):
+            value = self.fm.get(key, (None, ""))[0]
+            if value is None:
+                stat = self.stat(key)
+                value = stat.value if stat else None
+            if isinstance(value, str) and value.strip() and not ex.is_unknown(value):
+                self.extra[key] = re.sub(r"\s+", " ", value).strip()[:5000]
+                self.report.add_found(key)
+        status = self.fm.get("status", (None, ""))[0]
+        if isinstance(status, str) and status in STATUSES:
+            self.extra["status"] = status
+
+    def find_action_items(self) -> None:
+        self.action_items: list[dict[str, Any]] = []
+        stated = self.fm.get("action_items", (None, ""))[0]
+        if isinstance(stated, list):
+            for raw in stated:
+                if isinstance(raw, dict) and isinstance(raw.get("title"), str) and raw["title"].strip():
+                    item = {k: v for k, v in raw.items() if k in ("title", "type", "action", "owner", "status",
+                                                                   "due", "ticket") and v not in (None, "")}
+                    if item.get("type") not in ACTION_TYPES:
+                        item.pop("type", None)
+                    if item.get("status") not in ACTION_STATUSES:
+                        item.pop("status", None)
+                    if item.get("action") and not self.taxonomy.resolve("actions", str(item["action"])):
+                        item.pop("action")
+                    self.action_items.append(item)
+            if self.action_items:
+                self.report.add_found("action_items")
+        if not self.action_items:
+            found = ex.find_action_items(self.body, self.taxonomy)
+            self.action_items = [f.item for f in found]
+            if found:
+                hows = sorted({f.how for f in found})
+                types = sorted({f.type_from for f in found})
+                self.report.add_inferred("action_items", f"{len(found)} {' and '.join(hows)}(s) under the "
+                                         f"action headings; types from {', '.join(types)}")
+                shortened = [f.item["title"] for f in found if f.notes]
+                if shortened:
+                    self.warn(f"{len(shortened)} action item title(s) shortened to {ex.MAX_TITLE} characters; "
+                              "the full text stays in the body")
+        self.report.action_items = [{"title": i["title"], "type": i.get("type", "corrective")}
+                                    for i in self.action_items]
+
+    def compose_body(self) -> None:
+        lines = self.body.split("\n")
+        for line_no, moment in self.markers.items():
+            i = line_no - 1
+            text = lines[i].rstrip()
+            if text.endswith("|"):
+                lines[i] = text[:-1].rstrip() + f" [{moment}] |"
+            else:
+                lines[i] = text + f" [{moment}]"
+        body = "\n".join(lines).strip("\n")
+        sections = split_sections(body, 1)
+        has_sections = any(s.title for s in sections)
+        summary_text = self.fm.get("summary", (None, ""))[0]
+        summary_text = str(summary_text).strip() if summary_text else ""
+        parts: list[str] = []
+        if not has_sections:
+            if summary_text:
+                parts += ["## Summary", summary_text]
+                if body.strip():
+                    parts += ["## What happened", body]
+            elif body.strip():
+                parts += ["## Summary", body]
+            else:
+                parts += ["## Summary", "TODO"]
+            self.report.add_found("section:summary") if (summary_text or body.strip()) else None
+        else:
+            has_summary = any(s.key == "summary" for s in sections)
+            preamble_end = 0
+            if sections and not sections[0].title:
+                preamble_end = len(sections[0].text.split("\n"))
+            body_lines = body.split("\n")
+            head, rest = "\n".join(body_lines[:preamble_end]), "\n".join(body_lines[preamble_end:])
+            if head.strip():
+                parts.append(head)
+            if summary_text:
+                parts += (["## Summary", summary_text] if not has_summary else [summary_text])
+                has_summary = True
+            elif not has_summary:
+                parts += ["## Summary", "<!-- The imported document has no summary. -->\nTODO"]
+            parts.append(rest.strip("\n"))
+            if has_summary and any(s.key == "summary" for s in sections) or summary_text:
+                self.report.add_found("section:summary")
+        text = "\n\n".join(p for p in parts if p.strip())
+        if any(s.key == "root_cause" for s in split_sections(text, 1)):
+            self.report.add_found("section:root_cause")
+        else:
+            text += "\n\n## Root cause\n\n<!-- The imported document has no root-cause section. -->\nTODO"
+        if self.leftovers:
+            rows = []
+            for key, value in self.leftovers:
+                label = _SOURCE_LABELS.get(key.lower(), key)
+                shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+                shown = shown.isoformat() if isinstance(value, (dt.date, dt.datetime)) else shown
+                rows.append(f"- {label}: {shown}")
+            text += "\n\n## Source\n\n" + "\n".join(rows)
+        self.body = "\n" + text.rstrip("\n") + "\n"
+
+    def compose_front_matter(self) -> None:
+        fm: dict[str, Any] = {}
+        slug = slugify(self.title) if self.title else slugify(self.stem) or "imported-postmortem"
+        pm_id = f"{self.date.isoformat()}-{slug}" if self.date else slug
+        pm_id = slugify(pm_id)[:120].strip("-") if not is_valid_id(pm_id) else pm_id
+        fm["id"] = pm_id or "imported-postmortem"
+        fm["title"] = self.title or TODO
+        fm["date"] = self.date or TODO
+        fm["severity"] = self.severity or TODO
+        todo = not (self.title and self.date and self.severity and self.root_causes)
+        if todo:
+            fm["status"] = "draft"
+        elif "status" in self.extra:
+            fm["status"] = self.extra["status"]
+        if "authors" in self.extra:
+            fm["authors"] = self.extra["authors"]
+        fm["components"] = self.components
+        fm["root_causes"] = self.root_causes or [TODO]
+        for key in ("trigger", "detection", "impact"):
+            if key in self.extra:
+                fm[key] = self.extra[key]
+        if self.tags:
+            fm["tags"] = self.tags[:50]
+            if len(self.tags) > 50:
+                self.warn(f"{len(self.tags) - 50} tag(s) over the limit of 50 were left out of the front matter")
+        if self.timezone:
+            fm["timezone"] = self.timezone
+        for moment in sorted(self.stated_moments, key=MOMENTS.index):
+            fm[_MOMENT_FIELDS[moment]] = self.moments[moment]
+        if self.action_items:
+            fm["action_items"] = self.action_items
+        self.front_matter = fm
+
+
+def _has_offset(time_text: str) -> bool:
+    return bool(re.search(r"(?i:utc|gmt)|[+-]\d{1,2}(?::?\d{2})?\s*\)?$|\dZ$", time_text))

@@ -1,0 +1,625 @@
+"""What a document says, read out of its text: stated facts, dates, times, terms, action items.
+
+Each function returns what it found together with *where* it found it, so that the
+import report can say "inferred from ...". Nothing here makes a value up: a function
+that finds nothing returns None or an empty list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..slugs import slugify
+from ..taxonomy import Taxonomy
+from ..timeline import TimeParseError, TimelineEvent, parse_offset
+
+UNKNOWN_VALUES = {"", "?", "??", "-", "--", "n/a", "na", "none", "tbd", "tbc", "unknown", "todo", "...", "…"}
+
+# Labels of `- Label: value` lines (and two-column tables) in template write-ups.
+_STAT_LABELS = {
+    "title": r"title|incident title|incident name",
+    "date": r"date|incident date|date of (the )?incident|date/time|date and time|day",
+    "severity": r"severity|sev|severity level|priority|incident severity|incident priority",
+    "category": r"categor(y|ies)|root[ -]cause categor(y|ies)|root[ -]causes?|primary (root )?cause|"
+                r"cause categor(y|ies)|incident type|type of (incident|failure)|failure type",
+    "components": r"components?|services?|systems?|systems?/services?|affected (services?|systems?|"
+                  r"components?)|(services?|systems?|components?) affected|products?",
+    "authors": r"authors?|written by|prepared by|incident (lead|commander|owner)|owners?|owners? \(dri\)|dri",
+    "time_to_detect": r"time to (detection|detect)|ttd|mttd|detection time|time to detect \(ttd\)",
+    "time_to_mitigate": r"time to (mitigation|mitigate)|ttm|mttm",
+    "time_to_resolve": r"time to (recovery|recover|resolution|resolve|restore|restoration|repair)|ttr|mttr|"
+                       r"resolution time|recovery time|time to recover \(ttr/mttr\)|time to resolve \(ttr\)",
+    "started_at": r"start(ed)?( time| at)?|incident start( time)?|start of (the )?incident|impact start|began",
+    "detected_at": r"detected at|detection at|time detected",
+    "mitigated_at": r"mitigated( at)?|mitigation time",
+    "resolved_at": r"end( time)?|ended( at)?|resolved( at)?|incident end( time)?|end of (the )?incident|"
+                   r"impact end|recovered at|resolution at",
+    "timezone": r"time ?zone|tz",
+    "impact": r"impact|customer impact|user impact|business impact",
+    "trigger": r"trigger",
+    "detection": r"detection|detected by|detection (method|source)|how (was it|it was) detected",
+    "duration": r"duration|total duration|outage duration|impact duration",
+}
+_STAT_RE = {key: re.compile(rf"(?:{pattern})", re.I) for key, pattern in _STAT_LABELS.items()}
+_STAT_LINE = re.compile(r"^\s*(?:[-*+]\s+)?([A-Za-z][\w /&'.-]{0,40}?)\s*(\([^)]{1,30}\))?\s*:\s*(.*?)\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+
+
+@dataclass
+class Stat:
+    key: str
+    label: str  # as written, e.g. "Time to detection"
+    value: str
+    note: str  # the parenthesis after the label, e.g. "(UTC)"
+    line: int  # 1-based line in the body
+
+
+def find_stats(body: str) -> dict[str, Stat]:
+    """`- Label: value` lines and `| Label | value |` rows outside timelines and code; first one wins."""
+    stats: dict[str, Stat] = {}
+    in_fence = False
+    section = ""
+    for n, raw in enumerate(body.split("\n"), start=1):
+        if _FENCE.match(raw):
+            in_fence = not in_fence
+            continue
+        heading = _HEADING.match(raw)
+        if heading:
+            section = slugify(heading.group(2))
+            continue
+        if in_fence or "timeline" in section or "chronolog" in section:
+            continue
+        line = raw.replace("**", "").replace("__", "")
+        note = ""
+        if line.strip().startswith("|"):
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) != 2 or re.fullmatch(r":?-{2,}:?", cells[0] or "--"):
+                continue
+            m = re.match(r"^([^()]*?)\s*(\([^)]{1,30}\))?\s*:?\s*$", cells[0])
+            if not m:
+                continue
+            label, note, value = m.group(1), m.group(2) or "", cells[1]
+        else:
+            m = _STAT_LINE.match(line)
+            if not m:
+                continue
+            label, note, value = m.group(1), m.group(2) or "", m.group(3)
+        label = label.strip()
+        for key, pattern in _STAT_RE.items():
+            if pattern.fullmatch(label) and key not in stats:
+                stats[key] = Stat(key, label, value.strip(), note.strip("() "), n)
+                break
+    return stats
+
+
+def is_unknown(value: Any) -> bool:
+    return value is None or str(value).strip().strip("*_`").lower() in UNKNOWN_VALUES
+
+
+# --- durations ---------------------------------------------------------------------
+
+_DURATION_PART = re.compile(
+    r"(\d+(?:[.,]\d+)?)\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)\b", re.I)
+_UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1, "s": 1 / 60}
+
+
+def parse_duration(text: str) -> dt.timedelta | None:
+    """``8 minutes``, ``4 hours 42 minutes``, ``1h 05m``, ``2 days``, ``01:30`` -> timedelta."""
+    value = str(text).strip()
+    clock = re.fullmatch(r"~?\s*(\d{1,3}):(\d{2})(?::(\d{2}))?", value)
+    if clock:
+        return dt.timedelta(hours=int(clock.group(1)), minutes=int(clock.group(2)),
+                            seconds=int(clock.group(3) or 0))
+    total = 0.0
+    found = False
+    for number, unit in _DURATION_PART.findall(value):
+        found = True
+        total += float(number.replace(",", ".")) * _UNIT_MINUTES[unit[0].lower()]
+    return dt.timedelta(minutes=total) if found else None
+
+
+# --- dates --------------------------------------------------------------------------
+
+_MONTHS = {m: i for i, names in enumerate(
+    [("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+     ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+     ("october", "oct"), ("november", "nov"), ("december", "dec")], start=1) for m in names}
+_MONTH = r"(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MDY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!,?\s*\d{{4}})", re.I)
+_ON_MONTH = re.compile(r"\b(?:on|in|of)\s+(january|february|march|april|may|june|july|august|september|"
+                       r"october|november|december)\b(?!\s+\d)", re.I)
+
+
+def find_date(text: str) -> tuple[dt.date, str] | None:
+    """The first full date (with a year) in text -> (date, the words as written)."""
+    best: tuple[int, dt.date, str] | None = None
+    for pattern, order in ((_ISO_DATE, "ymd"), (_MDY, "mdy"), (_DMY, "dmy")):
+        for m in pattern.finditer(text):
+            parts = dict(zip(order, m.groups()))
+            try:
+                month = int(parts["m"]) if parts["m"].isdigit() else _MONTHS[parts["m"].lower().rstrip(".")]
+                day = dt.date(int(parts["y"]), month, int(parts["d"]))
+            except (ValueError, KeyError):
+                continue
+            if best is None or m.start() < best[0]:
+                best = (m.start(), day, m.group(0))
+            break
+    return (best[1], best[2]) if best else None
+
+
+def partial_date(text: str) -> str | None:
+    """Words that name a day or a month without a year (``on may``, ``June 13``), if any."""
+    flat = re.sub(r"\s+", " ", text)
+    m = _MONTH_DAY.search(flat)
+    if m and not m.group(1).lower().startswith("may"):
+        return m.group(0)
+    m = _ON_MONTH.search(flat) or (m if m else None)
+    return m.group(0) if m else None
+
+
+def parse_stated_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    found = find_date(str(value))
+    return found[0] if found else None
+
+
+def parse_stated_datetime(value: Any, tzinfo: dt.tzinfo | None) -> dt.datetime | None:
+    """A full date and time as another tool or a stats line writes it -> aware datetime."""
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tzinfo or dt.timezone.utc)
+    if not isinstance(value, str):
+        return None
+    m = re.search(r"(\d{4}-\d{2}-\d{2})[T ,]\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?",
+                  value)
+    if not m:
+        return None
+    try:
+        day = dt.date.fromisoformat(m.group(1))
+        clock = dt.time.fromisoformat(m.group(2).zfill(5) if len(m.group(2)) < 5 else m.group(2))
+        zone = parse_offset(m.group(3)) if m.group(3) else tzinfo or dt.timezone.utc
+    except (ValueError, TimeParseError):
+        return None
+    return dt.datetime.combine(day, clock).replace(tzinfo=zone)
+
+
+# --- timezones ----------------------------------------------------------------------
+
+# Abbreviations with one meaning in practice; ambiguous ones (IST, CST in Asia...) are not guessed.
+_ABBREVIATIONS = {"UTC": "+00:00", "GMT": "+00:00", "Z": "+00:00", "PST": "-08:00", "PDT": "-07:00",
+                  "MST": "-07:00", "MDT": "-06:00", "CDT": "-05:00", "EST": "-05:00", "EDT": "-04:00",
+                  "CET": "+01:00", "CEST": "+02:00", "EET": "+02:00", "EEST": "+03:00", "MSK": "+03:00",
+                  "JST": "+09:00", "KST": "+09:00", "AEST": "+10:00", "AEDT": "+11:00", "NZST": "+12:00",
+                  "NZDT": "+13:00", "BST": "+01:00", "WET": "+00:00", "WEST": "+01:00"}
+
+
+def timezone_name(word: str) -> str | None:
+    """``UTC``, ``PDT``, ``UTC+3``, ``+03:00``, ``Europe/Berlin`` -> the KB's timezone text."""
+    value = word.strip().strip("()")
+    upper = value.upper().replace(" ", "")
+    if upper in _ABBREVIATIONS:
+        return _ABBREVIATIONS[upper]
+    try:
+        zone = parse_offset(value)
+    except TimeParseError:
+        return None
+    if isinstance(zone, dt.timezone):
+        return format_offset(zone.utcoffset(None))
+    return value
+
+
+def format_offset(delta: dt.timedelta | None) -> str:
+    minutes = int((delta or dt.timedelta()).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+_TZ_TOKEN = r"(UTC\s*[+-]\s*\d{1,2}(?::?\d{2})?|GMT\s*[+-]\s*\d{1,2}(?::?\d{2})?|[+-]\d{2}:?\d{2}|[A-Z]{2,5}|" \
+            r"[A-Z][a-z]+/[A-Za-z_]+)"
+_TZ_STATEMENTS = [
+    re.compile(rf"\ball\s+times\s+(?:are\s+|shown\s+|given\s+|listed\s+)?(?:in\s+)?{_TZ_TOKEN}(?![\w/])", re.I),
+    re.compile(rf"\btimes\s+(?:are\s+)?(?:in|shown in|given in)\s+{_TZ_TOKEN}(?![\w/])", re.I),
+    re.compile(rf"^#+\s*(?:incident\s+)?timeline\s*\(\s*{_TZ_TOKEN}\s*\)", re.I | re.M),
+]
+
+
+def find_timezone_statement(body: str) -> tuple[str, str] | None:
+    """A sentence like "All times in UTC" -> (timezone, the words as written)."""
+    for pattern in _TZ_STATEMENTS:
+        for m in pattern.finditer(body):
+            name = timezone_name(m.group(1))
+            if name:
+                return name, m.group(0).strip().lstrip("#").strip()
+    return None
+
+
+# --- severity -----------------------------------------------------------------------
+
+
+def parse_severity(value: str, taxonomy: Taxonomy) -> tuple[str, str] | None:
+    """A stated severity -> (level id, "found" or how it was mapped)."""
+    text = str(value).strip().strip("*_`")
+    ids = taxonomy.severity_ids
+    squashed = re.sub(r"[\s_-]", "", text).upper()
+    for sid in ids:
+        if re.sub(r"[\s_-]", "", sid).upper() == squashed:
+            return sid, "found"
+    for sev in taxonomy.severities:
+        if sev.title and slugify(sev.title) == slugify(text):
+            return sev.id, f"the level titled `{sev.title}`"
+    m = re.fullmatch(r"(?:SEV|S|P|PRIORITY|LEVEL)?\s*[-_]?\s*(\d)\b.*", text.upper())
+    if m:
+        number = int(m.group(1))
+        same = [sid for sid in ids if re.fullmatch(rf"[A-Za-z]*[-_ ]?{number}", sid)]
+        if same:
+            return same[0], f"`{text}` read as level {number}"
+    return None
+
+
+def find_severity_mention(text: str, taxonomy: Taxonomy) -> tuple[str, str] | None:
+    """A level named in the text itself (``a SEV2 incident``) -> (level id, the words)."""
+    for sid in taxonomy.severity_ids:
+        pattern = re.escape(sid).replace(r"\-", "[-\\s]?")
+        m = re.search(rf"(?<![\w-]){pattern}(?![\w-])", text, re.I)
+        if m and re.search(r"[A-Za-z]", sid) and re.search(r"\d", sid):
+            return sid, m.group(0)
+    return None
+
+
+# --- taxonomy terms -----------------------------------------------------------------
+
+# Single words too common in prose to name a term on their own.
+_GENERIC_WORDS = {"web", "api", "cache", "storage", "edge", "login", "search", "email", "cluster", "pipeline",
+                  "database", "db", "gateway", "alerting", "paging", "auth", "identity", "network", "config",
+                  "hardware", "bug", "routing", "rollout", "corruption", "monitoring", "observability",
+                  "payments", "checkout", "billing", "resolver", "regression", "overload", "ci", "cd", "lb",
+                  "bind", "docs", "documentation", "runbook", "playbook", "failover", "redundancy", "testing",
+                  "tests", "training", "automate", "automation", "capacity", "deployment", "dns", "s3", "smtp",
+                  "mailer", "sso", "k8s", "cdn", "redis", "kafka", "postgres", "postgresql", "mysql",
+                  "process", "review", "alerts", "alert"}
+
+
+def _phrases(taxonomy: Taxonomy, kind: str) -> list[tuple[str, str]]:
+    """(words, term slug) for a kind's keys, titles and aliases, longest first."""
+    out: list[tuple[str, str]] = []
+    for term in taxonomy.terms.get(kind, {}).values():
+        for name in (term.slug, term.title, *term.aliases):
+            words = " ".join(re.findall(r"[a-z0-9]+", slugify(name)))
+            if words:
+                out.append((words, term.slug))
+    return sorted(set(out), key=lambda p: (-len(p[0]), p[0]))
+
+
+def _flat(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+
+
+def match_terms(text: str, taxonomy: Taxonomy, kind: str, *, generic: bool = False,
+                limit: int = 3) -> list[tuple[str, str]]:
+    """Terms of a kind named in text -> [(slug, the words that named it)], first named first.
+
+    Single common words (``web``, ``database``) only count when ``generic`` is true: in a
+    stated list they name a term, in running prose they do not.
+    """
+    flat = _flat(text)
+    hits: dict[str, tuple[int, str]] = {}
+    for words, slug in _phrases(taxonomy, kind):
+        if " " not in words and not generic and words in _GENERIC_WORDS:
+            continue
+        at = flat.find(f" {words} ")
+        if at >= 0 and (slug not in hits or at < hits[slug][0]):
+            hits[slug] = (at, words)
+    ordered = sorted(hits.items(), key=lambda kv: kv[1][0])
+    return [(slug, words) for slug, (_, words) in ordered[:limit]]
+
+
+def resolve_term(value: str, taxonomy: Taxonomy, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+    """A stated term -> (kind, slug) through Taxonomy.resolve, for the first kind that knows it."""
+    for kind in kinds:
+        if taxonomy.is_open(kind):
+            continue
+        slug = taxonomy.resolve(kind, value)
+        if slug:
+            return kind, slug
+    return None
+
+
+def split_list(value: Any) -> list[str]:
+    """A stated list: a YAML list, or text separated by commas, semicolons or "and"."""
+    if isinstance(value, list):
+        items = [str(v) for v in value if v is not None and not isinstance(v, (dict, list))]
+    elif value is None:
+        items = []
+    else:
+        items = re.split(r"\s*(?:,|;|\band\b|&|/)\s*", str(value))
+    return [i.strip().strip("*_`") for i in items if i and not is_unknown(i)]
+
+
+# --- key moments --------------------------------------------------------------------
+
+_MOMENT_WORDS = {
+    "start": re.compile(r"\b(began|begun|begins|started|starts|start of (the )?(incident|outage|impact)|"
+                        r"(incident|outage|impact) start(ed)?)\b", re.I),
+    "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?|paged|notified|noticed|reported|"
+                           r"on-?call (was )?(engaged|paged)|acknowledged|escalated)\b", re.I),
+    "mitigated": re.compile(r"\b(mitigat(ed|ion|es)|workaround|rolled back|roll(ed|ing)?[ -]?back|reverted|"
+                            r"failed over|failover (completed|done)|traffic (drained|shifted|moved)|"
+                            r"impact (ended|stopped)|partially restored)\b", re.I),
+    "resolved": re.compile(r"\b(resolved|restored|back online|back up|back to normal|recovered|"
+                           r"recovery complete|fully operational|operating normally|all clear|"
+                           r"incident (closed|over|ended))\b", re.I),
+}
+_NEGATION = re.compile(r"\b(not|no|never|without|yet to|failed to|n't|unable to)\s+(\w+\s+){0,2}$", re.I)
+
+
+def _moment_word(event: TimelineEvent, moment: str) -> str | None:
+    for m in _MOMENT_WORDS[moment].finditer(event.text):
+        if not _NEGATION.search(event.text[: m.start()]):
+            return m.group(0)
+    return None
+
+
+@dataclass
+class MomentGuess:
+    event: TimelineEvent
+    why: str
+
+
+def infer_moments(events: list[TimelineEvent], known: set[str]) -> dict[str, MomentGuess]:
+    """Key moments the timeline's words name, for moments not already ``known``.
+
+    start: an entry that says so, else the first entry with a time; detected and
+    mitigated: the first entry after the start that says so; resolved: the last one.
+    Each entry marks at most one moment, and the moments stay in time order.
+    """
+    timed = [e for e in events if e.at is not None]
+    taken = {id(e) for e in timed if e.moment}
+    out: dict[str, MomentGuess] = {}
+
+    def pick(moment: str, candidates: list[TimelineEvent]) -> None:
+        for event in candidates:
+            if id(event) in taken:
+                continue
+            word = _moment_word(event, moment)
+            if word:
+                out[moment] = MomentGuess(event, f"the word `{word}` at {event.time_text}")
+                taken.add(id(event))
+                return
+
+    if "start" not in known:
+        pick("start", timed)
+        if "start" not in out and timed and id(timed[0]) not in taken:
+            out["start"] = MomentGuess(timed[0], f"the first timeline entry ({timed[0].time_text})")
+            taken.add(id(timed[0]))
+    start = out["start"].event.at if "start" in out else next((e.at for e in timed if e.moment == "start"),
+                                                              timed[0].at if timed else None)
+    after = [e for e in timed if start is None or e.at >= start]
+    if "resolved" not in known:
+        pick("resolved", list(reversed(after)))
+    end = out["resolved"].event.at if "resolved" in out else None
+    before_end = [e for e in after if end is None or e.at <= end]
+    if "detected" not in known:
+        pick("detected", before_end)
+    detected = out["detected"].event.at if "detected" in out else start
+    if "mitigated" not in known:
+        pick("mitigated", [e for e in before_end if detected is None or e.at >= detected])
+    return out
+
+
+# --- action items -------------------------------------------------------------------
+
+_ACTION_HEADING = re.compile(r"action|corrective|preventive|preventative|follow[- ]?up|remediation items|"
+                             r"next steps|todo|to do|measures|improvements", re.I)
+_PREVENTIVE_CONTEXT = re.compile(r"\b(preventive|preventative|prevention|long[- ]term)\b", re.I)
+_CORRECTIVE_CONTEXT = re.compile(r"\b(corrective|short[- ]term|immediate|remediation)\b", re.I)
+_MITIGATIVE_CONTEXT = re.compile(r"\b(mitigative|mitigation)\b", re.I)
+_PREVENTIVE_WORDS = re.compile(r"\b(prevent\w*|future|recurr\w*|regular\w*|proactive\w*|monitor\w*|alert\w*|"
+                               r"redundan\w*|failover|training|train|document\w*|knowledge|schedul\w*|"
+                               r"audit\w*|early|periodic\w*|review\w*|drills?|chaos|capacity planning)\b", re.I)
+_CORRECTIVE_WORDS = re.compile(r"\b(fix\w*|replac\w*|repair\w*|patch\w*|revert\w*|roll ?back|restor\w*|"
+                               r"correct\w*|remov\w*|upgrad\w*|migrat\w*|rewrit\w*|increas\w*|rais\w*)\b", re.I)
+_CHECKBOX = re.compile(r"^\[([ xX])\]\s*")
+_TICKET = re.compile(r"\b([A-Z][A-Z0-9]{1,9}-\d{1,7})\b")
+_STATUS_WORDS = {"open": "open", "todo": "open", "to do": "open", "not started": "open", "new": "open",
+                 "planned": "open", "in progress": "in-progress", "in-progress": "in-progress",
+                 "doing": "in-progress", "wip": "in-progress", "started": "in-progress", "ongoing": "in-progress",
+                 "done": "done", "complete": "done", "completed": "done", "closed": "done", "fixed": "done",
+                 "resolved": "done", "shipped": "done", "won't do": "wont-do", "wont do": "wont-do",
+                 "wont-do": "wont-do", "wontfix": "wont-do", "won't fix": "wont-do", "cancelled": "wont-do",
+                 "canceled": "wont-do", "dropped": "wont-do"}
+_COLUMNS = {
+    "title": re.compile(r"action( item)?s?|items?|tasks?|titles?|descriptions?|what|follow[- ]?ups?|"
+                        r"remediation|measures?|improvements?", re.I),
+    "owner": re.compile(r"owners?|assignees?|assigned to|dri|who|responsible", re.I),
+    "due": re.compile(r"due( date)?|deadline|by when|target( date)?|eta", re.I),
+    "status": re.compile(r"status|state|done\??", re.I),
+    "type": re.compile(r"type|kind|category", re.I),
+    "ticket": re.compile(r"tickets?|issues?|links?|jira|bugs?|refs?|references?|#", re.I),
+}
+MAX_TITLE = 200
+
+
+@dataclass
+class FoundAction:
+    item: dict[str, Any]
+    line: int
+    how: str  # "list item", "table row", "`Title: description` line"
+    type_from: str  # "the heading ...", "its wording", "a Type column", "default"
+    notes: list[str] = field(default_factory=list)
+
+
+def _short_title(text: str) -> tuple[str, bool]:
+    text = re.sub(r"\s+", " ", text.replace("**", "").replace("__", "")).strip()
+    if len(text) <= MAX_TITLE:
+        return text, False
+    cut = text[:MAX_TITLE - 1]
+    sentence = max(cut.rfind(". "), cut.rfind("; "))
+    cut = cut[:sentence + 1] if sentence > 60 else cut[:cut.rfind(" ")] + "\u2026"
+    return cut.strip(), True
+
+
+def _action_type(text: str, context: str | None) -> tuple[str, str]:
+    if context:
+        return context
+    preventive = len(_PREVENTIVE_WORDS.findall(text))
+    corrective = len(_CORRECTIVE_WORDS.findall(text))
+    if preventive > corrective:
+        return "preventive", "its wording"
+    if corrective:
+        return "corrective", "its wording"
+    return "corrective", "the default (its wording names neither kind)"
+
+
+def _context_type(title: str) -> tuple[str, str] | None:
+    p, c = _PREVENTIVE_CONTEXT.search(title), _CORRECTIVE_CONTEXT.search(title)
+    if p and not c:
+        return "preventive", f"`{title.strip()}`"
+    if c and not p:
+        return "corrective", f"`{title.strip()}`"
+    if _MITIGATIVE_CONTEXT.search(title) and not p and not c:
+        return "mitigative", f"`{title.strip()}`"
+    return None
+
+
+def _date_or_none(text: str) -> dt.date | None:
+    m = _ISO_DATE.search(text or "")
+    if not m:
+        return None
+    try:
+        return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+def find_action_items(body: str, taxonomy: Taxonomy) -> list[FoundAction]:
+    """Action items under headings like "Action Items" or "Corrective and Preventive measures".
+
+    Items are list items, rows of a table with an action column, or `Title: description`
+    lines; prose lines in the section are not items.
+    """
+    lines = body.split("\n")
+    found: list[FoundAction] = []
+    in_fence = False
+    block_level: int | None = None
+    context: tuple[str, str] | None = None
+    header: dict[str, int] | None = None
+    for n, raw in enumerate(lines, start=1):
+        if _FENCE.match(raw):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            continue
+        heading = _HEADING.match(raw)
+        if heading:
+            level, title = len(heading.group(1)), heading.group(2)
+            if block_level is not None and level <= block_level and not _ACTION_HEADING.search(title):
+                block_level = None
+            if _ACTION_HEADING.search(title) and not re.search(r"lessons?|went well|timeline", title, re.I):
+                if block_level is None or level <= block_level:
+                    block_level = level
+                context = _context_type(title) or (context if block_level is not None and level > block_level
+                                                   else None)
+                header = None
+            continue
+        if block_level is None:
+            continue
+        stripped = raw.strip()
+        if not stripped:
+            continue
+        if stripped.startswith("|"):
+            cells = [c.strip() for c in stripped.strip("|").split("|")]
+            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue
+            if header is None:
+                header = {}
+                for i, cell in enumerate(cells):
+                    name = cell.replace("*", "").strip()
+                    for key, pattern in _COLUMNS.items():
+                        if key not in header and pattern.fullmatch(name):
+                            header[key] = i
+                            break
+                continue  # a table without an action column is not a list of action items
+            if "title" not in header:
+                continue
+            cell = lambda key: cells[header[key]] if key in header and header[key] < len(cells) else ""  # noqa: E731
+            text = cell("title")
+            if is_unknown(text) or re.fullmatch(r"\d+", text):
+                continue
+            title, cut = _short_title(text)
+            item: dict[str, Any] = {"title": title}
+            typed = cell("type").lower()
+            kind = next((k for k in ("corrective", "preventive", "mitigative") if typed.startswith(k[:6])), None)
+            if kind:
+                item["type"], type_from = kind, "its Type column"
+            else:
+                item["type"], type_from = _action_type(text, context)
+            _fill(item, cell("owner"), cell("status"), cell("due"), cell("ticket") or text, taxonomy, text)
+            found.append(FoundAction(item, n, "table row", type_from, ["title shortened"] if cut else []))
+            continue
+        header = None
+        switch = re.fullmatch(r"(?:[-*+]\s+)?\**([A-Za-z][\w /&-]{2,40}?)\**\s*:\**", stripped)
+        if switch and _context_type(switch.group(1)):
+            context = _context_type(switch.group(1))
+            continue
+        lead = re.match(r"^(\s*)(?:[-*+]|\d+[.)])\s+(.*)$", raw)
+        titled = None
+        if lead:
+            if len(lead.group(1).expandtabs()) >= 2:
+                continue  # a nested detail of the item above
+            text = lead.group(2).strip()
+            checkbox = _CHECKBOX.match(text)
+            status = None
+            if checkbox:
+                status = "done" if checkbox.group(1).lower() == "x" else "open"
+                text = text[checkbox.end():]
+            how = "list item"
+        elif re.match(r"^[A-Z][^:.!?]{1,78}?\s*:\s+\S", stripped):
+            text, status, how = stripped, None, "`Title: description` line"
+        else:
+            continue
+        if is_unknown(text):
+            continue
+        clean = text.replace("**", "").replace("__", "")
+        titled = re.match(r"^([^:.!?]{2,80}?)\s*:\s+(\S.*)$", clean)
+        if titled and len(titled.group(1).split()) <= 10:
+            title, cut = _short_title(titled.group(1))
+        else:
+            title, cut = _short_title(clean)
+        if not title or is_unknown(title):
+            continue
+        item = {"title": title}
+        item["type"], type_from = _action_type(clean, context)
+        owner = re.search(r"\bowner:\s*([^,;)]+)", clean, re.I)
+        due = re.search(r"\bdue(?: date)?:?\s*(\d{4}-\d{2}-\d{2})", clean, re.I)
+        _fill(item, owner.group(1) if owner else "", status or "", due.group(1) if due else "", clean,
+              taxonomy, clean)
+        found.append(FoundAction(item, n, how, type_from, ["title shortened"] if cut else []))
+    return found
+
+
+def _fill(item: dict[str, Any], owner: str, status: str, due: str, ticket_text: str,
+          taxonomy: Taxonomy, text: str) -> None:
+    matched = match_terms(item["title"], taxonomy, "actions", generic=True, limit=1) or \
+        match_terms(text, taxonomy, "actions", generic=True, limit=1)
+    if matched:
+        item["action"] = matched[0][0]
+    if owner and not is_unknown(owner):
+        item["owner"] = owner.strip().lstrip("@")[:200]
+    state = _STATUS_WORDS.get(status.strip().strip("*_`").lower()) if status else None
+    if state:
+        item["status"] = state
+    day = _date_or_none(due)
+    if day:
+        item["due"] = day
+    ticket = _TICKET.search(ticket_text or "")
+    if ticket:
+        item["ticket"] = ticket.group(1)

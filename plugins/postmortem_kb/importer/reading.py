@@ -1,0 +1,239 @@
+"""Reading an existing document: which kind it is, and its text as a Markdown body.
+
+Three kinds are understood, told apart by their content:
+
+``text``
+    plain text whose sections start with heading lines ("Issue summary", "Timeline",
+    "Root Cause", ...); the headings become ``## `` headings, timeline lines and
+    ``Title: description`` lines become list items so that each stays on its own line.
+``markdown``
+    Markdown from a postmortem template, without front matter; the ``# Title`` becomes
+    the title and the sections are moved to level 2, the level the KB reads.
+``frontmatter``
+    Markdown with another tool's YAML front matter (``start_time``, ``categories``,
+    ``keywords``, ``summary``, ``url``...); the front matter is read safely and mapped
+    by :mod:`.extract`.
+
+Every line of the original body is kept; only heading marks change.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..frontmatter import parse_yaml, split
+from ..problems import PostmortemError
+from ..slugs import slugify
+from ..timeline import SECTION_ALIASES
+
+KINDS = ("text", "markdown", "frontmatter")
+KIND_NAMES = {"text": "plain text", "markdown": "Markdown", "frontmatter": "Markdown with front matter"}
+
+# Headings a plain-text write-up uses besides the sections the KB knows by name.
+_OTHER_HEADINGS = {
+    "detection", "background", "what went wrong", "what went well", "what happened", "references",
+    "appendix", "supporting information", "trigger", "participants", "stats", "statistics",
+    "metadata", "details", "incident details", "key facts", "where we got lucky", "follow up actions",
+    "corrective actions", "preventive actions", "preventative actions", "action plan", "links",
+    "response", "investigation", "customer impact", "impact assessment", "next steps", "notes",
+}
+_KNOWN_HEADINGS = {slugify(a) for names in SECTION_ALIASES.values() for a in names} | {
+    slugify(a) for a in _OTHER_HEADINGS}
+# Titles that name the kind of document rather than the incident.
+GENERIC_TITLES = {"postmortem", "post-mortem", "post-mortem-report", "postmortem-report", "incident-report",
+                  "incident-postmortem", "incident-post-mortem", "root-cause-analysis", "rca",
+                  "postmortem-template", "incident-review", "post-incident-review", "retrospective",
+                  "incident-retrospective", "report"}
+
+_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+_TIME_LINE = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}[T ,]\s*)?\d{1,2}:\d{2}(?!\d)")
+# `Title: description`: a short title, a colon, then text.
+_TITLED = re.compile(r"^\s*([A-Z][^:.!?]{1,78}?)\s*:\s+\S")
+_TABLE = re.compile(r"^\s*\|.*\|\s*$")
+
+
+@dataclass
+class SourceText:
+    """A document turned into a Markdown body, with what its own header said."""
+
+    kind: str
+    body: str
+    front_matter: dict[str, Any] = field(default_factory=dict)  # another tool's, as read
+    title: str | None = None  # from a `# Title` or a first line
+    title_line: str | None = None  # the line that held the title, no longer in the body
+    notes: list[str] = field(default_factory=list)
+
+
+def detect_kind(text: str) -> str:
+    """``frontmatter``, ``markdown`` or ``text``, from the content alone."""
+    lines = text.split("\n")
+    if lines and lines[0].strip() == "---":
+        try:
+            fm, _, _ = split(text, "<detect>")
+            value, _ = parse_yaml(fm, "<detect>")
+        except PostmortemError:
+            value = None
+        if isinstance(value, dict) and value:
+            return "frontmatter"
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            return "markdown"
+        if _ATX.match(line) or _TABLE.match(line) and i + 1 < len(lines) and \
+                re.match(r"^\s*\|?\s*:?-{2,}", lines[i + 1]):
+            return "markdown"
+        if i > 0 and _SETEXT.match(line) and "=" in line and lines[i - 1].strip():
+            return "markdown"
+    return "text"
+
+
+def read_document(text: str, kind: str, path: str = "<input>") -> SourceText:
+    """Text of a known kind -> SourceText. Raises PostmortemError for unreadable front matter."""
+    if kind == "frontmatter":
+        fm_text, body, body_line = split(text, path)
+        value, _ = parse_yaml(fm_text, path)
+        if not isinstance(value, dict):
+            value = {}
+        source = _read_markdown(body)
+        source.kind = "frontmatter"
+        source.front_matter = value
+        return source
+    if kind == "markdown":
+        return _read_markdown(text)
+    return _read_text(text)
+
+
+def _heading_key(title: str) -> str:
+    slug = slugify(re.sub(r"\s*\(.*\)\s*$", "", title).rstrip(":"))
+    return slug
+
+
+def is_generic_title(title: str) -> bool:
+    slug = slugify(title)
+    return not slug or slug in GENERIC_TITLES or _heading_key(title) in _KNOWN_HEADINGS
+
+
+def _read_markdown(text: str) -> SourceText:
+    lines = text.split("\n")
+    # Setext headings (`Title` over `=====`) become ATX headings so the KB's reader sees them.
+    out: list[str] = []
+    in_fence = False
+    setext = 0
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if _FENCE.match(line):
+            in_fence = not in_fence
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if not in_fence and line.strip() and not _LIST.match(line) and not _TABLE.match(line) \
+                and not _ATX.match(line) and _SETEXT.match(nxt) and len(nxt.strip()) >= 2:
+            out.append(("# " if "=" in nxt else "## ") + line.strip())
+            setext += 1
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    source = SourceText("markdown", "")
+    if setext:
+        source.notes.append(f"{setext} underlined heading(s) written as `#` headings")
+    headings = []  # (index, level, text)
+    in_fence = False
+    for idx, line in enumerate(out):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        m = None if in_fence else _ATX.match(line)
+        if m:
+            headings.append((idx, len(m.group(1)), m.group(2)))
+    first_text = next((idx for idx, line in enumerate(out) if line.strip()), None)
+    title_idx = None
+    if headings and headings[0][0] == first_text:
+        idx, level, heading = headings[0]
+        same_level = [h for h in headings if h[1] == level]
+        others_known = all(_heading_key(h[2]) in _KNOWN_HEADINGS for h in same_level[1:])
+        if (len(same_level) == 1 or (level == 1 and others_known)) and not is_generic_title(heading):
+            title_idx = idx
+    elif headings:
+        h1 = [h for h in headings if h[1] == 1]
+        if len(h1) == 1 and not is_generic_title(h1[0][2]):
+            title_idx = h1[0][0]
+    if title_idx is not None:
+        source.title = re.sub(r"^(?:post-?mortem|incident|outage)\s*[:\u2013\u2014-]\s+", "",
+                              _ATX.match(out[title_idx]).group(2), flags=re.I).strip() or None
+        source.title_line = out[title_idx]
+        del out[title_idx]
+        headings = [(i - (1 if i > title_idx else 0), lv, t) for i, lv, t in headings if i != title_idx]
+    # Sections go to level 2 (the level the KB reads); a generic `# Postmortem` stays as it is.
+    sections = [(idx, lv, t) for idx, lv, t in headings
+                if not (lv == 1 and slugify(t) in GENERIC_TITLES)]
+    levels = [lv for _, lv, _ in sections]
+    if levels and min(levels) != 2:
+        shift = 2 - min(levels)
+        for idx, level, heading in sections:
+            out[idx] = "#" * max(1, min(6, level + shift)) + " " + heading
+        source.notes.append(f"section headings moved from level {min(levels)} to level 2")
+    source.body = "\n".join(out)
+    return source
+
+
+def _is_text_heading(lines: list[str], i: int) -> bool:
+    line = lines[i].strip()
+    if not line or len(line) > 60 or _LIST.match(line) or _TIME_LINE.match(line):
+        return False
+    prev_blank = i == 0 or not lines[i - 1].strip()
+    if not prev_blank:
+        return False
+    if _heading_key(line) in _KNOWN_HEADINGS:
+        return True
+    letters = re.sub(r"[^A-Za-z]", "", line)
+    # An ALL-CAPS short line standing alone is a heading in plain-text reports.
+    return len(letters) >= 3 and letters.isupper() and not line.endswith((".", ",", ";"))
+
+
+def _read_text(text: str) -> SourceText:
+    lines = text.split("\n")
+    source = SourceText("text", "")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    out: list[str] = []
+    headings = 0
+    items = _item_lines(lines)
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if i == first and not _is_text_heading(lines, i) and not _LIST.match(line) and \
+                len(line.strip()) <= 150 and not line.strip().endswith((".", ":")) and not nxt.strip() \
+                and not _TIME_LINE.match(line) and not is_generic_title(line.strip()):
+            source.title = line.strip()
+            source.title_line = line
+            continue
+        if _is_text_heading(lines, i):
+            out.append("## " + line.strip())
+            headings += 1
+            continue
+        if i in items:
+            if out and out[-1].strip() and not out[-1].startswith(("- ", "## ")):
+                out.append("")  # a list after a paragraph needs a blank line in Markdown
+            out.append("- " + line.strip())
+            continue
+        out.append(line)
+    if headings:
+        source.notes.append(f"{headings} heading line(s) written as `##` headings")
+    source.body = "\n".join(out)
+    return source
+
+
+def _item_lines(lines: list[str]) -> set[int]:
+    """Lines that are entries of their own: times, and runs of `Title: description` lines."""
+    items = {i for i, line in enumerate(lines) if _TIME_LINE.match(line) and not _LIST.match(line)}
+    titled = [i for i, line in enumerate(lines) if _TITLED.match(line) and not _LIST.match(line)
+              and not line.startswith((" ", "\t"))]
+    titled_set = set(titled)
+    for i in titled:
+        prev = next((j for j in range(i - 1, -1, -1) if lines[j].strip()), None)
+        nxt = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+        if prev in titled_set or nxt in titled_set:
+            items.add(i)
+    return items
