@@ -89,7 +89,7 @@ def test_without_site_url_ids_are_urns_and_links_relative_to_the_feed(kb):
 
 
 def test_base_dir_and_plain_urls_are_respected(kb):
-    files = generate(kb, base_dir="kb", extra={"site_url": "https://x.example/docs/", "use_directory_urls": False})
+    files = generate(kb, base_dir="kb", extra={"site_url": "https://x.example/docs/", "directory_urls": False})
     assert "kb/feeds/postmortems.xml" in files
     feed = parse(files["kb/feeds/postmortems.xml"].content)
     assert feed.entries[0].link == "https://x.example/docs/kb/incidents/dns-g.html"

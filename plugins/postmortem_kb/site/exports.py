@@ -18,32 +18,27 @@ from typing import Any, Iterable
 from ..model import Postmortem
 from ..taxonomy import Taxonomy
 from . import GeneratedFile, SiteOptions, generator
+from .common import incident_path, site_data
+from .render import page_url as _page_url
 
 CATALOG = "catalog.json"
 CATALOG_SCHEMA = "catalog.schema.json"
 
 
 def published(kb, options: SiteOptions) -> list[Postmortem]:
-    """What the site publishes, newest first: the site's rule (drafts only when the site shows them)."""
-    return kb.visible(options.drafts)
+    """What the site publishes, newest first: the site's own rule (drafts only when it shows them)."""
+    return site_data(kb, options).postmortems
 
 
 def incident_page(pm_id: str) -> str:
     """The Markdown path of an incident's page, relative to the KB's part of the docs."""
-    try:  # the site's own answer, once it has one
-        from .pages import incident_path  # type: ignore[attr-defined]
-    except ImportError:
-        return f"incidents/{pm_id}.md"
     return incident_path(pm_id)
 
 
-def page_url(md_path: str, use_directory_urls: bool = True) -> str:
-    """A docs path ``a/b.md`` to its URL as MkDocs makes it: ``a/b/`` (or ``a/b.html``)."""
-    stem, _ = posixpath.splitext(md_path)
-    if posixpath.basename(stem) in ("index", "README"):
-        folder = posixpath.dirname(stem)
-        return f"{folder}/" if folder else ""
-    return f"{stem}/" if use_directory_urls else f"{stem}.html"
+def page_url(md_path: str, directory_urls: bool = True) -> str:
+    """A docs path ``a/b.md`` to its URL as MkDocs makes it: ``a/b/`` (or ``a/b.html``); the root is ``""``."""
+    url = _page_url(md_path, directory_urls)
+    return "" if url == "./" else url
 
 
 class Urls:
@@ -53,7 +48,7 @@ class Urls:
         site_url = options.extra.get("site_url") or ""
         self.site_url = site_url.rstrip("/") + "/" if site_url else ""
         self.base = options.base_dir.strip("/")
-        self.directory_urls = bool(options.extra.get("use_directory_urls", True))
+        self.directory_urls = bool(options.extra.get("directory_urls", True))
 
     def path(self, path: str) -> str:
         """A path of the KB's part of the site, relative to the site root."""

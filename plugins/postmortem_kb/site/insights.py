@@ -9,7 +9,9 @@ from markupsafe import Markup, escape
 from .. import charts
 from ..insights import DURATIONS, DURATION_TITLES, compute_insights, format_minutes
 from . import GeneratedPage, SiteOptions, generator
-from .exports import incident_page, published
+from .common import Paths, site_path
+from .exports import published
+from .render import relative_url
 
 PAGE = "insights/index.md"
 
@@ -24,7 +26,7 @@ def md_text(value: object) -> Markup:
 
 
 def page_path(options: SiteOptions) -> str:
-    return posixpath.join(options.base_dir, PAGE) if options.base_dir else PAGE
+    return site_path(options, PAGE)
 
 
 @generator
@@ -33,20 +35,19 @@ def insights_page(kb, options: SiteOptions):
     figures = compute_insights(postmortems, kb.taxonomy, kb.config.as_of)
     env = charts.environment(options.extra.get("custom_templates"))
     drawn = {name: charts.render(chart, env) for name, chart in charts.all_charts(figures).items()}
-    here = posixpath.dirname(page_path(options))
-    base = options.base_dir
+    here = page_path(options)
+    paths = Paths(options)
+    directory_urls = bool(options.extra.get("directory_urls", True))
 
     def link(pm_id: str) -> str:
-        """A Markdown link target from this page to an incident page (MkDocs resolves .md links)."""
-        target = posixpath.join(base, incident_page(pm_id)) if base else incident_page(pm_id)
-        return posixpath.relpath(target, here)
+        """From this page to an incident page, as every page of the site links (final URLs)."""
+        return relative_url(here, paths.incident(pm_id), directory_urls)
 
     def site_link(path: str) -> str:
-        target = posixpath.join(base, path) if base else path
-        return posixpath.relpath(target, here)
+        """From this page (an index page, so its URL is its folder) to a file of the site."""
+        return posixpath.relpath(paths.page(path), posixpath.dirname(here))
 
     yield GeneratedPage(
-        path=page_path(options), template="insights.md.j2", title="Insights",
+        path=here, template="insights.md.j2", title="Insights",
         context={"insights": figures, "charts": drawn, "md": md_text, "link": link, "site_link": site_link,
-                 "minutes": format_minutes, "durations": DURATIONS, "duration_titles": DURATION_TITLES,
-                 "titles": {pm.id: pm.title for pm in postmortems}})
+                 "minutes": format_minutes, "durations": DURATIONS, "duration_titles": DURATION_TITLES})
