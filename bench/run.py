@@ -1,0 +1,545 @@
+"""The benchmark: builds, validation and search at several sizes of KB, on this machine.
+
+    python bench/run.py --sizes 1000,5000,10000
+
+For each size it generates that many synthetic postmortems (bench/generate.py, fixed
+seed) and measures, in this one run:
+
+* the full site build (``mkdocs build`` with the postmortems plugin, every feature on)
+  against a baseline: the same postmortem pages built by plain mkdocs-material, no
+  plugin, a small navigation; each build runs in its own process, whose wall time and
+  peak memory (ru_maxrss, from ``os.wait4``) are recorded;
+* the median size of an incident page's HTML;
+* ``pmkb validate`` on the whole KB;
+* the whoosh index built from scratch (``pmkb index --rebuild``) and brought up to date
+  after one file changed (in-process and as the ``pmkb index`` command);
+* ``pmkb search`` latency, median and 95th percentile over a fixed list of queries,
+  in-process on an open index and as a command;
+* the size of the site's search index (``search/search_index.json``; and the Pagefind
+  bundle of the plugin's ``search: pagefind`` option, built at the smallest size).
+
+It prints a Markdown table (and writes it to bench/out/results.md) headed by the machine
+it ran on, with the targets and whether each is met. A measurement that cannot be made
+(a part not installed, a build that failed) is a row saying "not available: why", never a
+crash. Timings are wall-clock on a machine that may be shared: read them with the load
+average printed beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate, mkdocs_config  # noqa: E402
+
+QUERIES = [
+    "connection pool", "replication lag", "certificate", "expired certificate", "haproxy maxconn",
+    "consumer lag", "dns", "NXDOMAIN", "eviction policy", "rollback", "rolled back to the previous release",
+    "partial outage runbook", "canary stage", "deploy pipeline", "rate limiter", "token signing key",
+    "settlement batch", "acquirer declines", "pod eviction", "etcd latency", "bucket policy", "alert rule",
+    "silence", "indexer backlog", "bounce rate", "DKIM key", "origin shield", "cache hit ratio",
+    "severity:SEV1", "component:postgres", "root_cause:dns", "component:redis severity:SEV2",
+    "root_cause:capacity component:kafka", "failover", "standby", "guard rail", "game day",
+    "packet loss", "RAID controller", "power supply", "memory leak", "timeout", "retries",
+    "error budget", "status page", "blast radius", "misconfiguration", "regression", "TLS listener",
+    "hot key",
+]
+
+
+NOT_MEASURED = "-"  # measured at other sizes only (see --command-sizes, --pagefind-sizes)
+
+
+class Unavailable(Exception):
+    """A measurement that cannot be made here; its message says why."""
+
+
+@dataclass
+class Run:
+    seconds: float
+    max_rss_kb: int
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> Run:
+    """Run a command in its own process; its wall time and its own peak memory."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=err, env=env)
+        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the maximum over
+        # every child so far).
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(seconds, int(usage.ru_maxrss), proc.returncode,
+                   out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = ""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "CPU": cpu, "cores": f"{usable} usable ({os.cpu_count()} online)", "RAM": ram,
+        "OS": f"{platform.system()} {platform.release()}",
+        "Python": platform.python_version(),
+        "versions": ", ".join(f"{n} {version(n)}" for n in (
+            "postmortem-kb", "mkdocs", "mkdocs-material", "whoosh-reloaded", "pagefind", "PyYAML")),
+        "load average at start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+# -- what is measured --------------------------------------------------------------------
+
+def plugin_available() -> str:
+    """'' when the postmortems MkDocs plugin is installed, else why not."""
+    try:
+        eps = metadata.entry_points(group="mkdocs.plugins")
+    except Exception as exc:  # noqa: BLE001
+        return f"cannot list MkDocs plugins ({exc})"
+    ep = next((e for e in eps if e.name == "postmortems"), None)
+    if ep is None:
+        return "the `postmortems` MkDocs plugin is not installed"
+    try:
+        ep.load()
+    except Exception as exc:  # noqa: BLE001 - a plugin still being written may not import
+        return f"the postmortems plugin does not import ({type(exc).__name__}: {exc})"
+    return ""
+
+
+def make_baseline(kb: Path) -> Path:
+    """A plain mkdocs-material project with the same postmortem pages, no plugin."""
+    base = kb / "baseline"
+    if base.exists():
+        shutil.rmtree(base)
+    docs = base / "docs"
+    shutil.copytree(kb / "postmortems", docs / "postmortems")
+    (docs / "index.md").write_text("# Benchmark KB\n\nThe same postmortems, no plugin.\n", "utf-8")
+    (docs / "postmortems" / "index.md").write_text("# Postmortems\n\nOne page per incident.\n", "utf-8")
+    (base / "mkdocs.yml").write_text(mkdocs_config("Benchmark KB (baseline)", plugin=False), "utf-8")
+    return base
+
+
+def build(project: Path, config: str = "mkdocs.yml") -> tuple[Run, Path]:
+    site = project / "site"
+    if site.exists():
+        shutil.rmtree(site)
+    result = run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / config), "-d", str(site)],
+                 cwd=project)
+    if result.returncode != 0:
+        tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
+        raise Unavailable(f"the build failed (exit {result.returncode}): {tail[:200]}")
+    return result, site
+
+
+def incident_pages(site: Path, ids: set[str]) -> list[Path]:
+    """The HTML page of each postmortem, wherever the site put it (…/<id>/index.html or <id>.html)."""
+    pages = []
+    for path in site.rglob("*.html"):
+        name = path.parent.name if path.name == "index.html" else path.stem
+        if name in ids:
+            pages.append(path)
+    return pages
+
+
+def tree_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def pmkb(*args: str) -> list[str]:
+    return [sys.executable, "-m", "postmortem_kb", *args]
+
+
+def quantiles(samples: list[float]) -> tuple[float, float]:
+    """(median, 95th percentile)"""
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return statistics.median(ordered), p95
+
+
+def touch_one(kb: Path) -> Path:
+    """Change one postmortem's text (a sentence more), as a writer's edit would."""
+    files = sorted((kb / "postmortems").rglob("*.md"))
+    path = files[len(files) // 2]
+    path.write_text(path.read_text("utf-8") + "\nAn engineer added this sentence after review.\n", "utf-8")
+    return path
+
+
+# -- the table -----------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    label: str
+    target: str = ""
+    cells: dict[int, str] = field(default_factory=dict)
+    verdict: str = ""
+
+
+ROWS = {  # key -> (label, target); the order of the table
+    "build_plugin": ("Build with the plugin (s)", ""),
+    "build_base": ("Baseline build, plain mkdocs-material (s)", ""),
+    "ratio": ("Plugin build / baseline build", "<= 1.3"),
+    "per_pm_plugin": ("Plugin build per postmortem (ms)", "largest size within 10% of smallest"),
+    "per_pm_base": ("Baseline build per postmortem (ms)", ""),
+    "rss_plugin": ("Peak memory, plugin build (MiB)", ""),
+    "rss_base": ("Peak memory, baseline build (MiB)", ""),
+    "pages": ("HTML pages built, plugin / baseline", ""),
+    "html": ("Incident page HTML, median (KiB)", "same at every size (within 2%)"),
+    "html_base": ("Baseline incident page HTML, median (KiB)", ""),
+    "validate": ("`pmkb validate` (s)", "< 10 s at 10,000"),
+    "rss_validate": ("Peak memory, `pmkb validate` (MiB)", ""),
+    "index_full": ("Whoosh index from scratch, `pmkb index --rebuild` (s)", ""),
+    "index_one": ("Re-index one changed file, in-process refresh (s)", "< 1 s"),
+    "index_one_cmd": ("Re-index one changed file, `pmkb index` command (s)", ""),
+    "search_inproc": ("`pmkb search` in-process, median / p95 (ms)", "median < 50 ms at 10,000"),
+    "search_cmd": ("`pmkb search` command, median / p95 (ms)", ""),
+    "search_json": ("search_index.json, plugin / baseline (MiB)", ""),
+    "pagefind": ("Pagefind bundle, plugin `search: pagefind` (MiB)", ""),
+}
+
+
+class Table:
+    def __init__(self, sizes: list[int]):
+        self.sizes = sizes
+        self.rows = {key: Row(label, target) for key, (label, target) in ROWS.items()}
+        self.values: dict[tuple[str, int], float] = {}  # raw numbers, for the verdicts
+
+    def set(self, key: str, size: int, text: str, value: float | None = None) -> None:
+        self.rows[key].cells[size] = text
+        if value is not None:
+            self.values[(key, size)] = value
+
+    def unavailable(self, key: str, size: int, reason: str) -> None:
+        self.rows[key].cells[size] = f"not available: {reason}"
+
+    def value(self, key: str, size: int) -> float | None:
+        return self.values.get((key, size))
+
+    def verdicts(self) -> None:
+        small, large = self.sizes[0], self.sizes[-1]
+
+        def judge(key: str, ok: bool | None, how: str) -> None:
+            if ok is not None:
+                self.rows[key].verdict = ("met" if ok else "NOT met") + (f" ({how})" if how else "")
+
+        ratios = [self.value("ratio", n) for n in self.sizes if self.value("ratio", n) is not None]
+        judge("ratio", all(r <= 1.3 for r in ratios) if ratios else None,
+              f"worst {max(ratios):.2f}" if ratios else "")
+        a, b = self.value("per_pm_plugin", small), self.value("per_pm_plugin", large)
+        if a and b and large > small:
+            judge("per_pm_plugin", b <= a * 1.10, f"{(b / a - 1) * 100:+.0f}% from {small:,} to {large:,}")
+        a, b = self.value("html", small), self.value("html", large)
+        if a and b and large > small:
+            judge("html", abs(b / a - 1) <= 0.02, f"{(b / a - 1) * 100:+.1f}%")
+        v = self.value("validate", large)
+        if v is not None:
+            judge("validate", v < 10, f"{v:.1f} s at {large:,}")
+        worst = [self.value("index_one", n) for n in self.sizes if self.value("index_one", n) is not None]
+        judge("index_one", max(worst) < 1 if worst else None, f"worst {max(worst):.2f} s" if worst else "")
+        v = self.value("search_inproc", large)
+        if v is not None:
+            judge("search_inproc", v < 50, f"{v:.0f} ms at {large:,}")
+
+    def markdown(self, info: dict[str, str], notes: list[str]) -> str:
+        out = ["## Machine", "", "| | |", "|---|---|"]
+        out += [f"| {k} | {v} |" for k, v in info.items()]
+        out += ["", "## Results", ""]
+        head = ["Measurement"] + [f"{n:,} postmortems" for n in self.sizes] + ["Target", "Verdict"]
+        out.append("| " + " | ".join(head) + " |")
+        out.append("|" + "---|" * len(head))
+        for row in self.rows.values():
+            cells = [row.cells.get(n, "") for n in self.sizes]
+            out.append("| " + " | ".join([row.label, *cells, row.target, row.verdict]) + " |")
+        if notes:
+            out += ["", *[f"- {n}" for n in notes]]
+        return "\n".join(out) + "\n"
+
+
+# -- one size -------------------------------------------------------------------------------
+
+def measure_size(table: Table, n: int, work: Path, args, notes: list[str]) -> None:
+    kb = work / f"kb-{n}"
+    log(f"[{n}] generating {n} postmortems in {kb}")
+    generate(kb, n, seed=args.seed)
+    ids = {p.stem for p in (kb / "postmortems").rglob("*.md")}
+
+    # Builds: baseline first, then the plugin's (same pages, same machine, one after the other).
+    base = make_baseline(kb)
+    base_time = None
+    try:
+        log(f"[{n}] baseline build")
+        result, base_site = build(base)
+        base_time = result.seconds
+        table.set("build_base", n, f"{result.seconds:.1f}", result.seconds)
+        table.set("per_pm_base", n, f"{result.seconds / n * 1000:.2f}", result.seconds / n * 1000)
+        table.set("rss_base", n, f"{result.max_rss_kb / 1024:.0f}")
+        base_pages = incident_pages(base_site, ids)
+        sizes = [p.stat().st_size for p in base_pages]
+        table.set("html_base", n, f"{statistics.median(sizes) / 1024:.1f}" if sizes else "no incident pages")
+        base_json = base_site / "search" / "search_index.json"
+        base_html_count = sum(1 for _ in base_site.rglob("*.html"))
+    except Unavailable as exc:
+        for key in ("build_base", "per_pm_base", "rss_base", "html_base"):
+            table.unavailable(key, n, str(exc))
+        base_json, base_html_count = None, None
+
+    why = plugin_available()
+    plugin_site = None
+    if why:
+        for key in ("build_plugin", "ratio", "per_pm_plugin", "rss_plugin", "html", "pages"):
+            table.unavailable(key, n, why)
+    else:
+        try:
+            log(f"[{n}] plugin build")
+            result, plugin_site = build(kb)
+            table.set("build_plugin", n, f"{result.seconds:.1f}", result.seconds)
+            table.set("per_pm_plugin", n, f"{result.seconds / n * 1000:.2f}", result.seconds / n * 1000)
+            table.set("rss_plugin", n, f"{result.max_rss_kb / 1024:.0f}")
+            if base_time:
+                ratio = result.seconds / base_time
+                table.set("ratio", n, f"{ratio:.2f}", ratio)
+            else:
+                table.unavailable("ratio", n, "no baseline build")
+            pages = incident_pages(plugin_site, ids)
+            if pages:
+                median = statistics.median(p.stat().st_size for p in pages)
+                table.set("html", n, f"{median / 1024:.1f}", median)
+            else:
+                table.unavailable("html", n, "no incident page found in the site")
+            count = sum(1 for _ in plugin_site.rglob("*.html"))
+            table.set("pages", n, f"{count:,} / {base_html_count:,}" if base_html_count else f"{count:,} / -")
+        except Unavailable as exc:
+            for key in ("build_plugin", "ratio", "per_pm_plugin", "rss_plugin", "html", "pages"):
+                table.unavailable(key, n, str(exc))
+
+    plugin_json = plugin_site / "search" / "search_index.json" if plugin_site else None
+    mib = (lambda p: f"{p.stat().st_size / 2**20:.1f}" if p and p.is_file() else "-")
+    if (plugin_json and plugin_json.is_file()) or (base_json and base_json.is_file()):
+        table.set("search_json", n, f"{mib(plugin_json)} / {mib(base_json)}")
+    else:
+        table.unavailable("search_json", n, "no search/search_index.json in either site")
+
+    if n in args.pagefind_sizes:
+        pagefind_bytes(table, n, kb, why)
+    else:
+        table.set("pagefind", n, NOT_MEASURED)
+
+    # pmkb validate.
+    log(f"[{n}] pmkb validate")
+    result = run(pmkb("--kb", str(kb), "validate"))
+    if result.returncode in (0, 1):
+        table.set("validate", n, f"{result.seconds:.2f}", result.seconds)
+        table.set("rss_validate", n, f"{result.max_rss_kb / 1024:.0f}")
+        if result.returncode == 1:
+            notes.append(f"{n:,}: `pmkb validate` found errors in the generated KB: "
+                         f"{result.stderr.strip().splitlines()[-1][:160]}")
+    else:
+        reason = (result.stderr.strip().splitlines() or ["no output"])[-1][:160]
+        table.unavailable("validate", n, f"exit {result.returncode}: {reason}")
+
+    measure_search(table, n, kb, args)
+    if not args.keep:
+        shutil.rmtree(kb / "baseline" / "site", ignore_errors=True)
+        shutil.rmtree(kb / "site", ignore_errors=True)
+
+
+def pagefind_bytes(table: Table, n: int, kb: Path, plugin_missing: str) -> None:
+    if plugin_missing:
+        table.unavailable("pagefind", n, plugin_missing)
+        return
+    config = kb / "mkdocs-pagefind.yml"
+    text = (kb / "mkdocs.yml").read_text("utf-8")
+    if "search: material" not in text:
+        table.unavailable("pagefind", n, "the plugin's mkdocs.yml has no `search:` option to switch")
+        return
+    config.write_text(text.replace("search: material", "search: pagefind"), "utf-8")
+    try:
+        log(f"[{n}] plugin build with search: pagefind")
+        site = kb / "site"
+        if site.exists():
+            shutil.rmtree(site)
+        result = run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config), "-d", str(site)], cwd=kb)
+        if result.returncode != 0:
+            raise Unavailable(f"build failed: {(result.stderr.strip().splitlines() or ['?'])[-1][:160]}")
+        bundle = site / "pagefind"
+        if not bundle.is_dir():
+            raise Unavailable("the build wrote no pagefind/ folder")
+        size = tree_bytes(bundle)
+        files = sum(1 for p in bundle.rglob("*") if p.is_file())
+        table.set("pagefind", n, f"{size / 2**20:.1f} in {files:,} files ({result.seconds:.0f} s build)")
+    except Unavailable as exc:
+        table.unavailable("pagefind", n, str(exc))
+    finally:
+        shutil.rmtree(kb / "site", ignore_errors=True)
+
+
+def measure_search(table: Table, n: int, kb: Path, args) -> None:
+    try:
+        from postmortem_kb.loader import KBConfig
+        from postmortem_kb.search import KBIndex, search
+    except ImportError as exc:
+        for key in ("index_full", "index_one", "index_one_cmd", "search_inproc", "search_cmd"):
+            table.unavailable(key, n, f"whoosh search is not installed ({exc})")
+        return
+    index_dir = kb / ".pmkb" / "index"
+    log(f"[{n}] pmkb index --rebuild")
+    result = run(pmkb("--kb", str(kb), "index", "--rebuild", "--index-dir", str(index_dir)))
+    if result.returncode != 0:
+        reason = (result.stderr.strip().splitlines() or ["no output"])[-1][:160]
+        for key in ("index_full", "index_one", "index_one_cmd", "search_inproc", "search_cmd"):
+            table.unavailable(key, n, f"`pmkb index --rebuild` exit {result.returncode}: {reason}")
+        return
+    table.set("index_full", n, f"{result.seconds:.1f}", result.seconds)
+
+    config = KBConfig(root=kb)
+    index = KBIndex(index_dir, config)
+    with index:
+        index.open()
+        touch_one(kb)
+        start = time.perf_counter()
+        report = index.refresh()
+        seconds = time.perf_counter() - start
+        changed = len(report.changed) + len(report.added)
+        table.set("index_one", n, f"{seconds:.2f}" + ("" if changed == 1 else f" ({changed} re-indexed!)"), seconds)
+
+        log(f"[{n}] {len(args.queries)} searches in-process")
+        search(index, args.queries[0])  # the first search opens the searcher and loads columns
+        times = []
+        for q in args.queries:
+            start = time.perf_counter()
+            search(index, q)
+            times.append((time.perf_counter() - start) * 1000)
+        med, p95 = quantiles(times)
+        table.set("search_inproc", n, f"{med:.0f} / {p95:.0f}", med)
+
+    touch_one(kb)
+    result = run(pmkb("--kb", str(kb), "index", "--index-dir", str(index_dir)))
+    if result.returncode == 0:
+        table.set("index_one_cmd", n, f"{result.seconds:.2f}", result.seconds)
+    else:
+        table.unavailable("index_one_cmd", n, f"exit {result.returncode}")
+
+    if n not in args.command_sizes:
+        table.set("search_cmd", n, NOT_MEASURED)
+        return
+    log(f"[{n}] {len(args.command_queries)} searches as commands")
+    times = []
+    for q in args.command_queries:
+        result = run(pmkb("--kb", str(kb), "search", "--index-dir", str(index_dir), q))
+        if result.returncode != 0:
+            table.unavailable("search_cmd", n, f"`pmkb search {q}` exit {result.returncode}")
+            return
+        times.append(result.seconds * 1000)
+    med, p95 = quantiles(times)
+    table.set("search_cmd", n, f"{med:.0f} / {p95:.0f}", med)
+
+
+def log(message: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1000,5000,10000",
+                        help="comma-separated numbers of postmortems (default: %(default)s)")
+    parser.add_argument("--work", type=Path, help="where to generate the KBs (default: a temporary folder)")
+    parser.add_argument("--out", type=Path, default=HERE / "out" / "results.md", help="the Markdown table")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--queries", type=int, default=50, help="searches timed in-process (default: 50)")
+    parser.add_argument("--command-queries", type=int, default=50,
+                        help="searches timed as `pmkb search` commands (default: 50)")
+    parser.add_argument("--command-sizes", default="largest",
+                        help="sizes at which to time search commands: 'largest', 'all' or a list")
+    parser.add_argument("--pagefind-sizes", default="smallest",
+                        help="sizes at which to build the site again with search: pagefind: "
+                             "'smallest', 'all', 'none' or a list")
+    parser.add_argument("--keep", action="store_true", help="keep the generated KBs and built sites")
+    args = parser.parse_args(argv)
+    try:
+        sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
+    except ValueError:
+        parser.error("--sizes takes numbers separated by commas, e.g. 1000,5000,10000")
+    if not sizes or sizes[0] < 1:
+        parser.error("--sizes needs at least one positive number")
+
+    def pick(value: str) -> set[int]:
+        named = {"largest": {sizes[-1]}, "smallest": {sizes[0]}, "all": set(sizes), "none": set()}
+        return named.get(value) or {int(s) for s in value.split(",") if s.strip()}
+
+    args.command_sizes = pick(args.command_sizes)
+    args.pagefind_sizes = pick(args.pagefind_sizes)
+    args.queries = [QUERIES[i % len(QUERIES)] for i in range(args.queries)]
+    args.command_queries = [QUERIES[i % len(QUERIES)] for i in range(args.command_queries)]
+
+    info = machine()
+    table = Table(sizes)
+    notes: list[str] = [
+        "Each build runs in its own process; peak memory is that process's ru_maxrss.",
+        f"`{NOT_MEASURED}`: measured at other sizes only (--command-sizes, --pagefind-sizes).",
+        f"Search latency: {len(args.queries)} fixed queries after one warm-up search; the command "
+        "times include starting Python and bringing the index up to date (nothing changed).",
+    ]
+    work = args.work or Path(tempfile.mkdtemp(prefix="pmkb-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        for n in sizes:
+            measure_size(table, n, work, args, notes)
+    finally:
+        if not args.work and not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    table.verdicts()
+    info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    info["benchmark wall time"] = f"{time.perf_counter() - started:.0f} s"
+    text = table.markdown(info, notes)
+    print(text)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text, "utf-8")
+    (args.out.with_suffix(".json")).write_text(json.dumps({
+        "machine": info, "sizes": sizes,
+        "rows": {k: {"label": r.label, "cells": {str(n): c for n, c in r.cells.items()}, "target": r.target,
+                     "verdict": r.verdict} for k, r in table.rows.items()}}, indent=2), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
