@@ -1,0 +1,35 @@
+"""Cross-link pages: one page per term (root cause, component, corrective action category,
+severity, year, tag) listing every incident for it, and one listing per facet with counts."""
+
+from __future__ import annotations
+
+from ..crosslinks import FACET_SINGULAR, FACET_TITLES, FACETS
+from . import GeneratedPage, SiteOptions, generator
+from .common import Paths, facet_path, site_data, site_path, term_path
+
+
+@generator
+def term_pages(kb, options: SiteOptions):
+    data = site_data(kb, options)
+    paths = Paths(options)
+    for facet in FACETS:
+        entries = data.crosslinks.terms(facet)
+        yield GeneratedPage(
+            path=site_path(options, facet_path(facet)), template="facet.md.j2", title=FACET_TITLES[facet],
+            context={"facet": facet, "entries": entries, "singular": FACET_SINGULAR[facet],
+                     "unused": data.crosslinks.unused_terms(facet), "paths": paths})
+        for entry in entries:
+            yield GeneratedPage(
+                path=site_path(options, term_path(facet, entry.slug)), template="term.md.j2",
+                title=_title(facet, entry.title),
+                context={"facet": facet, "entry": entry, "singular": FACET_SINGULAR[facet],
+                         "facet_title": FACET_TITLES[facet], "paths": paths,
+                         "today": data.today, "crosslinks": data.crosslinks})
+
+
+def _title(facet: str, title: str) -> str:
+    if facet == "years":
+        return f"Incidents of {title}"
+    if facet == "tags":
+        return f"Tag: {title}"
+    return title
