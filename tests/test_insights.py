@@ -231,7 +231,7 @@ def test_the_page_shows_the_hand_computed_figures_in_tables(kb, env_options):
     assert html.count("<table>") == 7  # months, root causes, components, durations, pairs, quarters, overdue
     # Values from postmortems are escaped: the fixture titles hold <b>&</b>.
     assert "<b>&</b>" not in html and "&lt;b&gt;&amp;&lt;/b&gt;" in html
-    assert '<a href="../incidents/disk-a/">' in html
+    assert '<a href="../incidents/disk-a.md">' in html
 
 
 def test_every_chart_is_accessible_themed_and_self_contained(kb):

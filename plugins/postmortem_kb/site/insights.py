@@ -11,7 +11,6 @@ from ..insights import DURATIONS, DURATION_TITLES, compute_insights, format_minu
 from . import GeneratedPage, SiteOptions, generator
 from .common import Paths, site_path
 from .exports import published
-from .render import relative_url
 
 PAGE = "insights/index.md"
 
@@ -37,14 +36,13 @@ def insights_page(kb, options: SiteOptions):
     drawn = {name: charts.render(chart, env) for name, chart in charts.all_charts(figures).items()}
     here = page_path(options)
     paths = Paths(options)
-    directory_urls = bool(options.extra.get("directory_urls", True))
 
     def link(pm_id: str) -> str:
-        """From this page to an incident page, as every page of the site links (final URLs)."""
-        return relative_url(here, paths.incident(pm_id), directory_urls)
+        """A Markdown link to an incident page: its .md path, which MkDocs checks and turns into a URL."""
+        return posixpath.relpath(paths.incident(pm_id), posixpath.dirname(here))
 
     def site_link(path: str) -> str:
-        """From this page (an index page, so its URL is its folder) to a file of the site."""
+        """A Markdown link to a generated file (catalog.json, a feed), which MkDocs also resolves."""
         return posixpath.relpath(paths.page(path), posixpath.dirname(here))
 
     yield GeneratedPage(
