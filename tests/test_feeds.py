@@ -109,3 +109,14 @@ def test_feed_xml_is_well_formed_atom_with_required_elements(kb):
         for entry in root.findall(f"{ATOM}entry"):
             for name in ("id", "title", "updated", "summary"):
                 assert entry.find(f"{ATOM}{name}") is not None, (path, name)
+
+
+def test_feeds_carry_the_newest_entries_up_to_the_limit(kb):
+    files = generate(kb, extra={"feed_limit": 2})
+    site = parse(files[SITE_FEED].content)
+    assert [e.id.rsplit(":", 1)[1] for e in site.entries] == PUBLISHED[:2]
+    assert site.feed.updated == "2024-09-01T00:00:00+00:00"
+    web = parse(files["feeds/components/web-server.xml"].content)
+    assert [e.id.rsplit(":", 1)[1] for e in web.entries] == ["capacity-d", "disk-b"]
+    everything = parse(generate(kb, extra={"feed_limit": 0})[SITE_FEED].content)
+    assert len(everything.entries) == len(PUBLISHED)

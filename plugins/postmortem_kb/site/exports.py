@@ -142,8 +142,11 @@ def catalog_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+def to_json(data: Any, compact: bool = False) -> str:
+    """Stable JSON text; ``compact`` for the catalog, which grows with the KB (a third smaller)."""
+    if compact:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 CSV_COLUMNS = ("id", "title", "date", "severity", "status", "root_causes", "components", "actions", "tags",
@@ -186,7 +189,7 @@ def catalog_csv(data: dict[str, Any]) -> str:
 def exports(kb, options: SiteOptions):
     urls = Urls(options)
     data = catalog(published(kb, options), kb.taxonomy, kb.config.as_of, urls)
-    yield GeneratedFile(urls.path(CATALOG), to_json(data))
+    yield GeneratedFile(urls.path(CATALOG), to_json(data, compact=True))
     schema = catalog_schema()
     yield GeneratedFile(urls.path(CATALOG_SCHEMA), to_json(schema))
     for record in data["postmortems"]:

@@ -1,6 +1,8 @@
 """Atom feeds: every published postmortem, and one feed per root cause and per component.
 
-A team follows the feed of its component or of the root causes it owns. Feeds are written by
+A team follows the feed of its component or of the root causes it owns. Each feed carries the
+newest ``FEED_LIMIT`` postmortems (``feed_limit`` in the site's options; 0 for all): feed readers
+poll often, and the complete list is catalog.json's job. Feeds are written by
 feedgen; their ``updated`` is the newest incident's date, never the time of the build, so the
 same KB always gives the same bytes. Feed and entry ids are the pages' URLs when the site knows
 its ``site_url``, and permanent ``urn:postmortem-kb:...`` ids when it does not (links are then
@@ -21,6 +23,7 @@ from . import GeneratedFile, SiteOptions, generator
 from .exports import Urls, incident_page, page_url, published
 
 SITE_FEED = "feeds/postmortems.xml"
+FEED_LIMIT = 50
 TERM_FOLDERS = {"root_causes": "root-causes", "components": "components"}
 KIND_WORDS = {"root_causes": "root cause", "components": "component"}
 _EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
@@ -47,9 +50,12 @@ def _summary(pm: Postmortem, taxonomy: Taxonomy) -> str:
 
 
 def build_feed(title: str, subtitle: str, path: str, postmortems: Iterable[Postmortem], taxonomy: Taxonomy,
-               urls: Urls) -> bytes:
-    """One Atom feed at ``path`` (relative to the KB's part of the site), entries newest first."""
+               urls: Urls, limit: int = FEED_LIMIT) -> bytes:
+    """One Atom feed at ``path`` (relative to the KB's part of the site): the newest ``limit``
+    postmortems (all when 0), newest first."""
     pms = sorted(postmortems, key=lambda p: (p.date, _moment(p), p.id), reverse=True)
+    if limit > 0:
+        pms = pms[:limit]
 
     def link(target: str) -> str:
         # Relative links resolve against the feed's own URL when the site_url is unknown.
@@ -92,10 +98,11 @@ def build_feed(title: str, subtitle: str, path: str, postmortems: Iterable[Postm
     return fg.atom_str(pretty=True)
 
 
-def all_feeds(postmortems: list[Postmortem], taxonomy: Taxonomy, urls: Urls) -> dict[str, bytes]:
+def all_feeds(postmortems: list[Postmortem], taxonomy: Taxonomy, urls: Urls,
+              limit: int = FEED_LIMIT) -> dict[str, bytes]:
     """Every feed by path: the site's, then one per term of the taxonomy or in use."""
-    feeds = {SITE_FEED: build_feed("Postmortems", "Every published postmortem, newest first.", SITE_FEED,
-                                   postmortems, taxonomy, urls)}
+    feeds = {SITE_FEED: build_feed("Postmortems", "Published postmortems, newest first.", SITE_FEED,
+                                   postmortems, taxonomy, urls, limit)}
     for kind in ("root_causes", "components"):
         by_term: dict[str, list[Postmortem]] = {slug: [] for slug in taxonomy.terms.get(kind, {})}
         for pm in postmortems:
@@ -106,13 +113,14 @@ def all_feeds(postmortems: list[Postmortem], taxonomy: Taxonomy, urls: Urls) -> 
             term = taxonomy.term(kind, slug)
             path = feed_path(kind, slug)
             feeds[path] = build_feed(f"Postmortems: {term.title}",
-                                     f"Every published postmortem with the {KIND_WORDS[kind]} {term.title}.",
-                                     path, pms, taxonomy, urls)
+                                     f"Published postmortems with the {KIND_WORDS[kind]} {term.title}.",
+                                     path, pms, taxonomy, urls, limit)
     return feeds
 
 
 @generator
 def feeds(kb, options: SiteOptions):
     urls = Urls(options)
-    for path, content in all_feeds(published(kb, options), kb.taxonomy, urls).items():
+    limit = int(options.extra.get("feed_limit", FEED_LIMIT) or 0)
+    for path, content in all_feeds(published(kb, options), kb.taxonomy, urls, limit).items():
         yield GeneratedFile(urls.path(path), content)
