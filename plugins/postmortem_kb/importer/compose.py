@@ -167,6 +167,14 @@ class _State:
     def section(self, key: str):
         return next((s for s in self.sections() if s.key == key), None)
 
+    def first_line(self, section) -> int:
+        """The body line on which a section's text starts (Section.text has no leading blank lines)."""
+        lines = self.body.split("\n")
+        i = section.line  # the index of the line after the heading
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        return i + 1
+
     # -- the steps -------------------------------------------------------------------
 
     def run(self, severity: str | None) -> None:
@@ -236,7 +244,7 @@ class _State:
         timeline = self.section("timeline")
         probe: list[TimelineEvent] = []
         if timeline is not None:
-            probe, _ = parse_timeline(timeline.text, timeline.line + 1, _STAND_IN_DAY, None)
+            probe, _ = parse_timeline(timeline.text, self.first_line(timeline), _STAND_IN_DAY, None)
         if self.timezone is None:
             offsets = {e.at.utcoffset() for e in probe if e.at is not None and _has_offset(e.time_text)}
             if len(offsets) == 1:
@@ -332,7 +340,7 @@ class _State:
         if timeline is None:
             return
         day = self.date or _STAND_IN_DAY
-        self.events, problems = parse_timeline(timeline.text, timeline.line + 1, day, self.tzinfo)
+        self.events, problems = parse_timeline(timeline.text, self.first_line(timeline), day, self.tzinfo)
         for line, message in problems:
             self.warn(f"timeline line {line}: {message}")
         if not self.events:
@@ -510,10 +518,9 @@ class _State:
         for line_no, moment in self.markers.items():
             i = line_no - 1
             text = lines[i].rstrip()
-            if text.endswith("|"):
-                lines[i] = text[:-1].rstrip() + f" [{moment}] |"
-            else:
-                lines[i] = text + f" [{moment}]"
+            cell_end = re.search(r"\s*\|$", text) if text.lstrip().startswith("|") else None
+            at = cell_end.start() if cell_end else len(text)
+            lines[i] = text[:at] + f" [{moment}]" + text[at:]
         body = "\n".join(lines).strip("\n")
         sections = split_sections(body, 1)
         has_sections = any(s.title for s in sections)
@@ -525,11 +532,12 @@ class _State:
                 parts += ["## Summary", summary_text]
                 if body.strip():
                     parts += ["## What happened", body]
+                self.report.add_found("section:summary")
             elif body.strip():
                 parts += ["## Summary", body]
+                self.report.add_inferred("section:summary", "the whole text (it has no sections)")
             else:
-                parts += ["## Summary", "TODO"]
-            self.report.add_found("section:summary") if (summary_text or body.strip()) else None
+                parts += ["## Summary", "<!-- The imported document has no text. -->\nTODO"]
         else:
             has_summary = any(s.key == "summary" for s in sections)
             preamble_end = 0
@@ -556,8 +564,12 @@ class _State:
             rows = []
             for key, value in self.leftovers:
                 label = _SOURCE_LABELS.get(key.lower(), key)
-                shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-                shown = shown.isoformat() if isinstance(value, (dt.date, dt.datetime)) else shown
+                if isinstance(value, (dt.date, dt.datetime)):
+                    shown = value.isoformat()
+                elif isinstance(value, list):
+                    shown = ", ".join(map(str, value))
+                else:
+                    shown = re.sub(r"\s+", " ", str(value)).strip()
                 rows.append(f"- {label}: {shown}")
             text += "\n\n## Source\n\n" + "\n".join(rows)
         self.body = "\n" + text.rstrip("\n") + "\n"

@@ -203,7 +203,7 @@ def _read_text(text: str) -> SourceText:
     items = _item_lines(lines)
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
-        if i == first and not _is_text_heading(lines, i) and not _LIST.match(line) and \
+        if i == first and _heading_key(line.strip()) not in _KNOWN_HEADINGS and not _LIST.match(line) and \
                 len(line.strip()) <= 150 and not line.strip().endswith((".", ":")) and not nxt.strip() \
                 and not _TIME_LINE.match(line) and not is_generic_title(line.strip()):
             source.title = line.strip()
