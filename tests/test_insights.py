@@ -199,7 +199,7 @@ def test_format_minutes():
 def render_page(page, **env_options):
     env = jinja2.Environment(loader=jinja2.PackageLoader("postmortem_kb", "templates/site"), **env_options)
     text = env.get_template(page.template).render(**page.context)
-    return text, markdown.markdown(text, extensions=["tables", "toc"])
+    return text, markdown.markdown(text, extensions=["tables", "toc", "md_in_html"])
 
 
 def _cells(html):
