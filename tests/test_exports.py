@@ -128,3 +128,33 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(runner, tmp_path):
     assert result.exit_code == 0, result.output
     row = next(r for r in csv.DictReader(io.StringIO(result.stdout)) if r["id"] == "disk-a")
     assert row["title"] == "'=HYPERLINK(1)"
+
+
+def test_a_built_site_has_the_catalog_feeds_and_incident_json(tmp_path):
+    """Through the real plugin: what `mkdocs build` writes validates and lists the published ones."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+
+    import feedparser
+
+    if importlib.util.find_spec("postmortem_kb.mkdocs_plugin") is None:
+        pytest.skip("the MkDocs plugin is not there yet")
+    write_fixture_kb(tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: KB\ntheme:\n  name: material\n  font: false\n"
+                                         "plugins:\n  - postmortems\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", "site"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "site"
+    data = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    validator(json.loads((site / "catalog.schema.json").read_text(encoding="utf-8"))).validate(data)
+    assert [p["id"] for p in data["postmortems"]] == PUBLISHED
+    for record in data["postmortems"]:
+        assert (site / record["url"] / "index.html").is_file()  # the URL is a real page of the site
+        assert (site / record["json_url"]).is_file()
+    assert not (site / "incidents" / "draft-f.json").exists()
+    feed = feedparser.parse((site / "feeds" / "postmortems.xml").read_bytes())
+    assert not feed.bozo and [e.id.rsplit(":", 1)[1] for e in feed.entries] == PUBLISHED

@@ -336,3 +336,16 @@ def test_stats_of_an_empty_period(runner, tmp_path):
     write_fixture_kb(tmp_path)
     result = run_stats(runner, tmp_path, "--since", "2031")
     assert result.exit_code == 0 and "No published incidents" in result.stdout
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=60),
+       st.floats(min_value=0, max_value=1), st.floats(min_value=0, max_value=1))
+def test_quantiles_stay_within_the_data_and_grow_with_q(values, q1, q2):
+    data = sorted(values)
+    low, high = sorted((q1, q2))
+    assert data[0] <= quantile(data, low) <= quantile(data, high) + 1e-6 <= data[-1] + 1e-6
+    d = Distribution.of(values)
+    assert d.min <= d.q1 <= d.median <= d.q3 <= d.p90 <= d.max + 0.01
