@@ -349,3 +349,19 @@ def test_quantiles_stay_within_the_data_and_grow_with_q(values, q1, q2):
     assert data[0] <= quantile(data, low) <= quantile(data, high) + 1e-6 <= data[-1] + 1e-6
     d = Distribution.of(values)
     assert d.min <= d.q1 <= d.median <= d.q3 <= d.p90 <= d.max + 0.01
+
+
+def test_hostile_action_item_titles_stay_text_in_the_page(tmp_path):
+    write_fixture_kb(tmp_path)
+    path = tmp_path / "postmortems" / "disk-a.md"
+    path.write_text(path.read_text().replace("title: Item 1 of disk-a",
+                                             "title: \"<script>alert(1)</script> | [x](javascript:alert(2)) *\""))
+    kb = load_kb(KBConfig(root=tmp_path, today=AS_OF))
+    assert not kb.errors, kb.errors
+    (page,) = list(insights_page(kb, SiteOptions()))
+    _, html = render_page(page, autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    assert "<script>" not in html and 'href="javascript' not in html  # shown as text, never a link
+    row = next(r for r in _cells(html) if r and r[0] == "2023-03-01")
+    assert len(row) == 5  # the pipe did not split the row
+    import html as html_lib
+    assert html_lib.unescape(row[2]) == "<script>alert(1)</script> | [x](javascript:alert(2)) *"
