@@ -139,9 +139,9 @@ def _with(options):
 @pass_ctx
 def stats(obj: Context, since: dt.date | None, until: dt.date | None, as_of: dt.datetime | None,
           fmt: str) -> None:
-    """Reliability figures of the published postmortems: the insights page as tables.
+    """Reliability figures: incidents, durations, recurrences, action items.
 
-    Incidents per month and severity, by root cause and component, time to detect and to
+    The insights page of the site, as tables. Incidents per month and severity, by root cause and component, time to detect and to
     resolve (median, p90, spread per year), recurring pairs, and action items per quarter.
     """
     if since and until and since > until:
@@ -180,7 +180,10 @@ def _write(path: Path, text: str) -> None:
 @pass_ctx
 def export(obj: Context, fmt: str, output: Path | None, site_url: str, since: dt.date | None,
            until: dt.date | None, as_of: dt.datetime | None) -> None:
-    """The catalog of published postmortems, as on the site's catalog.json."""
+    """Write the catalog of published postmortems (JSON or CSV).
+
+    JSON is the site's catalog.json (schema: catalog.schema.json); CSV has one row per postmortem.
+    """
     from .insights import in_period
 
     kb = _load(obj, as_of)
