@@ -473,3 +473,29 @@ def test_kb_copied_from_sample_builds(tmp_path):
     write_site(tmp_path, directory_urls=True)
     site = site_of(tmp_path)
     assert_links_resolve(site)
+
+
+# The CLI agrees with the site -----------------------------------------------------------------
+
+def related_on_page(site: Path, pm_id: str) -> list[str]:
+    html = (page_file(site, f"incidents/{pm_id}.md")).read_text(encoding="utf-8")
+    section = html.split('class="pmkb-related"', 1)[1].split("</ul>", 1)[0] if "pmkb-related" in html else ""
+    return re.findall(r'href="\.\./([a-z0-9-]+)/"', section)
+
+
+def test_pmkb_similar_lists_what_the_incident_page_lists(small_kb, runner):
+    from postmortem_kb.cli import cli
+
+    pm(small_kb, "disk-c", date="2025-01-01", title="Third disk", components="web-server, load-balancer")
+    site = site_of(small_kb)
+    for pm_id in ("disk-a", "disk-b", "lb-config", "disk-c"):
+        result = runner.invoke(cli, ["--kb", str(small_kb), "similar", pm_id, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        from_cli = [r["id"] for r in json.loads(result.output)["results"]]
+        assert from_cli == related_on_page(site, pm_id), pm_id
+    text = runner.invoke(cli, ["--kb", str(small_kb), "similar", "a disk died on the web server"])
+    assert text.exit_code == 0 and "disk-" in text.output and "mentions" in text.output
+    path = runner.invoke(cli, ["--kb", str(small_kb), "similar", str(small_kb / "postmortems" / "disk-b.md")])
+    assert path.exit_code == 0 and "disk-a" in path.output and "listed in this postmortem's `related`" in path.output
+    missing = runner.invoke(cli, ["--kb", str(small_kb), "similar", "nope.md"])
+    assert missing.exit_code == 2 and "does not exist" in missing.output

@@ -155,6 +155,7 @@ from .cli_search import search as _search; cli.add_command(_search)  # noqa: E40
 from .cli_search import index_command as _index; cli.add_command(_index)  # noqa: E402,E702
 from .cli_stats import stats as _stats; cli.add_command(_stats)  # noqa: E402,E702
 from .cli_stats import export as _export; cli.add_command(_export)  # noqa: E402,E702
+from .cli_similar import similar as _similar; cli.add_command(_similar)  # noqa: E402,E702
 
 
 def main() -> None:

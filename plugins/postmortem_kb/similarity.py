@@ -27,7 +27,7 @@ from .taxonomy import Taxonomy
 TERM_WEIGHTS = {"root_causes": 3.0, "components": 2.0, "actions": 1.0, "tags": 0.5}
 PAIR_BONUS = 1.5  # same root cause AND same component: a recurrence, the strongest hint
 TEXT_WEIGHT = 6.0  # a cosine of 1.0 (same words) weighs like two shared root causes
-MIN_SCORE = 2.0  # below this, a shared action category or a few common words is coincidence
+MIN_SCORE = 1.2  # a root cause or a rare component shared is a relation; an action category alone is not
 DISTINCTIVE_WORDS = 30  # words kept per postmortem, by tf-idf
 POSTING_CAP = 200  # incidents taken from one term's or word's list, nearest in time first
 MAX_SHOWN_WORDS = 4
@@ -49,10 +49,15 @@ _WORD = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 
 
 def _stem(word: str) -> str:
-    # A light touch: enough for "certificates"/"certificate" and "failed"/"failing" to meet.
-    for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
-            return word[: -len(suffix)] + keep
+    """Plurals folded (Harman's S-stemmer): "certificates" meets "certificate", "queries" "query"."""
+    if len(word) <= 3:
+        return word
+    if word.endswith("ies") and not word.endswith(("eies", "aies")):
+        return word[:-3] + "y"
+    if word.endswith("es") and not word.endswith(("aes", "ees", "oes")):
+        return word[:-1]
+    if word.endswith("s") and not word.endswith(("us", "ss")):
+        return word[:-1]
     return word
 
 
@@ -218,7 +223,8 @@ class SimilarityIndex:
                         found.append((facet, slug))
         return found
 
-    def _answer(self, query: _Query, limit: int) -> list[Relation]:
+    def _score(self, query: _Query) -> tuple[dict[int, float], dict, dict]:
+        """Scores of the candidates only: the incidents met in the query's posting lists."""
         scores: dict[int, float] = defaultdict(float)
         shared_terms: dict[int, list[tuple[str, str]]] = defaultdict(list)
         shared_words: dict[int, list[tuple[float, str]]] = defaultdict(list)
@@ -236,6 +242,10 @@ class SimilarityIndex:
             facets = {facet for facet, _ in terms}
             if "root_causes" in facets and "components" in facets:
                 scores[i] += PAIR_BONUS
+        return scores, shared_terms, shared_words
+
+    def _answer(self, query: _Query, limit: int) -> list[Relation]:
+        scores, shared_terms, shared_words = self._score(query)
         explicit_ids = list(dict.fromkeys([r for r in query.related if r in self.by_id] +
                                           [r for r in self.related_to.get(query.own_id or "", [])
                                            if r in self.by_id]))
