@@ -81,7 +81,7 @@ def test_recurrence_counts_earlier_incidents_on_the_same_pair_and_their_open_ite
     assert recs["web-server"].text == "3rd hardware failure on web-server since 2023"
     assert [p.id for p in recs["web-server"].earlier] == ["first", "second"]
     assert [i.title for _, i in recs["web-server"].open_items] == ["Buy spares", "Alert on disks"]
-    assert recs["postgres"].number == 2
+    assert recs["postgres"].number == 2 and recs["postgres"].open_count == 1
     assert [i.title for _, i in recs["postgres"].open_items] == ["Unrelated"]
 
 
@@ -104,3 +104,14 @@ def test_sample_kb_term_counts_match_the_model():
     for kind in ("root_causes", "components"):
         for entry in links.terms(kind):
             assert entry.count == sum(entry.slug in getattr(p, kind) for p in kb.visible())
+
+
+def test_a_frequent_pair_names_only_the_latest_earlier_incidents_and_items(taxonomy):
+    from postmortem_kb import crosslinks
+
+    pms = [make(f"p{i:02d}", f"2020-01-{i + 1:02d}", items=[(f"item {i}", "automate", "open")]) for i in range(30)]
+    last = CrossLinks(pms, taxonomy).recurrences(pms[-1])[0]
+    assert last.number == 30 and last.earlier_count == 29 and last.first.id == "p00"
+    assert [p.id for p in last.earlier] == [f"p{i:02d}" for i in range(29 - crosslinks.RECURRENCE_SHOWN, 29)]
+    assert last.open_count == 29 and len(last.open_items) == crosslinks.OPEN_ITEMS_SHOWN
+    assert last.open_items[-1][1].title == "item 28"

@@ -26,6 +26,8 @@ FACET_TITLES = {"root_causes": "Root causes", "components": "Components", "actio
 FACET_SINGULAR = {"root_causes": "root cause", "components": "component", "actions": "corrective action",
                   "severity": "severity", "years": "year", "tags": "tag"}
 TAXONOMY_FACETS = ("root_causes", "components", "actions")
+RECURRENCE_SHOWN = 5  # earlier incidents named in a recurrence
+OPEN_ITEMS_SHOWN = 10  # earlier open action items named in a recurrence
 
 
 def chronological_key(pm: Postmortem) -> tuple:
@@ -77,12 +79,18 @@ class Recurrence:
     root_cause: TermEntry
     component: TermEntry
     number: int  # this incident is the number-th on the pair
-    earlier: list[Postmortem]  # oldest first
-    open_items: list[tuple[Postmortem, ActionItem]]  # earlier promises on the pair, still open then
+    first: Postmortem  # the first incident on the pair
+    earlier: list[Postmortem]  # the latest few before this one, oldest first
+    open_items: list[tuple[Postmortem, ActionItem]]  # the latest few earlier promises still open then
+    open_count: int  # all of them
 
     @property
     def since(self) -> int:
-        return self.earlier[0].year
+        return self.first.year
+
+    @property
+    def earlier_count(self) -> int:
+        return self.number - 1
 
     @property
     def text(self) -> str:
@@ -210,7 +218,11 @@ class CrossLinks:
                 position = group.position.get(pm.id)
                 if not position:
                     continue
-                found.append(Recurrence(self.facets["root_causes"][rc], self.facets["components"][comp],
-                                        position + 1, group.incidents[:position],
-                                        group.open_items[:group.open_before[position]]))
+                # Only the latest few are listed: a page listing every earlier incident of a
+                # frequent pair would make the pages of that pair grow with the square of its size.
+                open_end = group.open_before[position]
+                found.append(Recurrence(
+                    self.facets["root_causes"][rc], self.facets["components"][comp], position + 1,
+                    group.incidents[0], group.incidents[max(0, position - RECURRENCE_SHOWN):position],
+                    group.open_items[max(0, open_end - OPEN_ITEMS_SHOWN):open_end], open_end))
         return found
