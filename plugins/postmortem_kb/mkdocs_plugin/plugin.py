@@ -145,8 +145,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             return
         _stable_sitemap_gz(Path(config.site_dir))
         if self.config.search == "pagefind":
-            from postmortem_kb.search.pagefind import build_pagefind_index
-
+            try:
+                from postmortem_kb.search.pagefind import build_pagefind_index
+            except ImportError as exc:
+                raise PluginError(f"search: pagefind needs the pagefind extra ({exc}); "
+                                  "pip install 'postmortem-kb[pagefind]' or set search: material") from None
             build_pagefind_index(Path(config.site_dir))
 
 
