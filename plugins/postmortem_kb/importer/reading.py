@@ -121,6 +121,7 @@ def _read_markdown(text: str) -> SourceText:
     lines = text.split("\n")
     # Setext headings (`Title` over `=====`) become ATX headings so the KB's reader sees them.
     out: list[str] = []
+    origin: list[str] = []  # the source line each line of `out` came from
     in_fence = False
     setext = 0
     i = 0
@@ -132,10 +133,12 @@ def _read_markdown(text: str) -> SourceText:
         if not in_fence and line.strip() and not _LIST.match(line) and not _TABLE.match(line) \
                 and not _ATX.match(line) and _SETEXT.match(nxt) and len(nxt.strip()) >= 2:
             out.append(("# " if "=" in nxt else "## ") + line.strip())
+            origin.append(line)
             setext += 1
             i += 2
             continue
         out.append(line)
+        origin.append(line)
         i += 1
     source = SourceText("markdown", "")
     if setext:
@@ -164,7 +167,7 @@ def _read_markdown(text: str) -> SourceText:
     if title_idx is not None:
         source.title = re.sub(r"^(?:post-?mortem|incident|outage)\s*[:\u2013\u2014-]\s+", "",
                               _ATX.match(out[title_idx]).group(2), flags=re.I).strip() or None
-        source.title_line = out[title_idx]
+        source.title_line = origin[title_idx]
         del out[title_idx]
         headings = [(i - (1 if i > title_idx else 0), lv, t) for i, lv, t in headings if i != title_idx]
     # Sections go to level 2 (the level the KB reads); a generic `# Postmortem` stays as it is.
@@ -174,7 +177,7 @@ def _read_markdown(text: str) -> SourceText:
     if levels and min(levels) != 2:
         shift = 2 - min(levels)
         for idx, level, heading in sections:
-            out[idx] = "#" * max(1, min(6, level + shift)) + " " + heading
+            out[idx] = re.sub(r"^#{1,6}", "#" * max(1, min(6, level + shift)), out[idx], count=1)
         source.notes.append(f"section headings moved from level {min(levels)} to level 2")
     source.body = "\n".join(out)
     return source
