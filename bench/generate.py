@@ -9,7 +9,7 @@ byte for byte, so two runs of the benchmark build the same site.
     python bench/generate.py 1000 /tmp/kb-1000
 
 writes ``/tmp/kb-1000/postmortems/<year>/<id>.md``, ``taxonomy.yml``, ``mkdocs.yml`` (the
-full site: the postmortems plugin with every feature on) and ``docs/index.md``.
+full site: the postmortems plugin with every feature on) and an empty ``docs/``.
 """
 
 from __future__ import annotations
@@ -306,24 +306,38 @@ def _tag(words: str) -> str:
 
 
 def mkdocs_config(site_name: str, plugin: bool) -> str:
-    """The site's mkdocs.yml. With ``plugin``: the postmortems plugin with every feature on."""
-    lines = [f"site_name: {site_name}", "site_url: https://kb.example.org/", "use_directory_urls: true",
-             "theme:", "  name: material", "  font: false", "plugins:", "  - search"]
+    """The site's mkdocs.yml. With ``plugin``: the postmortems plugin with every feature on.
+
+    Both sites share the theme, its features and the Markdown extensions of the project's
+    own mkdocs.yml, so that the only difference between them is the plugin.
+    """
+    lines = [f"site_name: {site_name}", "site_url: https://kb.example.org/", "use_directory_urls: false",
+             "theme:", "  name: material", "  font: false", "  features:", "    - navigation.sections",
+             "    - navigation.top", "    - search.highlight",
+             "markdown_extensions:", "  - toc:", "      permalink: true", "  - tables", "  - md_in_html",
+             "  - admonition", "plugins:", "  - search"]
     if plugin:
         lines += PLUGIN_CONFIG
     else:
-        # The baseline: the same pages, no plugin, and a small navigation (the same few
-        # entries a KB home would show); every page still builds.
+        # The baseline: a small navigation (every page still builds, reached from nowhere).
         lines += ["nav:", "  - Home: index.md", "  - Postmortems: postmortems/index.md"]
     return "\n".join(lines) + "\n"
 
 
-# Every feature of the postmortems plugin on (its options: docs/plugin.md).
-PLUGIN_CONFIG = ["  - postmortems"]
+# Every feature of the postmortems plugin on, and the navigation of the project's site
+# (listings only: incident and term pages are reached from them).
+PLUGIN_CONFIG = [
+    "  - postmortems:", "      postmortems_dir: postmortems", "      taxonomy: taxonomy.yml",
+    "      drafts: true", "      related_limit: 5", "      search: material",
+    "nav:", "  - Home: index.md", "  - Incidents: incidents/index.md", "  - Root causes: root-causes/index.md",
+    "  - Components: components/index.md", "  - Corrective actions: actions/index.md",
+    "  - Action items: action-items/index.md", "  - Browse:", "      - Severity: severity/index.md",
+    "      - Years: years/index.md", "      - Tags: tags/index.md",
+]
 
 
 def generate(out: Path, n: int, seed: int = 1, taxonomy_file: Path = REPO / "taxonomy.yml") -> list[Path]:
-    """Write ``n`` postmortems, taxonomy.yml, mkdocs.yml and docs/index.md into ``out``."""
+    """Write ``n`` postmortems, taxonomy.yml, mkdocs.yml and an empty docs/ into ``out``."""
     taxonomy = yaml.safe_load(taxonomy_file.read_text("utf-8"))
     rnd = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -342,8 +356,7 @@ def generate(out: Path, n: int, seed: int = 1, taxonomy_file: Path = REPO / "tax
         paths.append(path)
     shutil.copy(taxonomy_file, out / "taxonomy.yml")
     (out / "mkdocs.yml").write_text(mkdocs_config(f"Benchmark KB ({n} postmortems)", plugin=True), "utf-8")
-    (out / "docs").mkdir(exist_ok=True)
-    (out / "docs" / "index.md").write_text(f"# Benchmark KB\n\n{n} synthetic postmortems.\n", "utf-8")
+    (out / "docs").mkdir(exist_ok=True)  # empty: the plugin makes the home page and every listing
     return paths
 
 

@@ -61,6 +61,8 @@ QUERIES = [
 ]
 
 
+# mkdocs-material prints a notice about MkDocs 2 on every build; it is not part of the build.
+BUILD_ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 NOT_MEASURED = "-"  # measured at other sizes only (see --command-sizes, --pagefind-sizes)
 
 
@@ -164,7 +166,7 @@ def build(project: Path, config: str = "mkdocs.yml") -> tuple[Run, Path]:
     if site.exists():
         shutil.rmtree(site)
     result = run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(project / config), "-d", str(site)],
-                 cwd=project)
+                 cwd=project, env=BUILD_ENV)
     if result.returncode != 0:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
         raise Unavailable(f"the build failed (exit {result.returncode}): {tail[:200]}")
@@ -397,7 +399,8 @@ def pagefind_bytes(table: Table, n: int, kb: Path, plugin_missing: str) -> None:
         site = kb / "site"
         if site.exists():
             shutil.rmtree(site)
-        result = run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config), "-d", str(site)], cwd=kb)
+        result = run([sys.executable, "-m", "mkdocs", "build", "-q", "-f", str(config), "-d", str(site)], cwd=kb,
+                     env=BUILD_ENV)
         if result.returncode != 0:
             raise Unavailable(f"build failed: {(result.stderr.strip().splitlines() or ['?'])[-1][:160]}")
         bundle = site / "pagefind"
@@ -503,7 +506,12 @@ def main(argv: list[str] | None = None) -> int:
 
     def pick(value: str) -> set[int]:
         named = {"largest": {sizes[-1]}, "smallest": {sizes[0]}, "all": set(sizes), "none": set()}
-        return named.get(value) or {int(s) for s in value.split(",") if s.strip()}
+        if value in named:
+            return named[value]
+        try:
+            return {int(s) for s in value.split(",") if s.strip()}
+        except ValueError:
+            parser.error(f"`{value}`: write 'smallest', 'largest', 'all', 'none' or sizes such as 1000,5000")
 
     args.command_sizes = pick(args.command_sizes)
     args.pagefind_sizes = pick(args.pagefind_sizes)
@@ -531,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
     info["load average at end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     info["benchmark wall time"] = f"{time.perf_counter() - started:.0f} s"
     text = table.markdown(info, notes)
-    print(text)
+    print(text, end="")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, "utf-8")
     (args.out.with_suffix(".json")).write_text(json.dumps({

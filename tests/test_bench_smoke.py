@@ -1,0 +1,88 @@
+"""The benchmark itself runs: a small KB generated, measured and reported as a table.
+
+Timings are never asserted here: only that the generator writes a valid KB and that
+``bench/run.py`` gets to the end and reports every row it promises.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+BENCH = ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+
+import generate  # noqa: E402
+import run as bench_run  # noqa: E402
+
+
+def test_generator_is_deterministic_and_valid(tmp_path):
+    from postmortem_kb.loader import KBConfig, load_kb
+
+    a = generate.generate(tmp_path / "a", 40, seed=7)
+    b = generate.generate(tmp_path / "b", 40, seed=7)
+    assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
+    other = generate.generate(tmp_path / "c", 40, seed=8)
+    assert [p.read_bytes() for p in other] != [p.read_bytes() for p in a]
+
+    kb = load_kb(KBConfig(root=tmp_path / "a"))
+    assert not kb.problems, kb.problems[:3]
+    assert len(kb.postmortems) == 40
+    assert len({p.date.year for p in kb.postmortems}) > 5  # spread over the years
+    for pm in kb.postmortems:
+        assert 1 <= len(pm.components) <= 3
+        assert 1 <= len(pm.root_causes) <= 2
+        assert 2 <= len(pm.action_items) <= 6
+        assert pm.metrics.started_at and pm.metrics.detected_at and pm.metrics.resolved_at
+        assert 2500 < len(pm.path.read_bytes()) < 10000
+    for name in ("taxonomy.yml", "mkdocs.yml"):
+        assert (tmp_path / "a" / name).is_file()
+
+
+@pytest.mark.slow
+def test_run_produces_the_table(tmp_path):
+    out = tmp_path / "results.md"
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "run.py"), "--sizes", "30,60", "--work", str(tmp_path / "work"),
+         "--out", str(out), "--queries", "5", "--command-queries", "2", "--pagefind-sizes", "none"],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    table = out.read_text("utf-8")
+    assert table == result.stdout
+    assert "## Machine" in table and "| Python |" in table and "| CPU |" in table
+    header = next(line for line in table.splitlines() if line.startswith("| Measurement"))
+    assert "30 postmortems" in header and "60 postmortems" in header
+
+    rows = {line.split("|")[1].strip(): [c.strip() for c in line.split("|")[2:-1]]
+            for line in table.splitlines() if line.startswith("| ") and not line.startswith("| Measurement")}
+    for label, _target in bench_run.ROWS.values():
+        assert label in rows, f"missing row: {label}"
+        cells = rows[label][:2]
+        assert all(cells), f"empty cell in {label}: {cells}"
+    # The parts that exist on every install give numbers, not "not available".
+    for key in ("validate", "build_base", "index_full", "index_one", "search_inproc"):
+        label = bench_run.ROWS[key][0]
+        assert not any(c.startswith("not available") for c in rows[label][:2]), rows[label]
+    data = json.loads(out.with_suffix(".json").read_text("utf-8"))
+    assert data["sizes"] == [30, 60] and set(data["rows"]) == set(bench_run.ROWS)
+
+
+def test_unavailable_parts_become_rows_not_crashes(tmp_path, monkeypatch):
+    """A plugin that does not import is reported in its rows; the rest is still measured."""
+    monkeypatch.setattr(bench_run, "plugin_available", lambda: "the plugin is switched off for this test")
+    table = bench_run.Table([20])
+    args = bench_run.argparse.Namespace(seed=1, keep=False, pagefind_sizes={20}, command_sizes=set(),
+                                        queries=bench_run.QUERIES[:3], command_queries=[])
+    notes: list[str] = []
+    bench_run.measure_size(table, 20, tmp_path, args, notes)
+    for key in ("build_plugin", "ratio", "html", "pagefind"):
+        assert table.rows[key].cells[20].startswith("not available: the plugin is switched off"), key
+    assert table.value("validate", 20) is not None
+    assert table.value("build_base", 20) is not None
+    assert "not available" not in table.markdown({"CPU": "x"}, []).split("| `pmkb validate` (s)")[1].split("\n")[0]
