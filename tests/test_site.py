@@ -499,3 +499,13 @@ def test_pmkb_similar_lists_what_the_incident_page_lists(small_kb, runner):
     assert path.exit_code == 0 and "disk-a" in path.output and "listed in this postmortem's `related`" in path.output
     missing = runner.invoke(cli, ["--kb", str(small_kb), "similar", "nope.md"])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_templates_in_the_theme_custom_dir_override_too(small_kb):
+    custom = small_kb / "overrides" / "postmortems"
+    custom.mkdir(parents=True)
+    (custom / "facet.md.j2").write_text("<p>CUSTOM LISTING {{ entries | length }}</p>\n")
+    text = (small_kb / "mkdocs.yml").read_text().replace("  font: false\n", "  font: false\n  custom_dir: overrides\n")
+    (small_kb / "mkdocs.yml").write_text(text)
+    site = site_of(small_kb)
+    assert "CUSTOM LISTING 2" in parse(site / "root-causes" / "index.html").visible_text
