@@ -38,7 +38,7 @@ from ..taxonomy import Taxonomy, load_taxonomy
 
 # Bump when the schema or what goes into a field changes: an index with another
 # version is not opened at all (its files carry another name) and is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 INDEX_NAME = f"pmkb_v{SCHEMA_VERSION}"
 MARKER = "PMKB-INDEX"  # names a folder as ours, so a rebuild may replace it
 
@@ -64,8 +64,9 @@ def build_schema() -> Schema:
         size=NUMERIC(numtype=int, bits=64, sortable=True),
         # What is searched.
         id=ID(stored=True),
-        title=TEXT(analyzer=text, stored=True, field_boost=3.0),
-        body=TEXT(analyzer=text, stored=True),
+        # chars=True keeps each match's place, so snippets need no re-reading of the text.
+        title=TEXT(analyzer=text, stored=True, field_boost=3.0, chars=True),
+        body=TEXT(analyzer=text, stored=True, chars=True),
         authors=TEXT(stored=True),
         summary=STORED(),
         # The facets in words (titles and aliases of its terms, tags, severity) so that a
@@ -193,6 +194,8 @@ class KBIndex:
         self.context = kb_context(config, taxonomy_bytes)
         self._ix = None
         self._searcher = None
+        self._facets_for = None  # the searcher the facet table was read from
+        self._facets: dict[str, list] = {}
 
     # -- opening -----------------------------------------------------------------------
 
@@ -242,7 +245,34 @@ class KBIndex:
             self._searcher = self._searcher.refresh()
         return self._searcher
 
+    def facet_values(self) -> dict[str, list]:
+        """For each facet field, the values of every document by document number.
+
+        Read once per index generation from the posting lists (a few terms per facet), so
+        that counting facets over a search's matches is a lookup per match, not a scan.
+        """
+        searcher = self.searcher
+        if self._facets_for is searcher:
+            return self._facets
+        reader = searcher.reader()
+        size = reader.doc_count_all()
+        table: dict[str, list] = {}
+        for name in FACET_FIELDS:
+            values: list = [()] * size
+            if name == "year":  # numeric terms are tiered: read the plain values from the column
+                column = reader.column_reader("year")
+                for docnum in reader.all_doc_ids():
+                    values[docnum] = (str(column[docnum]),)
+            else:
+                for term in reader.field_terms(name):
+                    for docnum in reader.postings(name, term).all_ids():
+                        values[docnum] = values[docnum] + (term,)
+            table[name] = values
+        self._facets_for, self._facets = searcher, table
+        return table
+
     def close(self) -> None:
+        self._facets_for, self._facets = None, {}
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
-from whoosh import highlight, sorting
+from whoosh import collectors, highlight, sorting
 from whoosh.qparser import FieldAliasPlugin, GtLtPlugin, MultifieldParser
-from whoosh.query import And, DateRange, Every, Or, Query, Term
+from whoosh.query import And, AndNot, DateRange, Every, Or, Query, Term
 
 from ..slugs import slugify
 from ..taxonomy import Taxonomy
-from .index import FACET_FIELDS, POSTMORTEM, SCHEMA, TERM_KINDS, KBIndex
+from .index import FACET_FIELDS, REJECTED, SCHEMA, TERM_KINDS, KBIndex
 
 # The fields a bare word is looked for in, and how much a match in each counts.
 TEXT_FIELDS = {"title": 3.0, "body": 1.0, "terms": 0.5}
@@ -96,6 +97,24 @@ class SearchResults:
     def to_dict(self) -> dict:
         return {"query": self.query, "total": self.total, "results": [h.to_dict() for h in self.hits],
                 "facets": self.facets}
+
+
+class _CountingTopCollector(collectors.TopCollector):
+    """The top matches by score and, in the same pass, every match (for the total and the
+    facet counts): one walk over the postings instead of two."""
+
+    def __init__(self, limit: int):
+        # No skipping of low-scoring blocks and no pruning of the matcher: every match is counted.
+        super().__init__(limit=limit, usequality=False, replace=0)
+        self.matched: list[int] = []
+
+    def prepare(self, top_searcher, q, context):
+        super().prepare(top_searcher, q, context)
+        self.matched = []
+
+    def _collect(self, global_docnum, score):
+        self.matched.append(global_docnum)
+        return super()._collect(global_docnum, score)
 
 
 class _SegmentFormatter(highlight.Formatter):
@@ -198,8 +217,9 @@ class QueryBuilder:
             return None
         return terms[0] if len(terms) == 1 else Or(terms)
 
-    def filter(self, filters: Filters) -> Query:
-        parts: list[Query] = [Term("kind", POSTMORTEM)]
+    def filter(self, filters: Filters) -> Query | None:
+        """The facet filters as one query; None when there are none."""
+        parts: list[Query] = []
         for kind, values, option in (("root_causes", filters.root_causes, "--root-cause"),
                                      ("components", filters.components, "--component"),
                                      ("actions", filters.actions, "--action"),
@@ -215,7 +235,7 @@ class QueryBuilder:
             start = dt.datetime.combine(filters.since, dt.time()) if filters.since else None
             end = dt.datetime.combine(filters.until, dt.time.max) if filters.until else None
             parts.append(DateRange("date", start, end))
-        return parts[0] if len(parts) == 1 else And(parts)
+        return None if not parts else parts[0] if len(parts) == 1 else And(parts)
 
 
 def search(index: KBIndex, text: str = "", filters: Filters | None = None, limit: int | None = 10,
@@ -229,14 +249,20 @@ def search(index: KBIndex, text: str = "", filters: Filters | None = None, limit
     query = builder.parse(text)
     flt = builder.filter(filters or Filters())
     searcher = index.searcher
-    facets = sorting.Facets()
-    for name in FACET_FIELDS:
-        facets.add_field(name, allow_overlap=name not in ("severity", "status", "year"), maptype=sorting.Count)
+    # Broken files are few: masking them is cheaper than filtering on every postmortem.
+    mask = Term("kind", REJECTED)
     newest = sort == "newest" or isinstance(query, Every)
-    results = searcher.search(
-        query, filter=flt, limit=limit, groupedby=facets, terms=True,
-        sortedby=sorting.FieldFacet("date", reverse=True) if newest else None)
-    results.fragmenter = highlight.ContextFragmenter(maxchars=SNIPPET_CHARS, surround=60)
+    if newest:
+        results = searcher.search(query, filter=flt, mask=mask, limit=limit, terms=True,
+                                  sortedby=sorting.FieldFacet("date", reverse=True))
+        matched = searcher.docs_for_query(AndNot(query if flt is None else And([query, flt]), mask))
+    else:
+        counting = _CountingTopCollector(limit or max(1, searcher.doc_count_all()))
+        collector = collectors.FilterCollector(collectors.TermsCollector(counting), flt, mask)
+        searcher.search_with_collector(query, collector)
+        results = collector.results()
+        matched = counting.matched
+    results.fragmenter = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=70, autotrim=True)
     results.formatter = _SegmentFormatter()
     hits = []
     for hit in results:
@@ -248,12 +274,15 @@ def search(index: KBIndex, text: str = "", filters: Filters | None = None, limit
             date=stored["date"].date(), severity=stored.get("severity", ""), status=stored.get("status", ""),
             root_causes=_split(stored.get("root_causes")), components=_split(stored.get("components")),
             score=None if newest else float(hit.score or 0.0), snippet=snippet))
-    counts = {}
-    for name in FACET_FIELDS:
-        groups = results.groups(name)
-        counts[name] = {str(k): v for k, v in sorted(groups.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                        if k is not None}
-    return SearchResults(query=str(query), total=len(results), hits=hits, facets=counts)
+    table = index.facet_values()
+    tallies: dict[str, Counter] = {name: Counter() for name in FACET_FIELDS}
+    total = 0
+    for docnum in matched:
+        total += 1
+        for name, counter in tallies.items():
+            counter.update(table[name][docnum])
+    facets = {name: dict(sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))) for name, counter in tallies.items()}
+    return SearchResults(query=str(query), total=total, hits=hits, facets=facets)
 
 
 def _split(value: str | None) -> list[str]:
