@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import importlib
 import logging
 from pathlib import Path
@@ -143,7 +142,6 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_post_build(self, config) -> None:
         if not self.config.enabled:
             return
-        _stable_sitemap_gz(Path(config.site_dir))
         if self.config.search == "pagefind":
             try:
                 from postmortem_kb.search.pagefind import build_pagefind_index
@@ -152,11 +150,3 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                                   "pip install 'postmortem-kb[pagefind]' or set search: material") from None
             build_pagefind_index(Path(config.site_dir))
 
-
-def _stable_sitemap_gz(site_dir: Path) -> None:
-    """MkDocs stamps sitemap.xml.gz with the build time; rewrite it with none, so two builds of
-    the same KB are byte for byte the same."""
-    plain, packed = site_dir / "sitemap.xml", site_dir / "sitemap.xml.gz"
-    if plain.is_file() and packed.is_file():
-        with packed.open("wb") as raw, gzip.GzipFile(filename="sitemap.xml", fileobj=raw, mode="wb", mtime=0) as gz:
-            gz.write(plain.read_bytes())
