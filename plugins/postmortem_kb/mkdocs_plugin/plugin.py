@@ -144,9 +144,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             return
         if self.config.search == "pagefind":
             try:
-                from postmortem_kb.search.pagefind import build_pagefind_index
+                from postmortem_kb.search import pagefind
             except ImportError as exc:
-                raise PluginError(f"search: pagefind needs the pagefind extra ({exc}); "
-                                  "pip install 'postmortem-kb[pagefind]' or set search: material") from None
-            build_pagefind_index(Path(config.site_dir))
+                raise PluginError(f"search: pagefind cannot be used here ({exc}); set search: material") from None
+            try:
+                pagefind.build_pagefind_index(Path(config.site_dir))
+            except (pagefind.PagefindUnavailable, pagefind.PagefindFailed) as exc:
+                raise PluginError(str(exc)) from None
 
