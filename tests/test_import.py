@@ -387,3 +387,16 @@ def test_progress_goes_to_stderr(runner, kb_root):
     result = run(runner, kb_root, FIXTURES, "--report", "json")
     assert "Importing" in result.stderr
     json.loads(result.stdout)  # stdout stays parseable
+
+
+def test_a_postmortem_already_in_the_kb_format_imports_unchanged(kb_root):
+    from conftest import write_postmortem
+
+    path = write_postmortem(kb_root, "2024-03-14-disk-failure")
+    original = read_source(path.read_bytes(), path.name)
+    im = import_document(path.read_text(encoding="utf-8"), source=path.name, stem=path.stem, taxonomy=TAXONOMY)
+    assert im.kind == "frontmatter"
+    assert im.front_matter == {"id": "2024-03-14-disk-failure", **original.front_matter}
+    assert original.body.strip() in im.body
+    assert im.report.missing == [] and im.report.inferred == {} and im.report.warnings == []
+    assert {"started_at", "detected_at", "resolved_at", "action_items"} <= set(im.report.found)

@@ -23,7 +23,7 @@ from ..problems import Problem
 from ..slugs import is_valid_id, slugify
 from ..taxonomy import Taxonomy
 from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
-from ..writer import render_postmortem
+from ..writer import FIELD_ORDER, render_postmortem
 from . import extract as ex
 from .reading import KIND_NAMES, SourceText, detect_kind, is_generic_title, read_document
 from .report import EXPECTED, FileReport
@@ -45,12 +45,12 @@ _FM_KEYS = {
     "mitigated_at": "mitigated_at", "severity": "severity", "sev": "severity", "priority": "severity",
     "status": "status", "authors": "authors", "author": "authors", "owners": "authors",
     "categories": "root", "category": "root", "root_causes": "root", "root_cause": "root", "causes": "root",
-    "cause": "root", "keywords": "any", "tags": "any", "labels": "any", "components": "component",
+    "cause": "root", "keywords": "any", "tags": "tag", "labels": "tag", "components": "component",
     "component": "component", "services": "component", "service": "component", "systems": "component",
     "product": "component", "products": "component", "company": "company", "organization": "company",
     "summary": "summary", "description": "summary", "abstract": "summary", "impact": "impact",
     "trigger": "trigger", "detection": "detection", "timezone": "timezone", "tz": "timezone",
-    "action_items": "action_items", "id": "id",
+    "action_items": "action_items", "id": "id", "related": "related",
 }
 _SOURCE_LABELS = {"url": "Source", "link": "Source", "source": "Source", "archive_url": "Archived copy"}
 _KIND_ORDER = {"root": ("root_causes", "components"), "any": ("root_causes", "components"),
@@ -204,8 +204,16 @@ class _State:
             if meaning in _KIND_ORDER:
                 for item in ex.split_list(value if isinstance(value, list) else [value]):
                     self.fm_terms.append((item, meaning, str(key)))
-            elif meaning == "id":
-                self.leftovers.append((str(key), value))
+            elif meaning == "tag":
+                for item in ex.split_list(value if isinstance(value, list) else [value]):
+                    if slugify(item) and slugify(item) not in {slugify(t) for t in self.tags}:
+                        self.tags.append(item[:200])
+            elif meaning in ("id", "related"):
+                ids = value if isinstance(value, list) else [value]
+                if ids and all(isinstance(i, str) and is_valid_id(i) for i in ids) and meaning not in self.fm:
+                    self.fm[meaning] = (value, str(key))  # ids in the KB's own form are kept
+                else:
+                    self.leftovers.append((str(key), value))
             elif meaning not in self.fm:
                 self.fm[meaning] = (value, str(key))
 
@@ -579,6 +587,12 @@ class _State:
         slug = slugify(self.title) if self.title else slugify(self.stem) or "imported-postmortem"
         pm_id = f"{self.date.isoformat()}-{slug}" if self.date else slug
         pm_id = slugify(pm_id)[:120].strip("-") if not is_valid_id(pm_id) else pm_id
+        own_format = bool(self.src.front_matter) and set(self.src.front_matter) <= set(FIELD_ORDER)
+        if "id" in self.fm:
+            pm_id = self.fm["id"][0]
+            self.report.add_found("id")
+        elif own_format and is_valid_id(self.stem):
+            pm_id = self.stem  # a file already in the KB format: its id is its file name
         fm["id"] = pm_id or "imported-postmortem"
         fm["title"] = self.title or TODO
         fm["date"] = self.date or TODO
@@ -597,6 +611,9 @@ class _State:
                 fm[key] = self.extra[key]
         if self.tags:
             fm["tags"] = self.tags[:50]
+        if "related" in self.fm:
+            related = self.fm["related"][0]
+            fm["related"] = related if isinstance(related, list) else [related]
             if len(self.tags) > 50:
                 self.warn(f"{len(self.tags) - 50} tag(s) over the limit of 50 were left out of the front matter")
         if self.timezone:
