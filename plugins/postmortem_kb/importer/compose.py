@@ -25,7 +25,7 @@ from ..taxonomy import Taxonomy
 from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
 from ..writer import FIELD_ORDER, render_postmortem
 from . import extract as ex
-from .reading import KIND_NAMES, SourceText, detect_kind, is_generic_title, read_document
+from .reading import KIND_NAMES, TITLE_PREFIX, SourceText, detect_kind, is_generic_title, read_document
 from .report import EXPECTED, FileReport
 
 TODO = "TODO"
@@ -225,6 +225,7 @@ class _State:
             candidates.append((stat.value, "found"))
         for value, how in candidates:
             if isinstance(value, str) and value.strip() and not is_generic_title(value):
+                value = TITLE_PREFIX.sub("", value.strip()) or value
                 self.title = re.sub(r"\s+", " ", value).strip()[:200]
                 self.report.add_found("title")
                 return
@@ -454,7 +455,8 @@ class _State:
         # Words in the text: root causes from the root-cause section, components from it and the summary.
         root = [s for s in self.sections() if s.key == "root_cause"]
         if not chosen["root_causes"] and root:
-            hits = ex.match_terms("\n".join(s.text for s in root), self.taxonomy, "root_causes")
+            # In a section about the cause, a single word such as "DNS" or "bug" does name it.
+            hits = ex.match_terms("\n".join(s.text for s in root), self.taxonomy, "root_causes", generic=True)
             chosen["root_causes"] = [slug for slug, _ in hits]
             if hits:
                 words = ", ".join(f"`{w}`" for _, w in hits)

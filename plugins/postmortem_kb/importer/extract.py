@@ -256,7 +256,8 @@ def parse_severity(value: str, taxonomy: Taxonomy) -> tuple[str, str] | None:
     for sev in taxonomy.severities:
         if sev.title and slugify(sev.title) == slugify(text):
             return sev.id, f"the level titled `{sev.title}`"
-    m = re.fullmatch(r"(?:SEV|S|P|PRIORITY|LEVEL)?\s*[-_]?\s*(\d)\b.*", text.upper())
+    # `P1` or `Sev 1 (major)` read as a level; `P1 / P2 / P3` (an unfilled template) is not.
+    m = re.fullmatch(r"(?:SEV|S|P|PRIORITY|LEVEL)?\s*[-_]?\s*(\d)\b(?!.*\d).*", text.upper())
     if m:
         number = int(m.group(1))
         same = [sid for sid in ids if re.fullmatch(rf"[A-Za-z]*[-_ ]?{number}", sid)]
@@ -288,6 +289,9 @@ _GENERIC_WORDS = {"web", "api", "cache", "storage", "edge", "login", "search", "
                   "process", "review", "alerts", "alert"}
 
 
+_NEGATED = re.compile(r"\b(not|no|never|nor|ruled out|rather than|instead of|unrelated to)( (a|an|the|any))? $")
+
+
 def _phrases(taxonomy: Taxonomy, kind: str) -> list[tuple[str, str]]:
     """(words, term slug) for a kind's keys, titles and aliases, longest first."""
     out: list[tuple[str, str]] = []
@@ -316,6 +320,8 @@ def match_terms(text: str, taxonomy: Taxonomy, kind: str, *, generic: bool = Fal
         if " " not in words and not generic and words in _GENERIC_WORDS:
             continue
         at = flat.find(f" {words} ")
+        while at >= 0 and _NEGATED.search(flat[max(0, at - 40):at + 1]):
+            at = flat.find(f" {words} ", at + 1)  # "not a hardware failure" does not name it
         if at >= 0 and (slug not in hits or at < hits[slug][0]):
             hits[slug] = (at, words)
     ordered = sorted(hits.items(), key=lambda kv: kv[1][0])

@@ -47,6 +47,9 @@ GENERIC_TITLES = {"postmortem", "post-mortem", "post-mortem-report", "postmortem
                   "postmortem-template", "incident-review", "post-incident-review", "retrospective",
                   "incident-retrospective", "report"}
 
+# "Postmortem: ", "Incident report - " before the words that name the incident.
+TITLE_PREFIX = re.compile(r"^(?:post[- ]?mortem|incident(?: report| review| post[- ]?mortem)?|outage(?: report)?|"
+                           r"rca|root cause analysis)(?: report)?\s*[:\u2013\u2014-]\s+", re.I)
 _ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
 _SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -155,18 +158,17 @@ def _read_markdown(text: str) -> SourceText:
     first_text = next((idx for idx, line in enumerate(out) if line.strip()), None)
     title_idx = None
     if headings and headings[0][0] == first_text:
+        # The heading that opens the document is its title, unless it names a section.
         idx, level, heading = headings[0]
         same_level = [h for h in headings if h[1] == level]
-        others_known = all(_heading_key(h[2]) in _KNOWN_HEADINGS for h in same_level[1:])
-        if (len(same_level) == 1 or (level == 1 and others_known)) and not is_generic_title(heading):
+        if (len(same_level) == 1 or level == 1) and not is_generic_title(heading):
             title_idx = idx
     elif headings:
         h1 = [h for h in headings if h[1] == 1]
         if len(h1) == 1 and not is_generic_title(h1[0][2]):
             title_idx = h1[0][0]
     if title_idx is not None:
-        source.title = re.sub(r"^(?:post-?mortem|incident|outage)\s*[:\u2013\u2014-]\s+", "",
-                              _ATX.match(out[title_idx]).group(2), flags=re.I).strip() or None
+        source.title = TITLE_PREFIX.sub("", _ATX.match(out[title_idx]).group(2)).strip() or None
         source.title_line = origin[title_idx]
         del out[title_idx]
         headings = [(i - (1 if i > title_idx else 0), lv, t) for i, lv, t in headings if i != title_idx]
