@@ -29,7 +29,7 @@ PAIR_BONUS = 1.5  # same root cause AND same component: a recurrence, the strong
 TEXT_WEIGHT = 6.0  # a cosine of 1.0 (same words) weighs like two shared root causes
 MIN_SCORE = 1.2  # a root cause or a rare component shared is a relation; an action category alone is not
 DISTINCTIVE_WORDS = 30  # words kept per postmortem, by tf-idf
-POSTING_CAP = 200  # incidents taken from one term's or word's list, nearest in time first
+POSTING_CAP = 100  # incidents taken from one term's or word's list, nearest in time first
 MAX_SHOWN_WORDS = 4
 
 # Words that say nothing about what happened in any postmortem.
