@@ -356,6 +356,10 @@ def test_hostile_values_are_escaped_everywhere(kb_root):
         ## Root cause
 
         <div onclick="alert('div')">A **disk** failed.</div>
+
+        ## Lessons <img src=x onerror="alert('heading')"> <script>alert('h2')</script>
+
+        Keep spares.
         """)
     write_site(kb_root)
     site = site_of(kb_root)
