@@ -400,3 +400,40 @@ def test_a_postmortem_already_in_the_kb_format_imports_unchanged(kb_root):
     assert original.body.strip() in im.body
     assert im.report.missing == [] and im.report.inferred == {} and im.report.warnings == []
     assert {"started_at", "detected_at", "resolved_at", "action_items"} <= set(im.report.found)
+
+
+def test_empty_sections_are_missing_not_found():
+    text = "# Cache outage on 2024-04-04\n\n## Summary\n\n## Root cause\n\nTODO\n\n## Timeline\n\n- 10:00 it broke\n"
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert {"section:summary", "section:root_cause"} <= set(im.report.missing)
+    assert "section:summary" not in im.report.found
+
+
+def test_unknown_terms_in_stated_fields_are_reported_never_written_as_terms():
+    text = textwrap.dedent("""\
+        ---
+        title: Quota exhausted
+        date: 2024-04-04
+        severity: SEV3
+        root_causes: [cosmic-rays, capacity]
+        components: [flux-capacitor]
+        action_items:
+          - title: Raise the quota
+            action: pray
+        ---
+
+        ## Summary
+
+        The quota ran out.
+
+        ## Root cause
+
+        Growth.
+        """)
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert im.front_matter["root_causes"] == ["capacity"]
+    assert im.front_matter["components"] == []
+    assert im.front_matter["tags"] == ["cosmic-rays", "flux-capacitor"]
+    assert "action" not in im.front_matter["action_items"][0]
+    warnings = " ".join(im.report.warnings)
+    assert "cosmic-rays" in warnings and "flux-capacitor" in warnings and "`pray`" in warnings

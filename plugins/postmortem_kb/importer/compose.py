@@ -504,7 +504,11 @@ class _State:
                     if item.get("status") not in ACTION_STATUSES:
                         item.pop("status", None)
                     if item.get("action") and not self.taxonomy.resolve("actions", str(item["action"])):
-                        item.pop("action")
+                        self.warn(f"action category `{item.pop('action')}` is not in the taxonomy: left out "
+                                  f"of `{item['title'][:60]}`")
+                    item["title"], cut = ex.short_title(item["title"])
+                    if cut:
+                        self.warn(f"action item title shortened to {ex.MAX_TITLE} characters: `{item['title'][:60]}`")
                     self.action_items.append(item)
             if self.action_items:
                 self.report.add_found("action_items")
@@ -542,7 +546,6 @@ class _State:
                 parts += ["## Summary", summary_text]
                 if body.strip():
                     parts += ["## What happened", body]
-                self.report.add_found("section:summary")
             elif body.strip():
                 parts += ["## Summary", body]
                 self.report.add_inferred("section:summary", "the whole text (it has no sections)")
@@ -550,25 +553,23 @@ class _State:
                 parts += ["## Summary", "<!-- The imported document has no text. -->\nTODO"]
         else:
             has_summary = any(s.key == "summary" for s in sections)
-            preamble_end = 0
-            if sections and not sections[0].title:
-                preamble_end = len(sections[0].text.split("\n"))
             body_lines = body.split("\n")
-            head, rest = "\n".join(body_lines[:preamble_end]), "\n".join(body_lines[preamble_end:])
+            first_heading = next(s.line for s in sections if s.title) - 1
+            head = "\n".join(body_lines[:first_heading])
             if head.strip():
                 parts.append(head)
-            if summary_text:
-                parts += (["## Summary", summary_text] if not has_summary else [summary_text])
-                has_summary = True
+            if summary_text:  # another tool's summary field, ahead of the document's own sections
+                parts += [summary_text] if has_summary else ["## Summary", summary_text]
             elif not has_summary:
                 parts += ["## Summary", "<!-- The imported document has no summary. -->\nTODO"]
-            parts.append(rest.strip("\n"))
-            if has_summary and any(s.key == "summary" for s in sections) or summary_text:
-                self.report.add_found("section:summary")
+            parts.append("\n".join(body_lines[first_heading:]))
         text = "\n\n".join(p for p in parts if p.strip())
-        if any(s.key == "root_cause" for s in split_sections(text, 1)):
-            self.report.add_found("section:root_cause")
-        else:
+        written = split_sections(text, 1)
+        for key in ("summary", "root_cause"):
+            if any(s.key == key and _has_text(s.text) for s in written):
+                if f"section:{key}" not in self.report.inferred:
+                    self.report.add_found(f"section:{key}")
+        if not any(s.key == "root_cause" for s in written):
             text += "\n\n## Root cause\n\n<!-- The imported document has no root-cause section. -->\nTODO"
         if self.leftovers:
             rows = []
@@ -625,6 +626,11 @@ class _State:
         if self.action_items:
             fm["action_items"] = self.action_items
         self.front_matter = fm
+
+
+def _has_text(text: str) -> bool:
+    """Whether a section says something (the validator's test: not only comments and TODO)."""
+    return bool(re.sub(r"\bTODO\b[:.]?", "", re.sub(r"<!--.*?-->", "", text, flags=re.S)).strip(" \n\t-*>_"))
 
 
 def _has_offset(time_text: str) -> bool:

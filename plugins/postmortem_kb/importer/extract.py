@@ -463,7 +463,7 @@ class FoundAction:
     notes: list[str] = field(default_factory=list)
 
 
-def _short_title(text: str) -> tuple[str, bool]:
+def short_title(text: str) -> tuple[str, bool]:
     text = re.sub(r"\s+", " ", text.replace("**", "").replace("__", "")).strip()
     if len(text) <= MAX_TITLE:
         return text, False
@@ -560,7 +560,7 @@ def find_action_items(body: str, taxonomy: Taxonomy) -> list[FoundAction]:
             text = cell("title")
             if is_unknown(text) or re.fullmatch(r"\d+", text):
                 continue
-            title, cut = _short_title(text)
+            title, cut = short_title(text)
             item: dict[str, Any] = {"title": title}
             typed = cell("type").lower()
             kind = next((k for k in ("corrective", "preventive", "mitigative") if typed.startswith(k[:6])), None)
@@ -597,9 +597,9 @@ def find_action_items(body: str, taxonomy: Taxonomy) -> list[FoundAction]:
         clean = text.replace("**", "").replace("__", "")
         titled = re.match(r"^([^:.!?]{2,80}?)\s*:\s+(\S.*)$", clean)
         if titled and len(titled.group(1).split()) <= 10:
-            title, cut = _short_title(titled.group(1))
+            title, cut = short_title(titled.group(1))
         else:
-            title, cut = _short_title(clean)
+            title, cut = short_title(clean)
         if not title or is_unknown(title):
             continue
         item = {"title": title}
