@@ -22,7 +22,6 @@ class BodyPart:
 
     kind: str  # "markdown" | "timeline"
     markdown: str = ""
-    title: str = ""
 
 
 def body_parts(pm: Postmortem, options: SiteOptions, pages_by_file: dict[Path, str]) -> list[BodyPart]:
@@ -33,7 +32,8 @@ def body_parts(pm: Postmortem, options: SiteOptions, pages_by_file: dict[Path, s
     parts: list[BodyPart] = []
     for section in pm.sections:
         if section.key == "timeline" and pm.timeline:
-            parts.append(BodyPart("timeline", title=section.title))
+            # The writer's heading, then the entries drawn as a strip and a table.
+            parts += [BodyPart("markdown", fence.wrap(f"## {section.title}")), BodyPart("timeline")]
             continue
         text = rewrite_postmortem_links(_section_markdown(section), pm.path.parent, here, pages_by_file)
         parts.append(BodyPart("markdown", fence.wrap(text)))
