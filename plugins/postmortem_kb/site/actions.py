@@ -38,9 +38,10 @@ def action_items_page(kb, options: SiteOptions):
         for row in rows:
             owners[row["owner_key"]] += 1
             names.setdefault(row["owner_key"], row["item"].owner or "(nobody)")
-    categories = [e for e in data.crosslinks.terms("actions")]
+    categories = data.crosslinks.terms("actions")
     yield GeneratedPage(
         path=site_path(options, ACTION_ITEMS), template="action_items.md.j2", title="Action items",
         context={"groups": [(key, title, groups[key]) for key, title in GROUPS], "today": data.today,
                  "owners": sorted(((k, names[k], n) for k, n in owners.items()), key=lambda t: t[1].lower()),
-                 "categories": categories, "statuses": ACTION_STATUSES, "paths": Paths(options)})
+                 "categories": categories, "category_titles": {e.slug: e.title for e in categories},
+                 "statuses": ACTION_STATUSES, "paths": Paths(options)})
