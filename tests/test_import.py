@@ -129,7 +129,7 @@ def test_markdown_template_stats_table_timeline_and_action_table():
     assert [e["moment"] for e in im.report.events] == ["start", "detected", "mitigated", "resolved"]
     assert im.report.events[0]["at"] == "2024-05-07T14:02:00+00:00"
     items = fm["action_items"]
-    assert items[0] == {"title": "Alert on cache memory above 80%", "type": "preventive",
+    assert items[0] == {"title": "Alert on cache memory above 80%", "type": "preventive", "action": "add-monitoring",
                         "owner": "Priya Raman", "status": "done", "due": dt.date(2024, 6, 1)}
     assert items[1]["status"] == "in-progress" and items[1]["due"] == dt.date(2024, 7, 15)
     assert "# Checkout latency" not in im.body  # the title moved to the front matter
@@ -437,3 +437,34 @@ def test_unknown_terms_in_stated_fields_are_reported_never_written_as_terms():
     assert "action" not in im.front_matter["action_items"][0]
     warnings = " ".join(im.report.warnings)
     assert "cosmic-rays" in warnings and "flux-capacitor" in warnings and "`pray`" in warnings
+
+
+def test_plain_text_headings_ending_in_a_colon_and_an_alert_that_opens_the_timeline():
+    text = textwrap.dedent("""\
+        Post-Mortem Report: API outage
+
+        Summary:
+        The API was down for an hour on 12 March 2024.
+
+        Timeline:
+        14:05 UTC+1 - Monitoring alert fired for API errors.
+        14:10 UTC+1 - Engineers began investigating the API servers.
+        15:05 UTC+1 - Load balancer configuration rolled back.
+        15:20 UTC+1 - Service fully restored.
+
+        Root Cause and Resolution:
+        The load balancer had been misconfigured during maintenance.
+
+        Corrective Measures:
+        Configuration Review: Review every load balancer change before it ships.
+        Health Checks: Add health checks on the load balancer.
+        """)
+    im = import_document(text, source="x.txt", stem="x", taxonomy=TAXONOMY)
+    assert im.front_matter["title"] == "API outage"
+    assert im.front_matter["timezone"] == "+01:00"
+    assert [e["moment"] for e in im.report.events] == ["detected", None, "mitigated", "resolved"]
+    assert im.report.metrics["computed"]["time_to_detect_minutes"] == 0
+    assert im.front_matter["root_causes"] == ["configuration-change"]
+    assert "misconfigured" in im.report.inferred["root_causes"]
+    assert [a["title"] for a in im.front_matter["action_items"]] == ["Configuration Review", "Health Checks"]
+    assert {a["type"] for a in im.front_matter["action_items"]} == {"corrective"}  # from the heading

@@ -30,11 +30,13 @@ SECTION_ALIASES = {
     "summary": ["summary", "issue summary", "overview", "executive summary", "incident summary", "description"],
     "impact": ["impact", "customer impact", "user impact"],
     "timeline": ["timeline", "incident timeline", "chronology", "timeline of events"],
-    "root_cause": ["root cause", "root causes", "root cause analysis", "contributing factors", "cause", "causes"],
+    "root_cause": ["root cause", "root causes", "root cause analysis", "contributing factors", "cause", "causes",
+                   "root cause and resolution", "root cause and remediation", "cause and resolution"],
     "resolution": ["resolution and recovery", "resolution", "recovery", "mitigation", "remediation"],
     "measures": ["corrective and preventive measures", "corrective and preventative measures",
                  "action items", "corrective actions", "follow up", "follow-up", "next steps",
-                 "preventive measures"],
+                 "preventive measures", "corrective measures", "preventative measures", "preventive actions",
+                 "corrective and preventive actions", "follow-up actions", "action plan"],
     "lessons": ["lessons learned", "lessons learnt", "what went well", "learnings", "takeaways"],
 }
 SECTION_TITLES = {

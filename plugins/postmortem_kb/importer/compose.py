@@ -431,10 +431,11 @@ class _State:
             stat = self.stat(key)
             if stat:
                 stated.extend((v, meaning, stat.label) for v in ex.split_list(stat.value))
+        sentences: list[str] = []
         for value, meaning, key in stated:
             hit = ex.resolve_term(value, self.taxonomy, _KIND_ORDER[meaning])
             if hit is None and meaning == "root":
-                phrase = ex.match_terms(value, self.taxonomy, "root_causes", limit=1)
+                phrase = ex.match_terms(value, self.taxonomy, "root_causes", limit=1, generic=True)
                 hit = ("root_causes", phrase[0][0]) if phrase else None
             if hit:
                 kind, slug = hit
@@ -442,9 +443,13 @@ class _State:
                     chosen[kind].append(slug)
                     origins[kind].append(f"`{value}` ({key})")
                 continue
-            if slugify(value) and slugify(value) not in {slugify(t) for t in self.tags}:
+            if len(value.split()) > 4 or re.search(r"[.;!?]$", value):
+                sentences.append(f"`{value[:80]}` ({key})")  # a sentence, not a term: no tag either
+            elif slugify(value) and slugify(value) not in {slugify(t) for t in self.tags}:
                 self.tags.append(value[:200])
                 unmatched.append(value)
+        if sentences:
+            self.warn("not matched to a taxonomy term: " + ", ".join(sentences))
         for kind in ("root_causes", "components"):
             if chosen[kind]:
                 self.report.add_found(kind)

@@ -292,38 +292,53 @@ _GENERIC_WORDS = {"web", "api", "cache", "storage", "edge", "login", "search", "
 _NEGATED = re.compile(r"\b(not|no|never|nor|ruled out|rather than|instead of|unrelated to)( (a|an|the|any))? $")
 
 
-def _phrases(taxonomy: Taxonomy, kind: str) -> list[tuple[str, str]]:
-    """(words, term slug) for a kind's keys, titles and aliases, longest first."""
-    out: list[tuple[str, str]] = []
+_SUFFIXES = ("ations", "ation", "ings", "ing", "ures", "ure", "ed", "es", "s", "e")
+
+
+def _stem(word: str) -> str:
+    """A crude stem so that "misconfigured" meets "misconfiguration" and "failed" meets "failure"."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _phrases(taxonomy: Taxonomy, kind: str) -> list[tuple[tuple[str, ...], str, str]]:
+    """(stemmed words, words, term slug) for a kind's keys, titles and aliases, longest first."""
+    out: set[tuple[tuple[str, ...], str, str]] = set()
     for term in taxonomy.terms.get(kind, {}).values():
         for name in (term.slug, term.title, *term.aliases):
-            words = " ".join(re.findall(r"[a-z0-9]+", slugify(name)))
+            words = re.findall(r"[a-z0-9]+", slugify(name))
             if words:
-                out.append((words, term.slug))
-    return sorted(set(out), key=lambda p: (-len(p[0]), p[0]))
-
-
-def _flat(text: str) -> str:
-    return " " + " ".join(re.findall(r"[a-z0-9]+", text.lower())) + " "
+                out.add((tuple(_stem(w) for w in words), " ".join(words), term.slug))
+    return sorted(out, key=lambda p: (-len(p[0]), p[1]))
 
 
 def match_terms(text: str, taxonomy: Taxonomy, kind: str, *, generic: bool = False,
                 limit: int = 3) -> list[tuple[str, str]]:
-    """Terms of a kind named in text -> [(slug, the words that named it)], first named first.
+    """Terms of a kind named in text -> [(slug, the words of the text that named it)], first named first.
 
     Single common words (``web``, ``database``) only count when ``generic`` is true: in a
-    stated list they name a term, in running prose they do not.
+    stated list they name a term, in running prose they do not. A term named after a
+    negation ("not a hardware failure") is not counted.
     """
-    flat = _flat(text)
+    tokens = re.findall(r"[a-z0-9]+", text.lower())
+    stems = [_stem(t) for t in tokens]
+    starts: dict[str, list[int]] = {}
+    for i, stem in enumerate(stems):
+        starts.setdefault(stem, []).append(i)
     hits: dict[str, tuple[int, str]] = {}
-    for words, slug in _phrases(taxonomy, kind):
-        if " " not in words and not generic and words in _GENERIC_WORDS:
+    for phrase, words, slug in _phrases(taxonomy, kind):
+        if len(phrase) == 1 and not generic and words in _GENERIC_WORDS:
             continue
-        at = flat.find(f" {words} ")
-        while at >= 0 and _NEGATED.search(flat[max(0, at - 40):at + 1]):
-            at = flat.find(f" {words} ", at + 1)  # "not a hardware failure" does not name it
-        if at >= 0 and (slug not in hits or at < hits[slug][0]):
-            hits[slug] = (at, words)
+        for i in starts.get(phrase[0], ()):
+            if tuple(stems[i:i + len(phrase)]) != phrase:
+                continue
+            if _NEGATED.search(" ".join(tokens[max(0, i - 5):i]) + " "):
+                continue
+            if slug not in hits or i < hits[slug][0]:
+                hits[slug] = (i, " ".join(tokens[i:i + len(phrase)]))
+            break
     ordered = sorted(hits.items(), key=lambda kv: kv[1][0])
     return [(slug, words) for slug, (_, words) in ordered[:limit]]
 
@@ -353,8 +368,10 @@ def split_list(value: Any) -> list[str]:
 # --- key moments --------------------------------------------------------------------
 
 _MOMENT_WORDS = {
-    "start": re.compile(r"\b(began|begun|begins|started|starts|start of (the )?(incident|outage|impact)|"
-                        r"(incident|outage|impact) start(ed)?)\b", re.I),
+    # Only words about the incident itself: "engineers began investigating" is not its start.
+    "start": re.compile(r"\b(start of (the )?(incident|outage|impact|problem)|(incident|outage|impact|errors?|"
+                        r"problems?|issues?|degradation|disruption|failures?) (began|begun|begins|started|starts))\b",
+                        re.I),
     "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?|paged|notified|noticed|reported|"
                            r"on-?call (was )?(engaged|paged)|acknowledged|escalated)\b", re.I),
     "mitigated": re.compile(r"\b(mitigat(ed|ion|es)|workaround|rolled back|roll(ed|ing)?[ -]?back|reverted|"
@@ -401,11 +418,13 @@ def infer_moments(events: list[TimelineEvent], known: set[str]) -> dict[str, Mom
                 taken.add(id(event))
                 return
 
+    first_is_start = False
     if "start" not in known:
         pick("start", timed)
         if "start" not in out and timed and id(timed[0]) not in taken:
             out["start"] = MomentGuess(timed[0], f"the first timeline entry ({timed[0].time_text})")
             taken.add(id(timed[0]))
+            first_is_start = True
     start = out["start"].event.at if "start" in out else next((e.at for e in timed if e.moment == "start"),
                                                               timed[0].at if timed else None)
     after = [e for e in timed if start is None or e.at >= start]
@@ -414,7 +433,12 @@ def infer_moments(events: list[TimelineEvent], known: set[str]) -> dict[str, Mom
     end = out["resolved"].event.at if "resolved" in out else None
     before_end = [e for e in after if end is None or e.at <= end]
     if "detected" not in known:
-        pick("detected", before_end)
+        if first_is_start and _moment_word(timed[0], "detected"):
+            # The timeline opens with the alert: the incident is known to start no later than that.
+            word = _moment_word(timed[0], "detected")
+            out["detected"] = MomentGuess(timed[0], f"the word `{word}` at {timed[0].time_text}, the first entry")
+        else:
+            pick("detected", before_end)
     detected = out["detected"].event.at if "detected" in out else start
     if "mitigated" not in known:
         pick("mitigated", [e for e in before_end if detected is None or e.at >= detected])

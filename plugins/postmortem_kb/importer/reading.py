@@ -192,8 +192,12 @@ def _is_text_heading(lines: list[str], i: int) -> bool:
     prev_blank = i == 0 or not lines[i - 1].strip()
     if not prev_blank:
         return False
-    if _heading_key(line) in _KNOWN_HEADINGS:
+    key = _heading_key(line)
+    if key in _KNOWN_HEADINGS or any(key.startswith(k + "-and-") for k in _KNOWN_HEADINGS):
         return True
+    nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+    if line.endswith(":") and len(line.split()) <= 6 and nxt and line[:1].isupper():
+        return True  # `Corrective Measures:` standing alone above its text
     letters = re.sub(r"[^A-Za-z]", "", line)
     # An ALL-CAPS short line standing alone is a heading in plain-text reports.
     return len(letters) >= 3 and letters.isupper() and not line.endswith((".", ",", ";"))
