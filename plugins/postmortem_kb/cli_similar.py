@@ -57,7 +57,8 @@ def _similar_to_file(obj, kb, index: SimilarityIndex, path: Path, limit: int) ->
     if known is None:
         loaded = load_file(path, kb.taxonomy, obj.config)
         if isinstance(loaded, list):  # not readable as a postmortem at all
-            raise click.ClickException("cannot compare a file that is not a postmortem:\n" + format_problems(loaded))
+            raise click.ClickException(f"cannot read {display_path(path, obj.root)} as a postmortem:\n"
+                                       + format_problems(loaded))
         errors = [p for p in loaded.problems if p.is_error]
         if errors:
             click.echo(f"note: {display_path(path, obj.root)} has {len(errors)} error(s); "
