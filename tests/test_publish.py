@@ -248,14 +248,20 @@ def test_serve_passes_its_options_to_the_engine(kb: Path, runner, monkeypatch) -
     result = runner.invoke(cli, ["serve"])
     assert result.exit_code == 0, result.output
     plugins = fake.calls[-1]["plugins"]
-    assert {"postmortems": {"drafts": True}} in plugins and "search" in plugins
+    assert plugins == {"search": {}, "postmortems": {"drafts": True}}
 
 
 def test_drafts_override_keeps_the_plugins_other_options(kb: Path) -> None:
     (kb / "mkdocs.yml").write_text(MKDOCS_YML.replace("  - postmortems\n", "  - postmortems:\n      drafts: false\n"
                                                       "      enabled: true\n"))
-    overrides = publish.plugin_overrides(publish.find_engine(), kb / "mkdocs.yml", drafts=True)
-    assert overrides["plugins"] == ["search", {"postmortems": {"drafts": True, "enabled": True}}]
+    engine = publish.find_engine()
+    overrides = publish.plugin_overrides(engine, kb / "mkdocs.yml", drafts=True)
+    assert overrides["plugins"] == {"search": {}, "postmortems": {"drafts": True, "enabled": True}}
+    # The preview server loads the configuration anew with the same options on every rebuild.
+    for _ in range(2):
+        cfg = engine.load_config(config_file=str(kb / "mkdocs.yml"), **overrides)
+        assert cfg.plugins["postmortems"].config.drafts is True
+        assert list(cfg.plugins) == ["material/search", "postmortems"]
 
 
 def test_properdocs_is_used_when_mkdocs_is_absent(monkeypatch) -> None:
@@ -279,3 +285,23 @@ def test_no_engine_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.setattr(publish.importlib, "import_module", import_module)
     with pytest.raises(BuildFailed, match="pip install"):
         publish.find_engine()
+
+
+def test_no_strict_skips_invalid_postmortems_and_builds_the_rest(kb: Path, runner, monkeypatch) -> None:
+    write_postmortem(kb, "2024-06-01-broken", BROKEN)
+    monkeypatch.chdir(kb)
+    result = runner.invoke(cli, ["build", "--no-strict"])
+    assert result.exit_code == 0, result.output
+    assert "postmortems/2024-06-01-broken.md:3: invalid-date:" in result.output
+    assert "1 skipped with errors" in result.output
+    assert incident_pages(kb / "site", "2024-03-14-disk-failure")
+    assert not incident_pages(kb / "site", "2024-06-01-broken")
+
+
+def test_a_site_without_the_plugin_builds_without_a_kb(tmp_path: Path, runner) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Just docs\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: material\n  font: false\n")
+    result = runner.invoke(cli, ["--kb", str(tmp_path), "build"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "index.html").is_file()

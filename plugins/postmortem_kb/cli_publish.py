@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -14,19 +15,32 @@ from .problems import format_problems
 CONFIG_FILE = click.Path(dir_okay=False, path_type=Path)
 
 
-def _show_engine_logs(verbose: bool, quiet: bool) -> None:
-    """Print the site engine's messages (warnings of strict builds, progress) as its own CLI would."""
+class _EchoHandler(logging.Handler):
+    """Writes through click, to whatever stderr is now (click's test runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+@contextlib.contextmanager
+def _engine_logs(verbose: bool, quiet: bool):
+    """Print the site engine's messages (the plugin's `path:line` problems, progress) as its own
+    CLI would, for the length of one command."""
     from .publish import engine_loggers
 
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _EchoHandler()
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    for logger in engine_loggers():
-        if not any(getattr(h, "_pmkb", False) for h in logger.handlers):
-            handler._pmkb = True  # type: ignore[attr-defined]
-            logger.addHandler(handler)
-            logger.propagate = False
+    saved = [(logger, logger.level) for logger in engine_loggers()]
+    for logger, _ in saved:
+        logger.addHandler(handler)
         logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, old_level in saved:
+            logger.removeHandler(handler)
+            logger.setLevel(old_level)
 
 
 def _config_file(obj: Context, given: Path | None) -> Path:
@@ -83,19 +97,25 @@ def build(obj: Context, config_file: Path | None, site_dir: Path | None, drafts:
     """
     from .publish import BuildFailed, build_site
 
-    _show_engine_logs(verbose, quiet)
     try:
-        result = build_site(_config_file(obj, config_file), site_dir=site_dir, drafts=drafts,
-                            strict=strict, strict_terms=obj.config.strict_terms)
+        with _engine_logs(verbose, quiet):
+            result = build_site(_config_file(obj, config_file), site_dir=site_dir, drafts=drafts,
+                                strict=strict, strict_terms=obj.config.strict_terms)
     except BuildFailed as exc:
         if exc.problems:
             click.echo(format_problems(exc.problems), err=True)
         click.echo(f"pmkb build: {exc}", err=True)
         sys.exit(EXIT_PROBLEMS)
-    if result.warnings and not quiet:
-        click.echo(format_problems(result.warnings), err=True)
+    # The problems themselves were logged by the plugin during the build, like `pmkb validate`'s.
+    if result.kb is None:
+        click.echo(f"Built the site into {result.site_dir} (it does not use the postmortems plugin)")
+        return
+    errors = sum(p.is_error for p in result.problems)
+    warnings = len(result.problems) - errors
     shown = len(result.kb.visible(drafts))
-    click.echo(f"Built {shown} postmortem(s){' with drafts' if drafts else ''} into {result.site_dir}")
+    notes = [f"{n} {what}" for n, what in ((warnings, "warning(s)"), (errors, "skipped with errors")) if n]
+    click.echo(f"Built {shown} postmortem(s){' with drafts' if drafts else ''} into {result.site_dir}"
+               + (f" ({', '.join(notes)})" if notes else ""))
 
 
 @click.command()
@@ -114,9 +134,9 @@ def serve(obj: Context, config_file: Path | None, dev_addr: str | None, drafts: 
     """
     from .publish import BuildFailed, serve_site
 
-    _show_engine_logs(verbose, False)
     try:
-        serve_site(_config_file(obj, config_file), dev_addr=dev_addr, drafts=drafts,
-                   open_in_browser=open_in_browser, livereload=not no_livereload)
+        with _engine_logs(verbose, False):
+            serve_site(_config_file(obj, config_file), dev_addr=dev_addr, drafts=drafts,
+                       open_in_browser=open_in_browser, livereload=not no_livereload)
     except BuildFailed as exc:
         raise click.ClickException(str(exc)) from None

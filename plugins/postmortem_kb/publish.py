@@ -78,9 +78,10 @@ def find_config_file(root: Path) -> Path:
 def plugin_overrides(engine: Engine, config_file: Path, *, drafts: bool) -> dict[str, Any]:
     """Options that replace the configuration file's, given to the engine's ``load_config``.
 
-    Drafts are switched on by rewriting the ``plugins`` entry of the postmortems plugin (the
-    same way for a build and for the preview server, which loads the configuration anew on
-    every rebuild).
+    Drafts are switched on by rewriting the ``plugins`` entry of the postmortems plugin, the same
+    way for a build and for the preview server. The server loads the configuration anew with
+    these options on every rebuild, and the engine empties each ``{name: options}`` item of a
+    plugins *list* as it reads it, so the plugins are given as a mapping, which it only reads.
     """
     if not drafts:
         return {}
@@ -88,40 +89,37 @@ def plugin_overrides(engine: Engine, config_file: Path, *, drafts: bool) -> dict
         raw = engine.yaml_load(fh) or {}
     plugins = raw.get("plugins")
     entries = list(plugins.items()) if isinstance(plugins, dict) else [
-        next(iter(p.items())) if isinstance(p, dict) else (p, None) for p in plugins or []]
+        next(iter(p.items())) if isinstance(p, dict) and len(p) == 1 else (p, None) for p in plugins or []]
     if not any(name == PLUGIN_NAME for name, _ in entries):
         raise BuildFailed(f"{config_file.name} does not use the `{PLUGIN_NAME}` plugin, so there are no drafts "
                           f"to show; add `- {PLUGIN_NAME}` under `plugins:`")
-    out: list[Any] = []
-    for name, options in entries:
-        if name == PLUGIN_NAME:
-            options = {**(options or {}), "drafts": True}
-        out.append({name: options} if options is not None else name)
-    return {"plugins": out}
+    names = [name for name, _ in entries]
+    if len(set(map(str, names))) != len(names):
+        raise BuildFailed(f"{config_file.name} lists a plugin twice; --drafts cannot tell which one to change, "
+                          f"set `drafts: true` under `{PLUGIN_NAME}` instead")
+    return {"plugins": {name: ({**(options or {}), "drafts": True} if name == PLUGIN_NAME else options or {})
+                        for name, options in entries}}
 
 
-def kb_config_for(site_config: Any, config_file: Path, strict_terms: bool = True) -> KBConfig:
-    """The KB the site is built from, as the postmortems plugin sees it."""
-    plugin = site_config.plugins.get(PLUGIN_NAME) if hasattr(site_config, "plugins") else None
-    make = getattr(plugin, "kb_config", None)
-    if callable(make):
-        # The plugin knows its own options (folders, strictness); ask it rather than guess.
-        try:
-            return make(site_config)
-        except TypeError:
-            return make()
-    options = getattr(plugin, "config", None) or {}
+def kb_config_for(site_config: Any, config_file: Path, strict_terms: bool = True) -> KBConfig | None:
+    """The KB the postmortems plugin builds the site from, as its options in mkdocs.yml say;
+    None when the site does not use the plugin (or turns it off)."""
+    plugin = site_config.plugins.get(PLUGIN_NAME)
+    options = getattr(plugin, "config", None)
+    if options is None or not options.get("enabled", True):
+        return None
     return KBConfig(root=config_file.parent,
                     postmortems_dir=options.get("postmortems_dir", "postmortems"),
-                    taxonomy_file=options.get("taxonomy", options.get("taxonomy_file", "taxonomy.yml")),
-                    strict_terms=strict_terms)
+                    taxonomy_file=options.get("taxonomy", "taxonomy.yml"),
+                    strict_terms=strict_terms and options.get("strict_terms", True))
 
 
 @dataclass
 class BuildResult:
     site_dir: Path
-    kb: KnowledgeBase
-    warnings: list[Problem] = field(default_factory=list)
+    kb: KnowledgeBase | None  # None for a site without the postmortems plugin
+    # Warnings; and without strict, the errors of the postmortems that were left out.
+    problems: list[Problem] = field(default_factory=list)
 
 
 def _refuse_unsafe_target(target: Path, config_file: Path, docs_dir: Path) -> None:
@@ -179,8 +177,9 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
     target = Path(cfg["site_dir"]).resolve()
     _refuse_unsafe_target(target, config_file, Path(cfg["docs_dir"]))
 
-    kb = load_kb(kb_config_for(cfg, config_file, strict_terms))
-    if strict and kb.errors:
+    kb_config = kb_config_for(cfg, config_file, strict_terms)
+    kb = load_kb(kb_config) if kb_config is not None else None
+    if kb is not None and strict and kb.errors:
         raise BuildFailed(f"{len(kb.errors)} error(s) in the postmortems; nothing was published", kb.problems)
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -202,7 +201,7 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
-    return BuildResult(target, kb, [p for p in kb.problems if not p.is_error])
+    return BuildResult(target, kb, list(kb.problems) if kb else [])
 
 
 def _load(engine: Engine, config_file: Path, **options: Any) -> Any:
