@@ -468,3 +468,17 @@ def test_plain_text_headings_ending_in_a_colon_and_an_alert_that_opens_the_timel
     assert "misconfigured" in im.report.inferred["root_causes"]
     assert [a["title"] for a in im.front_matter["action_items"]] == ["Configuration Review", "Health Checks"]
     assert {a["type"] for a in im.front_matter["action_items"]} == {"corrective"}  # from the heading
+
+
+@pytest.mark.parametrize("label, zone, written", [
+    ("Start time", None, "started_at: 2024-03-14 10:00:00\n"),
+    ("Start time (UTC)", "+00:00", "started_at: 2024-03-14 10:00:00+00:00\n"),
+    ("Start time (PDT)", "-07:00", "started_at: 2024-03-14 10:00:00-07:00\n"),
+])
+def test_stated_times_keep_their_zone_or_lack_of_one(label, zone, written):
+    text = f"# Queue stall\n\n- {label}: 2024-03-14 10:00\n- End time: 2024-03-14 11:30\n\n## Summary\n\nStalled.\n"
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert im.front_matter.get("timezone") == zone
+    assert written in im.text()
+    assert ("timezone" in im.report.missing) == (zone is None)
+    assert im.report.metrics["computed"]["time_to_resolve_minutes"] == 90

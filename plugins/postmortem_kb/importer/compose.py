@@ -143,7 +143,8 @@ class _State:
         self.tzinfo: dt.tzinfo | None = None
         self.timezone: str | None = None
         self.moments: dict[str, dt.datetime] = {}
-        self.stated_moments: set[str] = set()
+        self.stated_values: dict[str, dt.datetime] = {}  # key moments stated outside the timeline
+        self.naive_times = False  # a stated time without a zone
         self.events: list[TimelineEvent] = []
         self.markers: dict[int, str] = {}  # body line -> moment to append
         self.tags: list[str] = []
@@ -190,8 +191,8 @@ class _State:
         self.compose_body()
         self.compose_front_matter()
         self.report.missing = [name for name in EXPECTED if not self.report.has(name)]
-        if self.events and any(e.at is not None and not _has_offset(e.time_text) for e in self.events) \
-                and self.timezone is None:
+        bare = self.naive_times or any(e.at is not None and not _has_offset(e.time_text) for e in self.events)
+        if bare and self.timezone is None:
             self.report.missing.append("timezone")
 
     def map_front_matter(self) -> None:
@@ -340,8 +341,10 @@ class _State:
                 self.report.add_found("date")
             return
         if moment not in self.moments:
-            self.moments[moment] = at
-            self.stated_moments.add(moment)
+            self.stated_values[moment] = at  # written as stated: without a zone if it has none
+            # Durations are measured the way the loader will read it: a time without a zone is UTC.
+            self.moments[moment] = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
+            self.naive_times = self.naive_times or at.tzinfo is None
             self.report.add_found(_MOMENT_FIELDS[moment])
 
     def find_timeline(self) -> None:
@@ -626,8 +629,8 @@ class _State:
                 self.warn(f"{len(self.tags) - 50} tag(s) over the limit of 50 were left out of the front matter")
         if self.timezone:
             fm["timezone"] = self.timezone
-        for moment in sorted(self.stated_moments, key=MOMENTS.index):
-            fm[_MOMENT_FIELDS[moment]] = self.moments[moment]
+        for moment in sorted(self.stated_values, key=MOMENTS.index):
+            fm[_MOMENT_FIELDS[moment]] = self.stated_values[moment]
         if self.action_items:
             fm["action_items"] = self.action_items
         self.front_matter = fm

@@ -174,9 +174,12 @@ def parse_stated_date(value: Any) -> dt.date | None:
 
 
 def parse_stated_datetime(value: Any, tzinfo: dt.tzinfo | None) -> dt.datetime | None:
-    """A full date and time as another tool or a stats line writes it -> aware datetime."""
+    """A full date and time as another tool or a stats line writes it -> datetime.
+
+    Aware when the value or ``tzinfo`` gives a zone; naive otherwise (the zone is not guessed).
+    """
     if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=tzinfo or dt.timezone.utc)
+        return value if value.tzinfo or tzinfo is None else value.replace(tzinfo=tzinfo)
     if not isinstance(value, str):
         return None
     m = re.search(r"(\d{4}-\d{2}-\d{2})[T ,]\s*(\d{1,2}:\d{2}(?::\d{2})?)\s*(Z|UTC|GMT|[+-]\d{2}:?\d{2})?",
@@ -186,7 +189,7 @@ def parse_stated_datetime(value: Any, tzinfo: dt.tzinfo | None) -> dt.datetime |
     try:
         day = dt.date.fromisoformat(m.group(1))
         clock = dt.time.fromisoformat(m.group(2).zfill(5) if len(m.group(2)) < 5 else m.group(2))
-        zone = parse_offset(m.group(3)) if m.group(3) else tzinfo or dt.timezone.utc
+        zone = parse_offset(m.group(3)) if m.group(3) else tzinfo
     except (ValueError, TimeParseError):
         return None
     return dt.datetime.combine(day, clock).replace(tzinfo=zone)
