@@ -515,3 +515,18 @@ def test_templates_in_the_theme_custom_dir_override_too(small_kb):
     (small_kb / "mkdocs.yml").write_text(text)
     site = site_of(small_kb)
     assert "CUSTOM LISTING 2" in parse(site / "root-causes" / "index.html").visible_text
+
+
+def test_a_generated_path_leaving_the_site_is_refused(small_kb, monkeypatch):
+    from postmortem_kb import site as site_package
+    from postmortem_kb.site import GeneratedFile
+
+    def evil(kb, options):
+        yield GeneratedFile("../outside.txt", "x")
+
+    monkeypatch.setattr(site_package, "GENERATORS", site_package.GENERATORS + [evil])
+    import postmortem_kb.mkdocs_plugin.plugin as plugin_module
+    monkeypatch.setattr(plugin_module, "GENERATORS", site_package.GENERATORS)
+    with pytest.raises(Abort):
+        site_of(small_kb)
+    assert not (small_kb / "outside.txt").exists()

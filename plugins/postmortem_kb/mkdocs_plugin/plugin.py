@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import posixpath
 from pathlib import Path
 
 try:
@@ -38,9 +39,9 @@ def load_generators() -> None:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if not (exc.name or "").startswith("postmortem_kb.site."):
+            if exc.name != module:  # a module that is there but broken must say so
                 raise
-            log.debug("no site module %s (%s)", module, exc.name)
+            log.debug("no site module %s", module)
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
@@ -106,6 +107,10 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         return files
 
     def _add(self, files: Files, config, env, item: GeneratedPage | GeneratedFile) -> None:
+        # Generators build paths from validated ids and slugs; this is the second lock on the door.
+        clean = posixpath.normpath(item.path)
+        if item.path.startswith("/") or "\\" in item.path or clean != item.path or clean.startswith(".."):
+            raise PluginError(f"a generated page has an unsafe path: {item.path!r}")
         existing = files.get_file_from_path(item.path)
         if existing is not None and not existing.generated_by:
             log.info("docs/%s is the site's own page; the generated one is not used", item.path)
