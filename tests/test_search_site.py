@@ -74,8 +74,22 @@ def pagefind_available() -> None:
         pytest.skip(f"Pagefind is not installed: {exc}")
 
 
-def build_site(tmp_path: Path, search: str) -> Path:
-    """A fixture KB with the postmortems plugin, built with mkdocs; returns the site folder."""
+SEARCH_PAGE = """# Search
+
+<link href="pagefind/pagefind-ui.css" rel="stylesheet">
+<script src="pagefind/pagefind-ui.js"></script>
+<div id="pmkb-search"></div>
+<script>
+  window.addEventListener("DOMContentLoaded", () =>
+    new PagefindUI({ element: "#pmkb-search", showSubResults: true }));
+</script>
+"""
+
+
+def build_site(tmp_path: Path, search: str, search_page: bool = False) -> Path:
+    """A fixture KB with the postmortems plugin, built with mkdocs; returns the site folder.
+
+    ``search_page``: add the Pagefind search page that docs/search.md describes."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
@@ -84,8 +98,10 @@ def build_site(tmp_path: Path, search: str) -> Path:
           components="ci-cd", root_causes="hardware-failure", tags="boiler",
           summary=f"A {DISTINCTIVE} fracture in the boiler cut heating to the build farm room.")
     (root / "docs").mkdir()
+    if search_page:
+        (root / "docs" / "search.md").write_text(SEARCH_PAGE, encoding="utf-8")
     (root / "mkdocs.yml").write_text(
-        "site_name: Incident KB\n"
+        "site_name: Incident KB\nuse_directory_urls: false\n"
         "theme:\n  name: material\n  font: false\n"
         "plugins:\n  - search\n"
         f"  - postmortems:\n      search: {search}\n", encoding="utf-8")
@@ -94,8 +110,13 @@ def build_site(tmp_path: Path, search: str) -> Path:
     return root / "site"
 
 
+def page_of(location: str) -> str:
+    """`incidents/x.html#summary` or `incidents/x/#summary` -> `incidents/x`."""
+    return location.split("#")[0].rstrip("/").removesuffix(".html")
+
+
 def page_docs(index: dict, incident_id: str) -> list[dict]:
-    return [d for d in index["docs"] if d["location"].split("#")[0].rstrip("/").endswith(f"incidents/{incident_id}")]
+    return [d for d in index["docs"] if page_of(d["location"]).endswith(f"incidents/{incident_id}")]
 
 
 @pytest.mark.slow
@@ -121,8 +142,8 @@ def test_material_search_finds_an_incident_by_title_body_and_facets(tmp_path):
         return [loc for group in json.loads(out.stdout) for loc in group]
 
     found = run(DISTINCTIVE)
-    assert found and all("incidents/boiler-crack/" in loc for loc in found)
-    assert any("incidents/boiler-crack/" in loc for loc in run("boiler crack")[:3])
+    assert found and all(page_of(loc) == "incidents/boiler-crack" for loc in found)
+    assert any(page_of(loc) == "incidents/boiler-crack" for loc in run("boiler crack")[:3])
     assert not any("boiler-crack" in loc for loc in run("wraparound"))
 
 
@@ -149,7 +170,7 @@ def test_pagefind_option_indexes_incidents_with_filters(tmp_path):
 
     found = run(DISTINCTIVE)
     assert [r["title"] for r in found["results"]] == ["Boiler crack froze the build farm"]
-    assert found["results"][0]["url"].rstrip("/").endswith("incidents/boiler-crack")
+    assert page_of(found["results"][0]["url"]).endswith("incidents/boiler-crack")
     hit_filters = found["results"][0]["filters"]
     assert hit_filters["severity"] == ["SEV2"]
     assert hit_filters["root cause"] == ["Hardware failure"]
@@ -195,3 +216,52 @@ def test_pagefind_failure_keeps_the_previous_bundle(tmp_path, monkeypatch):
         pf.build_pagefind_index(site)
     assert (site / "pagefind" / "pagefind-entry.json").read_bytes() == entry
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pagefind-")]
+
+
+@pytest.mark.browser
+def test_both_searches_in_a_real_browser(tmp_path):
+    """Served over HTTP (neither search can fetch its index from file://), typed into the page."""
+    import functools
+    import importlib.util
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists() or importlib.util.find_spec("playwright") is None:
+        pytest.skip("needs Chromium and Playwright")
+    pagefind_available()
+    from playwright.sync_api import sync_playwright
+
+    site = build_site(tmp_path, "pagefind", search_page=True)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    outside: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            page.on("request", lambda r: outside.append(r.url) if not r.url.startswith((base, "data:")) else None)
+            page.goto(base + "index.html")
+            page.keyboard.press("/")  # the theme's shortcut to the search box
+            page.keyboard.type(DISTINCTIVE)  # a word of the body
+            first = page.locator(".md-search-result__item").first
+            first.wait_for(timeout=15000)
+            assert "Boiler crack froze the build farm" in first.inner_text()
+
+            page.goto(base + "search.html")
+            page.fill(".pagefind-ui__search-input", DISTINCTIVE)
+            title = page.locator(".pagefind-ui__result-title").first
+            title.wait_for(timeout=15000)
+            assert title.inner_text() == "Boiler crack froze the build farm"
+            names = page.locator(".pagefind-ui__filter-name").all_inner_texts()
+            assert {n.strip().lower() for n in names} >= {"severity", "root cause", "component"}
+            browser.close()
+    finally:
+        server.shutdown()
+    assert outside == []
