@@ -17,7 +17,7 @@ from postmortem_kb.importer.extract import parse_duration, parse_severity
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 
-from conftest import ROOT
+from helpers import ROOT
 
 FIXTURES = Path(__file__).parent / "fixtures" / "import"
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
@@ -482,3 +482,13 @@ def test_stated_times_keep_their_zone_or_lack_of_one(label, zone, written):
     assert written in im.text()
     assert ("timezone" in im.report.missing) == (zone is None)
     assert im.report.metrics["computed"]["time_to_resolve_minutes"] == 90
+
+
+def test_a_dated_file_name_gives_date_and_title_and_owners_are_not_authors():
+    text = "Summary\nThe cron host ran out of disk.\n\nAction items\n- Owner: Sam\n- Rotate the logs daily\n"
+    im = import_document(text, source="2023-08-01-cron-disk-full.txt", stem="2023-08-01-cron-disk-full",
+                         taxonomy=TAXONOMY)
+    assert im.front_matter["date"] == dt.date(2023, 8, 1)
+    assert im.front_matter["title"] == "Cron disk full"
+    assert im.report.inferred["date"] == "the file name `2023-08-01-cron-disk-full`"
+    assert "authors" not in im.front_matter

@@ -99,8 +99,21 @@ def _minutes(delta: dt.timedelta | None) -> float | None:
     return None if delta is None else round(delta.total_seconds() / 60, 2)
 
 
+_DATED_STEM = re.compile(r"^(\d{4}-\d{2}-\d{2})[-_ .]+(.*)$")
+
+
+def _stem_date(stem: str) -> dt.date | None:
+    m = _DATED_STEM.match(stem)
+    try:
+        return dt.date.fromisoformat(m.group(1)) if m else None
+    except ValueError:
+        return None
+
+
 def _wordy_stem(stem: str) -> str | None:
     """A file name that reads as a title (``web-500-hardware-failure``), not an id or a uuid."""
+    dated = _DATED_STEM.match(stem)
+    stem = dated.group(2) if dated else stem
     words = [w for w in re.split(r"[-_\s.]+", stem) if w]
     alpha = [w for w in words if re.fullmatch(r"[A-Za-z]{2,}", w)]
     if len(alpha) < 2 or re.search(r"[0-9a-f]{8}-[0-9a-f]{4}", stem, re.I):
@@ -299,6 +312,9 @@ class _State:
             if dated:
                 self.date = dated.at.date()
                 self.report.add_inferred("date", f"the first dated timeline entry ({dated.time_text})")
+        if self.date is None and _stem_date(self.stem):
+            self.date = _stem_date(self.stem)
+            self.report.add_inferred("date", f"the file name `{self.stem}`")
         if self.date is None and self.title:
             found = ex.find_date(self.title)
             if found:

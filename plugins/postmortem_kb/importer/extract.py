@@ -49,6 +49,9 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
+_ACTION_SECTION = re.compile(r"action|corrective|preventive|preventative|follow-?up|next-steps|lessons")
+
+
 @dataclass
 class Stat:
     key: str
@@ -71,8 +74,8 @@ def find_stats(body: str) -> dict[str, Stat]:
         if heading:
             section = slugify(heading.group(2))
             continue
-        if in_fence or "timeline" in section or "chronolog" in section:
-            continue
+        if in_fence or "timeline" in section or "chronolog" in section or _ACTION_SECTION.search(section):
+            continue  # an owner or a date there belongs to an entry, not to the incident
         line = raw.replace("**", "").replace("__", "")
         note = ""
         if line.strip().startswith("|"):
