@@ -16,7 +16,7 @@ from mkdocs.exceptions import Abort
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.slugs import slugify
 
-from conftest import ROOT, write_postmortem
+from helpers import ROOT, write_postmortem
 from test_site_support import (build_site, html_files, incident_links, is_external, parse, resolve,
                                write_site)
 
@@ -450,8 +450,7 @@ def test_disabled_plugin_generates_nothing(small_kb):
     assert not (site / "incidents").exists()
 
 
-def test_as_of_date_marks_overdue_items(small_kb, monkeypatch):
-    # The tracker says as of when; the overdue item above is overdue by the real today.
+def test_tracker_says_which_day_overdue_is_counted_from(small_kb):
     site = site_of(small_kb)
     assert f"as of {dt.date.today().isoformat()}" in parse(site / "action-items" / "index.html").visible_text
 

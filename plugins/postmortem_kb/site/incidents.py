@@ -43,8 +43,8 @@ def body_parts(pm: Postmortem, options: SiteOptions, pages_by_file: dict[Path, s
 # A link to a Markdown file, inline `[text](../2021/x.md#a "title")` or as a reference definition.
 _INLINE = re.compile(r"(?<!!)\[(?P<text>[^\]\n]*)\]\(\s*<?(?P<target>[^)\s<>]+?\.md)(?P<anchor>#[^)\s>]*)?>?"
                      r"(?P<title>\s+\"[^\"\n]*\")?\s*\)")
-_DEFINITION = re.compile(r"^(?P<lead>[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)(?P<target>[^\s<>]+?\.md)(?P<anchor>#\S*?)?(?P<rest>>?(?:[ \t].*)?)$",
-                         re.M)
+_DEFINITION = re.compile(r"^(?P<lead>[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)(?P<target>[^\s<>]+?\.md)(?P<anchor>#\S*?)?"
+                         r"(?P<rest>>?(?:[ \t].*)?)$", re.M)
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
 
 
