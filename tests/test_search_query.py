@@ -208,3 +208,21 @@ def test_cli_index_command(kb, runner):
     assert "6 postmortem(s) searchable" in result.stdout
     result = runner.invoke(cli, ["--kb", str(kb), "index", "--rebuild"])
     assert "index rebuilt (asked to rebuild): 6" in result.stdout
+
+
+def test_empty_kb_then_first_postmortem(tmp_path, runner):
+    root = make_kb(tmp_path)
+    for _ in range(2):  # built empty, then read again empty
+        result = runner.invoke(cli, ["--kb", str(root), "search", "anything", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["total"] == 0
+    write(root, "first", title="The first incident", date="2024-01-01")
+    result = runner.invoke(cli, ["--kb", str(root), "search", "first", "--format", "json"])
+    assert [r["id"] for r in json.loads(result.stdout)["results"]] == ["first"]
+
+
+def test_no_postmortems_folder_is_a_clear_error(tmp_path, runner):
+    result = runner.invoke(cli, ["--kb", str(tmp_path), "search", "x"])
+    assert result.exit_code == 1
+    assert "no postmortems folder" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / ".pmkb").exists()

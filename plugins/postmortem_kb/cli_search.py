@@ -46,6 +46,9 @@ def _index_option(func):
 
 
 def open_index(obj: Context, index_dir: Path | None, rebuild: bool = False) -> tuple[KBIndex, UpdateReport]:
+    if not obj.config.postmortems_path.is_dir():
+        raise click.ClickException(f"no postmortems folder at {obj.config.postmortems_path} "
+                                   "(hint: run pmkb inside a KB, or point --kb at its root)")
     index = KBIndex(index_dir or default_index_dir(obj), obj.config)
     try:
         report = index.rebuild() if rebuild else index.open()

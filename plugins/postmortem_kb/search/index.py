@@ -239,10 +239,12 @@ class KBIndex:
         """One searcher, reused across searches until the index changes."""
         if self._ix is None:
             self.open()
+        if self._searcher is not None and not self._searcher.up_to_date():
+            # Not Searcher.refresh(): it fails on an index without segments (an empty KB).
+            self._searcher.close()
+            self._searcher = None
         if self._searcher is None:
             self._searcher = self._ix.searcher()
-        else:
-            self._searcher = self._searcher.refresh()
         return self._searcher
 
     def facet_values(self) -> dict[str, list]:
@@ -259,7 +261,9 @@ class KBIndex:
         table: dict[str, list] = {}
         for name in FACET_FIELDS:
             values: list = [()] * size
-            if name == "year":  # numeric terms are tiered: read the plain values from the column
+            if not size:
+                pass
+            elif name == "year":  # numeric terms are tiered: read the plain values from the column
                 column = reader.column_reader("year")
                 for docnum in reader.all_doc_ids():
                     values[docnum] = (str(column[docnum]),)
@@ -387,8 +391,6 @@ class KBIndex:
         except BaseException:
             writer.cancel()
             raise
-        if self._searcher is not None:
-            self._searcher = self._searcher.refresh()
         return report
 
     def doc_count(self) -> int:
@@ -412,6 +414,8 @@ def _stored_context(folder: Path) -> str:
 
 def _read_state(reader) -> Iterator[tuple[str, _Seen]]:
     """(source, digest/mtime/size) of every live document, from columns, without stored fields."""
+    if reader.doc_count_all() == 0:  # an empty index has no columns at all
+        return
     sources = reader.column_reader("source")
     digests = reader.column_reader("digest")
     mtimes = reader.column_reader("mtime_ns")
