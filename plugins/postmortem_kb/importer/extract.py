@@ -509,10 +509,10 @@ def _action_type(text: str, context: str | None) -> tuple[str, str]:
     preventive = len(_PREVENTIVE_WORDS.findall(text))
     corrective = len(_CORRECTIVE_WORDS.findall(text))
     if preventive > corrective:
-        return "preventive", "its wording"
+        return "preventive", "the item's wording"
     if corrective:
-        return "corrective", "its wording"
-    return "corrective", "the default (its wording names neither kind)"
+        return "corrective", "the item's wording"
+    return "corrective", "the default, corrective, where the wording names neither kind"
 
 
 def _context_type(title: str) -> tuple[str, str] | None:

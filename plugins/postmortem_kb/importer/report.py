@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -75,10 +76,26 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else "\u2026" + text[-(width - 1):]
 
 
+def _relative(paths: list[str]) -> tuple[str, list[str]]:
+    """Paths shown relative to the folder they share, so that the table shows what differs."""
+    real = [p for p in paths if p]
+    if len(real) < 2:
+        return "", [p or "-" for p in paths]
+    try:
+        common = os.path.commonpath([os.path.dirname(p) for p in real])
+    except ValueError:  # absolute and relative paths mixed
+        return "", [p or "-" for p in paths]
+    if not common:
+        return "", [p or "-" for p in paths]
+    return common, [os.path.relpath(p, common) if p else "-" for p in paths]
+
+
 def summary_table(reports: list[FileReport]) -> str:
     """A table of every file and a total line, for the end of a long import."""
-    rows = [(r.source, r.output or "-", r.kind, str(len(r.events)), str(len(r.action_items)),
-             str(len(r.missing)), r.result) for r in reports]
+    source_dir, sources = _relative([r.source for r in reports])
+    output_dir, outputs = _relative([r.output or "" for r in reports])
+    rows = [(source, output, r.kind, str(len(r.events)), str(len(r.action_items)), str(len(r.missing)), r.result)
+            for r, source, output in zip(reports, sources, outputs)]
     head = ("source", "output", "kind", "events", "actions", "missing", "result")
     widths = [min(max([len(h)] + [len(row[i]) for row in rows]), cap)
               for i, (h, cap) in enumerate(zip(head, (40, 48, 26, 6, 7, 7, 11)))]
@@ -89,7 +106,8 @@ def summary_table(reports: list[FileReport]) -> str:
                  for i, (c, w) in enumerate(zip(row, widths))]
         return "  ".join(cells).rstrip()
 
-    out = [fmt(head), "  ".join("-" * w for w in widths)]
+    out = [f"{name} in {folder}/" for name, folder in (("sources", source_dir), ("outputs", output_dir)) if folder]
+    out += [fmt(head), "  ".join("-" * w for w in widths)]
     out.extend(fmt(row) for row in rows)
     counts: dict[str, int] = {}
     for r in reports:
