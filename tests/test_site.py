@@ -529,3 +529,30 @@ def test_a_generated_path_leaving_the_site_is_refused(small_kb, monkeypatch):
     with pytest.raises(Abort):
         site_of(small_kb)
     assert not (small_kb / "outside.txt").exists()
+
+
+# URL arithmetic -------------------------------------------------------------------------------
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from postmortem_kb.site.render import page_url, relative_url  # noqa: E402
+
+_segment = st.sampled_from(["incidents", "kb", "tags", "a-b", "index", "x1"])
+_page = st.lists(_segment, min_size=0, max_size=3).flatmap(
+    lambda folders: st.sampled_from(["index", "page", "sev2"]).map(lambda name: "/".join(folders + [name]) + ".md"))
+
+
+@given(_page, _page, st.booleans())
+def test_relative_url_lands_on_the_target_page(source, target, directory_urls):
+    import posixpath
+
+    def where(url: str) -> str:
+        """A site-relative URL as a file: folders mean their index.html."""
+        url = posixpath.normpath(url)
+        return "index.html" if url == "." else url if url.endswith(".html") else f"{url}/index.html"
+
+    here = page_url(source, directory_urls)
+    folder = here if here.endswith("/") else posixpath.dirname(here)
+    link = relative_url(source, target, directory_urls)
+    assert not link.startswith("/") and "://" not in link
+    assert where(posixpath.join(folder, link)) == where(page_url(target, directory_urls))
