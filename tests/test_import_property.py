@@ -13,7 +13,7 @@ from postmortem_kb.frontmatter import read_source
 from postmortem_kb.importer import import_document, strip_added_markers
 from postmortem_kb.taxonomy import load_taxonomy
 
-from conftest import ROOT
+from helpers import ROOT
 
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -127,3 +127,18 @@ def test_front_matter_import_loses_no_line(body, keywords, summary):
     assert_no_line_lost(body, imported)
     assert "- Source: https://example.org/x" in imported.body
     read_source(imported.text().encode("utf-8"), "x.md")
+
+
+@_SETTINGS
+@given(st.text(alphabet=_CHARS, max_size=400) | st.lists(lines, max_size=30).map("\n".join),
+       st.sampled_from([None, "text", "markdown", "frontmatter"]))
+def test_any_text_imports_or_fails_with_a_problem(text, kind):
+    from postmortem_kb.problems import PostmortemError
+
+    try:
+        imported = import_document(text, source="x", stem="x", taxonomy=TAXONOMY, kind=kind)
+    except PostmortemError as exc:  # only a front matter that is not YAML is refused
+        assert exc.problems and exc.problems[0].code
+        return
+    read_source(imported.text().encode("utf-8"), "x.md")
+    json.dumps(imported.report.to_json())

@@ -106,6 +106,16 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
             if progress:
                 progress(path)
             continue
+        except Exception as exc:  # noqa: BLE001 - one odd document must not stop an import of hundreds
+            if os.environ.get("PMKB_DEBUG"):
+                raise
+            report = FileReport(source=shown, result=FAILED)
+            report.warnings.append(f"internal error while importing: {type(exc).__name__}: {exc} "
+                                   "(set PMKB_DEBUG=1 for the traceback, and please report it)")
+            run.reports.append(report)
+            if progress:
+                progress(path)
+            continue
         report = imported.report
         pm_id = imported.id
         # Two sources of this run with one id get -2, -3...; a file already in the KB is
