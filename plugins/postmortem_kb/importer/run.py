@@ -79,6 +79,23 @@ def _target(out: Path, imported: ImportedPostmortem, pm_id: str) -> Path:
     return target
 
 
+def _read(path: Path, shown: str, options: ImportOptions, taxonomy: Taxonomy) -> ImportedPostmortem | list[str]:
+    """One source -> its import, or the messages that say why it could not be imported."""
+    try:
+        text, _, _ = decode(path.read_bytes(), shown)
+        return import_document(text, source=shown, stem=path.stem, taxonomy=taxonomy, kind=options.kind,
+                               severity=options.severity)
+    except PostmortemError as exc:
+        return [p.format_text() for p in exc.problems]
+    except OSError as exc:
+        return [f"cannot read the file: {exc.strerror or exc}"]
+    except Exception as exc:  # noqa: BLE001 - one odd document must not stop an import of hundreds
+        if os.environ.get("PMKB_DEBUG"):
+            raise
+        return [f"internal error while importing: {type(exc).__name__}: {exc} "
+                "(set PMKB_DEBUG=1 for the traceback, and please report it)"]
+
+
 def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy, config: KBConfig,
                  progress: Callable[[Path], None] | None = None) -> ImportRun:
     """Import every source; the report of each says what was written where, or why not."""
@@ -88,31 +105,9 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
     claimed: set[str] = set()
     for path in sources:
         shown = display_path(path, config.root)
-        try:
-            text, _, _ = decode(path.read_bytes(), shown)
-            imported = import_document(text, source=shown, stem=path.stem, taxonomy=taxonomy,
-                                       kind=options.kind, severity=options.severity)
-        except PostmortemError as exc:
-            report = FileReport(source=shown, result=FAILED)
-            report.warnings.extend(p.format_text() for p in exc.problems)
-            run.reports.append(report)
-            if progress:
-                progress(path)
-            continue
-        except OSError as exc:
-            report = FileReport(source=shown, result=FAILED)
-            report.warnings.append(f"cannot read the file: {exc.strerror or exc}")
-            run.reports.append(report)
-            if progress:
-                progress(path)
-            continue
-        except Exception as exc:  # noqa: BLE001 - one odd document must not stop an import of hundreds
-            if os.environ.get("PMKB_DEBUG"):
-                raise
-            report = FileReport(source=shown, result=FAILED)
-            report.warnings.append(f"internal error while importing: {type(exc).__name__}: {exc} "
-                                   "(set PMKB_DEBUG=1 for the traceback, and please report it)")
-            run.reports.append(report)
+        imported = _read(path, shown, options, taxonomy)
+        if isinstance(imported, list):
+            run.reports.append(FileReport(source=shown, result=FAILED, warnings=imported))
             if progress:
                 progress(path)
             continue
