@@ -492,3 +492,22 @@ def test_a_dated_file_name_gives_date_and_title_and_owners_are_not_authors():
     assert im.front_matter["title"] == "Cron disk full"
     assert im.report.inferred["date"] == "the file name `2023-08-01-cron-disk-full`"
     assert "authors" not in im.front_matter
+
+
+def test_a_crash_on_one_file_is_reported_and_the_rest_imported(runner, kb_root, monkeypatch):
+    from postmortem_kb.importer import run as run_module
+
+    real = run_module.import_document
+
+    def flaky(text, **kwargs):
+        if kwargs["stem"] == "foreign-no-date":
+            raise RuntimeError("boom")
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(run_module, "import_document", flaky)
+    monkeypatch.delenv("PMKB_DEBUG", raising=False)
+    result = run(runner, kb_root, FIXTURES, "--report", "json")
+    assert result.exit_code == 1
+    files = {Path(f["source"]).stem: f for f in json.loads(result.stdout)["files"]}
+    assert "RuntimeError: boom" in files["foreign-no-date"]["warnings"][0]
+    assert sum(1 for f in files.values() if f["output"]) == len(files) - 1
