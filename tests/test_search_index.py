@@ -17,7 +17,7 @@ from whoosh.fields import ID, TEXT, Schema
 
 import postmortem_kb.search.index as search_index
 from postmortem_kb.loader import KBConfig
-from postmortem_kb.search import IndexError_, KBIndex, search
+from postmortem_kb.search import IndexFolderError, KBIndex, search
 from postmortem_kb.search.index import INDEX_NAME, MARKER
 from test_search_fixtures import make_kb, sample_kb, write
 
@@ -181,7 +181,7 @@ def test_refuses_to_replace_a_folder_that_is_not_an_index(kb, tmp_path):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("precious")
-    with pytest.raises(IndexError_, match="not a pmkb index"):
+    with pytest.raises(IndexFolderError, match="not a pmkb index"):
         KBIndex(folder, KBConfig(root=kb)).open()
     assert (folder / "notes.txt").read_text() == "precious"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from .cli import Context, pass_ctx
-from .search import Filters, IndexError_, KBIndex, QueryError, UpdateReport, search as run_search
+from .search import Filters, IndexFolderError, KBIndex, QueryError, UpdateReport, search as run_search
 
 FACET_LABELS = {"severity": "severity", "root_causes": "root cause", "components": "component",
                 "actions": "action", "status": "status", "year": "year"}
@@ -52,7 +52,7 @@ def open_index(obj: Context, index_dir: Path | None, rebuild: bool = False) -> t
     index = KBIndex(index_dir or default_index_dir(obj), obj.config)
     try:
         report = index.rebuild() if rebuild else index.open()
-    except IndexError_ as exc:
+    except IndexFolderError as exc:
         raise click.ClickException(str(exc)) from None
     return index, report
 

@@ -90,7 +90,7 @@ def build_schema() -> Schema:
 SCHEMA = build_schema()
 
 
-class IndexError_(Exception):
+class IndexFolderError(Exception):
     """The index folder cannot be used (for example: it is not ours to replace)."""
 
 
@@ -204,23 +204,26 @@ class KBIndex:
         folder = self.index_dir
         if not folder.is_dir():
             return None, "no index yet"
+        ix = None
         try:
             if not whoosh_index.exists_in(str(folder), indexname=INDEX_NAME):
                 return None, "the index was written by another version of pmkb"
             ix = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
             if not _same_schema(ix.schema, SCHEMA):
-                ix.close()
-                return None, "the index schema differs from this version's"
-            with ix.searcher() as searcher:
-                if _stored_context(folder) != self.context:
-                    ix.close()
-                    return None, "the taxonomy or settings changed"
-                # Read every column we rely on, so a damaged segment shows here, not later.
-                for _ in _read_state(searcher.reader()):
-                    pass
-            return ix, ""
+                reason = "the index schema differs from this version's"
+            elif _stored_context(folder) != self.context:
+                reason = "the taxonomy or settings changed"
+            else:
+                with ix.searcher() as searcher:
+                    # Read every column we rely on, so a damaged segment shows here, not later.
+                    for _ in _read_state(searcher.reader()):
+                        pass
+                return ix, ""
         except Exception as exc:  # noqa: BLE001 - any failure to read a cache means: rebuild it
-            return None, f"the index is unreadable ({type(exc).__name__})"
+            reason = f"the index is unreadable ({type(exc).__name__})"
+        if ix is not None:
+            ix.close()
+        return None, reason
 
     def open(self, refresh: bool = True) -> UpdateReport:
         """Open the index, rebuilding it when it cannot be trusted, then bring it up to date."""
@@ -428,10 +431,10 @@ def _check_replaceable(folder: Path) -> None:
     if not folder.exists():
         return
     if not folder.is_dir():
-        raise IndexError_(f"{folder} is a file, not an index folder; choose another --index-dir")
+        raise IndexFolderError(f"{folder} is a file, not an index folder; choose another --index-dir")
     if (folder / MARKER).exists() or not any(folder.iterdir()):
         return
-    raise IndexError_(f"{folder} holds files that are not a pmkb index; refusing to replace it "
+    raise IndexFolderError(f"{folder} holds files that are not a pmkb index; refusing to replace it "
                       "(choose an empty or new --index-dir)")
 
 
