@@ -15,7 +15,7 @@ import pytest
 from postmortem_kb.cli import cli
 from postmortem_kb.loader import KBConfig, load_kb
 
-from conftest import ROOT, write_postmortem
+from helpers import ROOT, write_postmortem
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bad"
 

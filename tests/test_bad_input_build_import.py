@@ -34,7 +34,7 @@ from postmortem_kb.loader import KBConfig, load_file
 from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, build_site
 from postmortem_kb.taxonomy import load_taxonomy
 
-from conftest import ROOT
+from helpers import ROOT
 from test_bad_input import ACCEPTED, EXPECTED, FIXTURES
 
 MKDOCS_YML = """\

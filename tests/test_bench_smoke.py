@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from helpers import ROOT
 
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))

@@ -14,7 +14,7 @@ from postmortem_kb.cli import cli
 from postmortem_kb.frontmatter import read_source, to_json_value
 from postmortem_kb.loader import front_matter_schema
 
-from conftest import ROOT, write_postmortem
+from helpers import ROOT, write_postmortem
 
 
 def run(runner, kb_root, *args):

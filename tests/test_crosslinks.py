@@ -13,7 +13,7 @@ from postmortem_kb.model import ActionItem, Postmortem
 from postmortem_kb.slugs import slugify
 from postmortem_kb.taxonomy import load_taxonomy
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 def make(pm_id: str, date: str, root_causes=("hardware-failure",), components=("web-server",), tags=(),

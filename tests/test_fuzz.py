@@ -14,7 +14,7 @@ from postmortem_kb.problems import Problem, PostmortemError
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.timeline import parse_timeline, split_sections
 
-from conftest import ROOT
+from helpers import ROOT
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")

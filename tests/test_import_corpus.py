@@ -21,7 +21,7 @@ from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.writer import render_postmortem
 
-from conftest import ROOT
+from helpers import ROOT
 
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
 

@@ -14,7 +14,7 @@ from postmortem_kb.loader import KBConfig, load_file, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.writer import FIELD_ORDER, dump_front_matter, render_postmortem, write_postmortem
 
-from conftest import ROOT, write_postmortem as write_fixture
+from helpers import ROOT, write_postmortem as write_fixture
 
 RICH = """\
 ---

@@ -10,7 +10,7 @@ import pytest
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.model import Postmortem
 
-from conftest import ROOT, write_postmortem
+from helpers import ROOT, write_postmortem
 
 
 def load(root: Path, **kw):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_postmortem
+from helpers import write_postmortem
 from postmortem_kb import publish
 from postmortem_kb.cli import cli
 from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, BuildFailed, build_site

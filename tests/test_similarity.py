@@ -13,7 +13,7 @@ from postmortem_kb.similarity import SimilarityIndex, words
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.timeline import split_sections
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -357,9 +357,22 @@ def test_hostile_values_are_escaped_everywhere(kb_root):
 
         <div onclick="alert('div')">A **disk** failed.</div>
 
+        ## Resolution
+
+        <img src=x onerror="alert('before-open-fence')">
+        ~~~
+        a code block nobody closed (the backticks below do not close a tilde fence)
+        ```
+
         ## Lessons <img src=x onerror="alert('heading')"> <script>alert('h2')</script>
 
-        Keep spares.
+        Keep spares, run `fsck`:
+
+        ~~~
+        fsck -y /dev/sda2
+        ~~~
+
+        <img src=x onerror="alert('after-fence')">
         """)
     write_site(kb_root)
     site = site_of(kb_root)
@@ -371,6 +384,7 @@ def test_hostile_values_are_escaped_everywhere(kb_root):
     assert "<script>alert('owner')</script>" in page.visible_text
     assert "<img src=x onerror=alert('c')>" in page.visible_text
     assert "A **disk** failed." in page.visible_text  # raw HTML keeps its text, loses its handler
+    assert "a code block nobody closed" in page.visible_text and "Action items" in page.visible_text
     for path in html_files(site):
         p = parse(path)
         assert not [s for s in p.scripts if "alert(" in s], path

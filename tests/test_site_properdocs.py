@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_postmortem
+from helpers import write_postmortem
 from test_site_support import write_site
 
 pytestmark = pytest.mark.skipif(importlib.util.find_spec("properdocs") is None,
