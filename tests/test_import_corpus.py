@@ -132,14 +132,7 @@ def test_icco_corpus_imports_validates_and_builds(icco, runner, kb_root):
     for entry in report:  # unknown terms are kept as tags, never put where they would fail
         assert not any("unknown-term" in w for w in entry["warnings"])
 
-    # 2. Once the writer fills in what the report says is missing, every postmortem is valid ...
-    for entry in report:
-        _fill_missing(kb_root / entry["output"], entry["missing"])
-    kb = load_kb(KBConfig(root=kb_root))
-    assert [p.format_text() for p in kb.problems if p.is_error] == []
-    assert len(kb.postmortems) == len(sources)
-
-    # 3. ... and the site builds with all of them.
+    # A plain (not --strict) build already works: postmortems with TODOs are skipped with a warning.
     pytest.importorskip("postmortem_kb.mkdocs_plugin.plugin")
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -151,6 +144,17 @@ def test_icco_corpus_imports_validates_and_builds(icco, runner, kb_root):
         "plugins:\n  - postmortems\n", encoding="utf-8")
     os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
     build(load_config(str(kb_root / "mkdocs.yml")))
+    assert (kb_root / "site" / "index.html").is_file()
+
+    # 2. Once the writer fills in what the report says is missing, every postmortem is valid ...
+    for entry in report:
+        _fill_missing(kb_root / entry["output"], entry["missing"])
+    kb = load_kb(KBConfig(root=kb_root))
+    assert [p.format_text() for p in kb.problems if p.is_error] == []
+    assert len(kb.postmortems) == len(sources)
+
+    # 3. ... and the site builds with all of them, strict.
+    build(load_config(str(kb_root / "mkdocs.yml"), strict=True))
     site = kb_root / "site"
     pages = {p.stem for p in site.rglob("*.html")}
     missing_pages = [pm.id for pm in kb.postmortems if pm.id not in pages]

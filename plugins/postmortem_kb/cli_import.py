@@ -48,8 +48,7 @@ def import_command(obj: Context, sources: tuple[Path, ...], out: Path | None, ki
     options = ImportOptions(out=out if out is not None else obj.config.postmortems_path,
                             kind=None if kind == "auto" else kind, dry_run=dry_run, force=force,
                             severity=severity)
-    stderr = click.get_text_stream("stderr")
-    with click.progressbar(length=len(files), label=f"Importing {len(files)} file(s)", file=stderr,
+    with click.progressbar(length=len(files), label=f"Importing {len(files)} file(s)", file=sys.stderr,
                            show_pos=True) as bar:
         run = import_files(files, options, taxonomy, obj.config, progress=lambda _path: bar.update(1))
     table = summary_table(run.reports)
