@@ -511,3 +511,16 @@ def test_a_crash_on_one_file_is_reported_and_the_rest_imported(runner, kb_root, 
     files = {Path(f["source"]).stem: f for f in json.loads(result.stdout)["files"]}
     assert "RuntimeError: boom" in files["foreign-no-date"]["warnings"][0]
     assert sum(1 for f in files.values() if f["output"]) == len(files) - 1
+
+
+def test_a_symlinked_year_folder_does_not_lead_outside_out(runner, kb_root, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "2024").symlink_to(elsewhere, target_is_directory=True)
+    result = run(runner, kb_root, FIXTURES / "checkout-latency.md", "--out", out, "--report", "json")
+    assert result.exit_code == 1
+    entry = json.loads(result.stdout)["files"][0]
+    assert entry["output"] is None and "outside" in entry["warnings"][-1]
+    assert list(elsewhere.iterdir()) == []

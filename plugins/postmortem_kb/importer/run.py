@@ -73,9 +73,10 @@ def _existing_ids(out: Path) -> dict[str, Path]:
 
 def _target(out: Path, imported: ImportedPostmortem, pm_id: str) -> Path:
     folder = out / str(imported.date.year) if imported.date else out
-    target = (folder / f"{pm_id}.md").resolve()
-    if not target.is_relative_to(out.resolve()):  # cannot happen with a slug; checked all the same
-        raise ValueError(f"{target} would be outside {out}")
+    target = folder / f"{pm_id}.md"
+    # A slug cannot leave `out`, but a symlinked year folder could: checked on the real path.
+    if not target.resolve().is_relative_to(out.resolve()):
+        raise ValueError(f"{target} would be outside {out} (a symlink?)")
     return target
 
 
@@ -123,7 +124,15 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
             report.warnings.append(f"id `{base}` is taken by another file of this import: using `{pm_id}`")
             imported.front_matter["id"] = pm_id
         claimed.add(pm_id)
-        target = existing.get(pm_id) or _target(out, imported, pm_id)
+        try:
+            target = existing.get(pm_id) or _target(out, imported, pm_id)
+        except ValueError as exc:  # a symlinked folder under --out pointing elsewhere
+            report.result = FAILED
+            report.warnings.append(f"not written: {exc}")
+            run.reports.append(report)
+            if progress:
+                progress(path)
+            continue
         target_shown = display_path(target, config.root)
         report.output = target_shown
         problems = imported.check(taxonomy, config, target_shown, target)
