@@ -17,6 +17,7 @@ except ImportError:  # ProperDocs installed without MkDocs
     from properdocs.structure.files import File, Files, InclusionLevel  # type: ignore[no-redef]
 
 from ..loader import KBConfig, KnowledgeBase, load_kb
+from ..sanitize import sanitize_html
 from ..site import GENERATORS, GeneratedFile, GeneratedPage, SiteOptions
 from ..site.common import body_fence
 from ..site.render import environment, render_page
@@ -132,6 +133,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if not self.config.enabled or self.options is None or page.file.src_uri not in self.generated:
             return html
         html = body_fence(self.options).clean(html)
+        if "pmkb-body-start-" in html or "pmkb-body-end-" in html:
+            # A marker survived, so some writer's part may have escaped the sanitizer: sanitize
+            # the whole page rather than publish it (it loses only our layout's styling).
+            log.warning("%s: the write-up could not be isolated; the whole page is sanitized", page.file.src_uri)
+            html = sanitize_html(html)
         return self.env.get_template("_wrapper.html.j2").render(content=html, wrapper=self.generated[page.file.src_uri])
 
     def on_serve(self, server, config, builder):

@@ -78,7 +78,27 @@ def rewrite_postmortem_links(markdown: str, folder: Path, here: str, pages_by_fi
 
 
 def _section_markdown(section: Section) -> str:
-    return f"## {section.title}\n\n{section.text}" if section.title else section.text
+    text = close_code_fences(section.text)
+    return f"## {section.title}\n\n{text}" if section.title else text
+
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+
+def close_code_fences(markdown: str) -> str:
+    """Close a code block left open at the end of a section: otherwise it would swallow what
+    follows, including the fence marker that tells the sanitizer where the writer's part ends."""
+    opened: str | None = None
+    for line in markdown.split("\n"):
+        m = _FENCE.match(line)
+        if not m:
+            continue
+        mark = m.group(1)
+        if opened is None:
+            opened = mark
+        elif mark[0] == opened[0] and len(mark) >= len(opened) and not line.strip()[len(mark):].strip():
+            opened = None
+    return markdown if opened is None else f"{markdown}\n{opened}"
 
 
 @dataclass
