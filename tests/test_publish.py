@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import logging
 import os
 import stat
+import subprocess
+import sys
 import types
 from pathlib import Path
 
@@ -267,6 +271,9 @@ def test_drafts_override_keeps_the_plugins_other_options(kb: Path) -> None:
 def test_properdocs_is_used_when_mkdocs_is_absent(monkeypatch) -> None:
     fake = {f"properdocs.{m}": types.SimpleNamespace(load_config="L", build="B", serve="S", yaml_load="Y")
             for m in ("config", "commands.build", "commands.serve", "utils.yaml")}
+    fake["properdocs"] = fake["properdocs.replacement"] = types.SimpleNamespace()
+    monkeypatch.delitem(sys.modules, "mkdocs", raising=False)
+    monkeypatch.setattr(logging.getLogger("mkdocs"), "parent", logging.getLogger("mkdocs").parent)
 
     def import_module(name: str):
         if name.startswith("mkdocs"):
@@ -278,12 +285,48 @@ def test_properdocs_is_used_when_mkdocs_is_absent(monkeypatch) -> None:
     assert (engine.name, engine.load_config, engine.build, engine.serve) == ("properdocs", "L", "B", "S")
 
 
+def test_unknown_engine_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setenv("PMKB_ENGINE", "hugo")
+    with pytest.raises(BuildFailed, match="mkdocs, properdocs"):
+        publish.find_engine()
+
+
+def test_properdocs_cannot_stand_in_once_mkdocs_is_loaded() -> None:
+    import mkdocs  # noqa: F401  (the real one, loaded by the tests above)
+
+    if importlib.util.find_spec("properdocs") is None:
+        pytest.skip("ProperDocs is not installed")
+    with pytest.raises(BuildFailed, match="new process"):
+        publish.find_engine("properdocs")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("properdocs") is None, reason="ProperDocs is not installed")
+def test_build_with_properdocs(kb: Path) -> None:
+    """In its own process: ProperDocs answers `mkdocs.*` imports only if loaded before MkDocs."""
+    def pmkb(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PMKB_ENGINE": "properdocs", "NO_MKDOCS_2_WARNING": "1"}
+        return subprocess.run([sys.executable, "-c", "from postmortem_kb.cli import main; main()", *args],
+                              cwd=kb, env=env, capture_output=True, text=True, timeout=300)
+
+    result = pmkb("build")
+    assert result.returncode == 0, result.stderr
+    assert incident_pages(kb / "site", "2024-03-14-disk-failure")
+    before = snapshot(kb / "site")
+    (kb / "docs" / "about.md").write_text("# About\n\nSee [the old page](gone.md).\n", encoding="utf-8")
+    result = pmkb("build")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "gone.md" in result.stderr
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []
+
+
 def test_no_engine_is_a_clear_error(monkeypatch) -> None:
     def import_module(name: str):
         raise ImportError(name)
 
+    monkeypatch.delitem(sys.modules, "mkdocs", raising=False)
     monkeypatch.setattr(publish.importlib, "import_module", import_module)
-    with pytest.raises(BuildFailed, match="pip install"):
+    with pytest.raises(BuildFailed, match="neither MkDocs nor ProperDocs is installed; run: pip install"):
         publish.find_engine()
 
 

@@ -26,21 +26,19 @@ class _EchoHandler(logging.Handler):
 def _engine_logs(verbose: bool, quiet: bool):
     """Print the site engine's messages (the plugin's `path:line` problems, progress) as its own
     CLI would, for the length of one command."""
-    from .publish import engine_loggers
+    from .publish import engine_logger
 
     handler = _EchoHandler()
     handler.setFormatter(logging.Formatter("%(levelname)-7s -  %(message)s"))
-    level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    saved = [(logger, logger.level) for logger in engine_loggers()]
-    for logger, _ in saved:
-        logger.addHandler(handler)
-        logger.setLevel(level)
+    logger = engine_logger()
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
     try:
         yield
     finally:
-        for logger, old_level in saved:
-            logger.removeHandler(handler)
-            logger.setLevel(old_level)
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
 
 
 def _config_file(obj: Context, given: Path | None) -> Path:

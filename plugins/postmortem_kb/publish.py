@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,18 +53,46 @@ class Engine:
     yaml_load: Callable[..., Any]
 
 
-def find_engine() -> Engine:
-    """MkDocs when installed, else ProperDocs; BuildFailed when neither is."""
-    for name in ("mkdocs", "properdocs"):
+ENGINES = ("mkdocs", "properdocs")
+
+
+def find_engine(name: str | None = None) -> Engine:
+    """The engine named (or by ``PMKB_ENGINE``), else MkDocs when installed, else ProperDocs;
+    BuildFailed when none is."""
+    wanted = name or os.environ.get("PMKB_ENGINE") or None
+    if wanted is not None and wanted not in ENGINES:
+        raise BuildFailed(f"unknown site engine `{wanted}`; PMKB_ENGINE is one of: {', '.join(ENGINES)}")
+    for candidate in [wanted] if wanted else ENGINES:
         try:
-            config: ModuleType = importlib.import_module(f"{name}.config")
-            build: ModuleType = importlib.import_module(f"{name}.commands.build")
-            serve: ModuleType = importlib.import_module(f"{name}.commands.serve")
-            yaml: ModuleType = importlib.import_module(f"{name}.utils.yaml")
+            if candidate == "properdocs":
+                _redirect_mkdocs_to_properdocs()
+            config: ModuleType = importlib.import_module(f"{candidate}.config")
+            build: ModuleType = importlib.import_module(f"{candidate}.commands.build")
+            serve: ModuleType = importlib.import_module(f"{candidate}.commands.serve")
+            yaml: ModuleType = importlib.import_module(f"{candidate}.utils.yaml")
         except ImportError:
             continue
-        return Engine(name, config.load_config, build.build, serve.serve, yaml.yaml_load)
-    raise BuildFailed("neither MkDocs nor ProperDocs is installed; run: pip install 'mkdocs>=1.6,<2'")
+        return Engine(candidate, config.load_config, build.build, serve.serve, yaml.yaml_load)
+    missing = f"{wanted} is not installed" if wanted else "neither MkDocs nor ProperDocs is installed"
+    raise BuildFailed(f"{missing}; run: pip install '{wanted or 'mkdocs'}>=1.6,<2'")
+
+
+def _redirect_mkdocs_to_properdocs() -> None:
+    """Plugins and themes written for MkDocs (mkdocs-material, ours) import ``mkdocs.*``;
+    ProperDocs answers those imports itself once its ``replacement`` module is loaded, which must
+    happen before anything loaded the real MkDocs."""
+    loaded = sys.modules.get("mkdocs")
+    if loaded is not None and not loaded.__name__.startswith("properdocs"):
+        raise BuildFailed("MkDocs is already loaded in this process, so ProperDocs cannot stand in for it; "
+                          "run pmkb in a new process with PMKB_ENGINE=properdocs")
+    importlib.import_module("properdocs")
+    try:
+        importlib.import_module("properdocs.replacement")
+    except ImportError:  # a ProperDocs without the redirection: plugins import it directly
+        pass
+    # As ProperDocs' own CLI does: messages of `mkdocs.*` loggers (plugins) reach its logger, where
+    # a strict build counts warnings.
+    logging.getLogger("mkdocs").parent = logging.getLogger("properdocs")
 
 
 def find_config_file(root: Path) -> Path:
@@ -226,7 +255,6 @@ def serve_site(config_file: Path, *, dev_addr: str | None = None, drafts: bool =
                  open_in_browser=open_in_browser, **overrides)
 
 
-def engine_loggers(engine_name: str | None = None) -> list[logging.Logger]:
-    """The loggers the engine and its plugins write to, for a CLI to show."""
-    names = [engine_name] if engine_name else ["mkdocs", "properdocs"]
-    return [logging.getLogger(n) for n in names]
+def engine_logger() -> logging.Logger:
+    """The logger the engine and its plugins write to, for a CLI to show."""
+    return logging.getLogger(find_engine().name)
