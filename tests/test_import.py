@@ -390,7 +390,7 @@ def test_progress_goes_to_stderr(runner, kb_root):
 
 
 def test_a_postmortem_already_in_the_kb_format_imports_unchanged(kb_root):
-    from conftest import write_postmortem
+    from helpers import write_postmortem
 
     path = write_postmortem(kb_root, "2024-03-14-disk-failure")
     original = read_source(path.read_bytes(), path.name)
