@@ -348,3 +348,20 @@ def test_a_site_without_the_plugin_builds_without_a_kb(tmp_path: Path, runner) -
     result = runner.invoke(cli, ["--kb", str(tmp_path), "build"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_a_failed_swap_keeps_the_previous_site(kb: Path, monkeypatch) -> None:
+    build_site(kb / "mkdocs.yml")
+    before = snapshot(kb / "site")
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(src).name.startswith(BUILDING_PREFIX):
+            raise OSError(28, "No space left on device")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(publish.os, "rename", rename)
+    with pytest.raises(BuildFailed, match="previous site is still there"):
+        build_site(kb / "mkdocs.yml")
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []

@@ -226,7 +226,11 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
             raise BuildFailed(f"the site build failed: {type(exc).__name__}: {exc}") from exc
         finally:
             cfg.plugins.on_shutdown()
-        replace_dir(building, target)
+        try:
+            replace_dir(building, target)
+        except OSError as exc:
+            raise BuildFailed(f"the site was built but could not replace {target}: {exc.strerror or exc}; "
+                              "the previous site is still there") from exc
     except BaseException:
         shutil.rmtree(building, ignore_errors=True)
         raise
