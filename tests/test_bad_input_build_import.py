@@ -59,7 +59,7 @@ def _good_postmortem() -> tuple[str, bytes]:
     samples = sorted((ROOT / "postmortems").rglob("*.md")) if (ROOT / "postmortems").is_dir() else []
     if samples:
         return samples[0].name, samples[0].read_bytes()
-    from conftest import GOOD as TEMPLATE
+    from helpers import GOOD as TEMPLATE
     text = TEMPLATE.format(title="Disk failure on web-1", date="2024-03-14", severity="SEV2",
                            components="web-server", root_causes="hardware-failure")
     return "2024-03-14-disk-failure.md", text.encode()

@@ -20,7 +20,7 @@ import pytest
 
 from postmortem_kb.loader import KBConfig, load_kb
 
-from .conftest import HOSTILE, HOSTILE_COMPONENT_TITLE, HOSTILE_TITLE, ROOT, Reader, Site
+from .browser_sites import HOSTILE, HOSTILE_COMPONENT_TITLE, HOSTILE_TITLE, ROOT, Reader, Site
 
 pytestmark = pytest.mark.browser
 
