@@ -39,7 +39,7 @@ EXPECTED = {
     "number-for-date": ("invalid-date", 3),
     "timezone-out-of-range": ("invalid-timezone", 7),
     "timezone-unknown": ("invalid-timezone", 7),
-    "timeline-backwards": ("timeline-backwards", 15),
+    "timeline-backwards": ("timeline-backwards", 16),
     "negative-duration": ("negative-duration", 8),
     "id-dotdot": ("invalid-id", 2),
     "id-slash": ("invalid-id", 2),

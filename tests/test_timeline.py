@@ -27,7 +27,9 @@ def events(text, date=dt.date(2024, 5, 1), tz=None):
     ("- 2021-06-22T08:21:30+03:00 x", dt.datetime(2021, 6, 22, 8, 21, 30, tzinfo=PLUS3)),
     ("- 2021-06-22T08:21Z x", dt.datetime(2021, 6, 22, 8, 21, tzinfo=UTC)),
     ("- 2:05 PM x", dt.datetime(2024, 5, 1, 14, 5, tzinfo=UTC)),
-    ("* **10:44** - x", None),
+    ("* **10:44** - x", dt.datetime(2024, 5, 1, 10, 44, tzinfo=UTC)),
+    ("- `10:44 (UTC +03:00)` x", dt.datetime(2024, 5, 1, 10, 44, tzinfo=PLUS3)),
+    ("- **2021-06-22 08:21** x", dt.datetime(2021, 6, 22, 8, 21, tzinfo=UTC)),
     ("| 10:44 | x |", dt.datetime(2024, 5, 1, 10, 44, tzinfo=UTC)),
     ("10:44 x", dt.datetime(2024, 5, 1, 10, 44, tzinfo=UTC)),
 ])
@@ -89,3 +91,11 @@ def test_sections_ignore_code_fences():
 def test_format_duration():
     assert [format_duration(dt.timedelta(minutes=m)) for m in (5, 65, 1500)] == ["5m", "1h 05m", "1d 1h"]
     assert format_duration(None) == ""
+
+
+def test_timeline_lines_count_blank_lines_after_the_heading():
+    sections = split_sections("## Timeline\n\n\n- 10:00 a\n- 09:00 b\n", 20)
+    (section,) = sections
+    assert section.text_line == 23
+    _, problems = parse_timeline(section.text, section.text_line, dt.date(2024, 1, 1), None)
+    assert problems[0][0] == 24

@@ -323,7 +323,7 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
     timeline_section = next((s for s in sections if s.key == "timeline"), None)
     events = []
     if timeline_section is not None:
-        events, tl_problems = parse_timeline(timeline_section.text, timeline_section.line + 1, date, tzinfo)
+        events, tl_problems = parse_timeline(timeline_section.text, timeline_section.text_line, date, tzinfo)
         for line, message in tl_problems:
             code = "timeline-backwards" if "backwards" in message else "invalid-time"
             add(line, code, message, "put the entries in order; past midnight write the full date "

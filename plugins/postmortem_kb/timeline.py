@@ -79,6 +79,11 @@ class Section:
     title: str
     text: str
     line: int  # the line of the heading in the file
+    text_line: int = 0  # the file line on which ``text`` starts (after blank lines)
+
+    def __post_init__(self) -> None:
+        if not self.text_line:
+            self.text_line = self.line + 1
 
 
 @dataclass
@@ -149,8 +154,10 @@ def split_sections(body: str, body_line: int = 1) -> list[Section]:
     def close(end: int) -> None:
         if current is not None:
             title, line = current
-            text = "\n".join(lines[start:end]).strip("\n")
-            sections.append(Section(section_key(title), title, text, line))
+            raw = "\n".join(lines[start:end])
+            text = raw.strip("\n")
+            skipped = len(raw) - len(raw.lstrip("\n"))
+            sections.append(Section(section_key(title), title, text, line, line + 1 + skipped))
 
     for i, raw in enumerate(lines):
         if _FENCE_LINE.match(raw):
@@ -172,8 +179,26 @@ def split_sections(body: str, body_line: int = 1) -> list[Section]:
     return sections
 
 
+_EMPHASIS = re.compile(r"^(\*\*|__|`|\*|_)(?=\d)")
+
+
 def _split_time(text: str) -> tuple[str, dict] | None:
-    """Find the time at the start of ``text``; returns (the rest, parts) or None."""
+    """Find the time at the start of ``text``; returns (the rest, parts) or None.
+
+    The time may be emphasised as writers often do: ``**10:44**``, `` `10:44` ``.
+    """
+    emphasis = _EMPHASIS.match(text)
+    if emphasis:
+        found = _split_time(text[emphasis.end():])
+        if found is None:
+            return None
+        rest, parts = found
+        closing = emphasis.group(1)
+        if rest.startswith(closing):
+            rest = rest[len(closing):]
+        elif rest.lstrip().startswith(closing):
+            rest = rest.lstrip()[len(closing):]
+        return rest, parts
     m = _ISO.match(text)
     if m:
         parts = {"date": m.group(1), "clock": m.group(2), "offset": m.group(3)}
