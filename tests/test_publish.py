@@ -365,3 +365,15 @@ def test_a_failed_swap_keeps_the_previous_site(kb: Path, monkeypatch) -> None:
         build_site(kb / "mkdocs.yml")
     assert snapshot(kb / "site") == before
     assert leftovers(kb) == []
+
+
+def test_build_reads_the_kb_once(kb: Path, monkeypatch) -> None:
+    """`pmkb build` validates the KB and hands it to the plugin: the postmortems are not read twice."""
+    from postmortem_kb.mkdocs_plugin import plugin as plugin_module
+
+    def second_read(config):
+        raise AssertionError("the plugin read the KB again")
+
+    monkeypatch.setattr(plugin_module, "load_kb", second_read)
+    result = build_site(kb / "mkdocs.yml")
+    assert incident_pages(result.site_dir, "2024-03-14-disk-failure")

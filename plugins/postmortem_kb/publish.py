@@ -217,6 +217,9 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
         # mkdtemp makes a private folder (0700); a published site must be readable like any new folder.
         os.chmod(building, 0o777 & ~_umask())
         cfg["site_dir"] = str(building)
+        plugin = cfg.plugins.get(PLUGIN_NAME)
+        if kb is not None and hasattr(plugin, "use_kb"):
+            plugin.use_kb(kb)  # already loaded and checked above: the build does not read it again
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             engine.build(cfg)

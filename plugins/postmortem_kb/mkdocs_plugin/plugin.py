@@ -50,6 +50,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
 
     def __init__(self) -> None:
         self.kb: KnowledgeBase | None = None
+        self._preloaded: KnowledgeBase | None = None
         self.options: SiteOptions | None = None
         self.generated: dict[str, dict] = {}  # src_uri -> how its HTML is wrapped
         self.env = None
@@ -67,14 +68,21 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             config.extra_css.append(CSS)
         return config
 
+    def use_kb(self, kb: KnowledgeBase) -> None:
+        """Build the next site from a KB the caller already loaded and checked (``pmkb build``
+        validates first), instead of reading every postmortem a second time."""
+        self._preloaded = kb
+
     def on_pre_build(self, config) -> None:
         """Load and check the KB before MkDocs empties the site folder, so a KB that fails a
         strict build leaves the previous site as it was."""
         if not self.config.enabled:
             return
         root = self._root(config)
-        kb = load_kb(KBConfig(root=root, postmortems_dir=self.config.postmortems_dir,
-                              taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms))
+        kb, self._preloaded = self._preloaded, None  # used once: `serve` rebuilds must re-read
+        if kb is None:
+            kb = load_kb(KBConfig(root=root, postmortems_dir=self.config.postmortems_dir,
+                                  taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms))
         errors = [p for p in kb.problems if p.is_error]
         for problem in kb.problems:
             # Errors as warnings: `mkdocs build --strict` fails on them, a plain build goes on.
