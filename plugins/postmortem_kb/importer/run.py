@@ -135,7 +135,15 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
             continue
         target_shown = display_path(target, config.root)
         report.output = target_shown
-        problems = imported.check(taxonomy, config, target_shown, target)
+        try:
+            problems = imported.check(taxonomy, config, target_shown, target)
+        except PostmortemError as exc:  # e.g. a document just under the size limit, over it with its front matter
+            report.result, report.output = FAILED, None
+            report.warnings.extend(f"not written: {p.format_text()}" for p in exc.problems)
+            run.reports.append(report)
+            if progress:
+                progress(path)
+            continue
         report.warnings.extend(f"pmkb validate: {p.format_text()}" for p in problems)
         if target.exists() and not options.force:
             report.result, report.output = EXISTS, None
