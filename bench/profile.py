@@ -80,16 +80,18 @@ def profile_build(kb: Path, out_dir: Path) -> tuple[float, dict[str, float], Pat
     n = sum(1 for _ in (kb / "postmortems").rglob("*.md"))
     text_out = out_dir / f"profile-{n}.txt"
     with tempfile.TemporaryDirectory() as tmp:
+        session = Path(tmp) / "build.pyisession"
         json_out = Path(tmp) / "profile.json"
         site = Path(tmp) / "site"
         env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-        cmd = [sys.executable, "-m", "pyinstrument", "-r", "json", "-o", str(json_out), "-m", "mkdocs", "build",
-               "-q", "-f", str(kb / "mkdocs.yml"), "-d", str(site)]
+        cmd = [sys.executable, "-m", "pyinstrument", "-r", "pyisession", "-o", str(session), "-m", "mkdocs",
+               "build", "-q", "-f", str(kb / "mkdocs.yml"), "-d", str(site)]
         subprocess.run(cmd, check=True, cwd=kb, env=env, stdout=subprocess.DEVNULL)
+        # One profile, drawn twice: JSON for the phases, text for reading.
+        for renderer, out in (("json", json_out), ("text", text_out)):
+            subprocess.run([sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", renderer,
+                            "-o", str(out)], check=True, stdout=subprocess.DEVNULL)
         profile = json.loads(json_out.read_text("utf-8"))
-        # The same profile as a readable tree, for the details.
-        subprocess.run([sys.executable, "-m", "pyinstrument", "--load", str(json_out), "-r", "text",
-                        "-o", str(text_out)], check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     total, phases = summarise(profile)
     return total, phases, text_out
 
