@@ -77,7 +77,7 @@ def _comparable(pm) -> dict:
         if f.name == "action_items":
             value = [{k: v for k, v in dataclasses.asdict(a).items() if k != "line"} for a in value]
         elif f.name in ("sections", "timeline"):
-            value = [{k: v for k, v in dataclasses.asdict(x).items() if k != "line"} for x in value]
+            value = [{k: v for k, v in dataclasses.asdict(x).items() if k not in ("line", "text_line")} for x in value]
         elif f.name == "metrics":
             value = dataclasses.asdict(value)
         out[f.name] = value
