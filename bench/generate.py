@@ -329,6 +329,7 @@ def mkdocs_config(site_name: str, plugin: bool) -> str:
 PLUGIN_CONFIG = [
     "  - postmortems:", "      postmortems_dir: postmortems", "      taxonomy: taxonomy.yml",
     "      drafts: true", "      related_limit: 5", "      search: material",
+    "      offline_search: true",
     "nav:", "  - Home: index.md", "  - Incidents: incidents/index.md", "  - Root causes: root-causes/index.md",
     "  - Components: components/index.md", "  - Corrective actions: actions/index.md",
     "  - Action items: action-items/index.md", "  - Browse:", "      - Severity: severity/index.md",

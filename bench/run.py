@@ -149,6 +149,29 @@ def plugin_available() -> str:
     return ""
 
 
+def plugin_work(kb: Path) -> dict:
+    """The plugin's own work, without MkDocs: load the KB, run every page generator and draw
+    every generated page from its template (what ``on_pre_build`` and ``on_files`` do)."""
+    from postmortem_kb.loader import KBConfig, load_kb
+    from postmortem_kb.mkdocs_plugin.plugin import load_generators
+    from postmortem_kb.site import GENERATORS, GeneratedPage, SiteOptions
+    from postmortem_kb.site.render import environment, render_page
+
+    start = time.process_time()
+    kb_ = load_kb(KBConfig(root=kb))
+    loaded = time.process_time()
+    options = SiteOptions(drafts=True, extra={"related_limit": 5, "custom_templates": None, "directory_urls": False})
+    env = environment([])
+    load_generators()
+    pages = 0
+    for make in GENERATORS:
+        for item in make(kb_, options):
+            if isinstance(item, GeneratedPage):
+                render_page(item, env, False)
+                pages += 1
+    return {"load": loaded - start, "generate": time.process_time() - loaded, "pages": pages}
+
+
 def make_baseline(kb: Path) -> Path:
     """A plain mkdocs-material project with the same postmortem pages, no plugin."""
     base = kb / "baseline"
@@ -226,6 +249,7 @@ ROWS = {  # key -> (label, target); the order of the table
     "per_pm_base": ("Baseline build per postmortem, CPU (ms)", ""),
     "rss_plugin": ("Peak memory, plugin build (MiB)", ""),
     "rss_base": ("Peak memory, baseline build (MiB)", ""),
+    "plugin_work": ("Plugin's own work without MkDocs (load + generate + templates), CPU (s)", ""),
     "pages": ("HTML pages built, plugin / baseline", ""),
     "html": ("Incident page HTML, median (KiB)", "same at every size (within 2%)"),
     "html_base": ("Baseline incident page HTML, median (KiB)", ""),
@@ -356,6 +380,19 @@ def measure_size(table: Table, n: int, work: Path, args, notes: list[str]) -> No
         except Unavailable as exc:
             for key in ("build_plugin", "ratio", "per_pm_plugin", "rss_plugin", "html", "pages"):
                 table.unavailable(key, n, str(exc))
+
+    if why:
+        table.unavailable("plugin_work", n, why)
+    else:
+        log(f"[{n}] the plugin's own work")
+        result = run([sys.executable, str(Path(__file__).resolve()), "--plugin-work", str(kb)])
+        try:
+            work_ = json.loads(result.stdout)
+            table.set("plugin_work", n, f"{work_['load'] + work_['generate']:.1f} (load {work_['load']:.1f}, "
+                      f"pages {work_['generate']:.1f})", work_["load"] + work_["generate"])
+        except (ValueError, KeyError):
+            reason = (result.stderr.strip().splitlines() or ["no output"])[-1][:160]
+            table.unavailable("plugin_work", n, reason)
 
     plugin_json = plugin_site / "search" / "search_index.json" if plugin_site else None
     mib = (lambda p: f"{p.stat().st_size / 2**20:.1f}" if p and p.is_file() else "-")
@@ -505,7 +542,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="sizes at which to build the site again with search: pagefind: "
                              "'smallest', 'all', 'none' or a list")
     parser.add_argument("--keep", action="store_true", help="keep the generated KBs and built sites")
+    parser.add_argument("--plugin-work", type=Path, help=argparse.SUPPRESS)  # one measurement, in a child
     args = parser.parse_args(argv)
+    if args.plugin_work:
+        print(json.dumps(plugin_work(args.plugin_work)))
+        return 0
     try:
         sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
     except ValueError:
