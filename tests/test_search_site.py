@@ -131,6 +131,7 @@ def test_material_search_finds_an_incident_by_title_body_and_facets(tmp_path):
     assert "SEV2" in text and "2025-07-07" in text  # the facts line: severity and date in results
     assert "Hardware failure" in text and "CI/CD pipeline" in text
     assert not (site / "pagefind").exists()
+    assert not (site / "search" / "index.html").exists()  # the Pagefind search page is for Pagefind only
 
     exe = node()
     script = tmp_path / "material-search.js"
@@ -157,6 +158,9 @@ def test_pagefind_option_indexes_incidents_with_filters(tmp_path):
     assert sum(lang["page_count"] for lang in entry["languages"].values()) == 6
     assert list((bundle / "filter").glob("*.pf_filter"))
     assert not [p for p in site.parent.iterdir() if p.name.startswith(".pagefind-")]  # staging removed
+    page = (site / "search" / "index.html").read_text(encoding="utf-8")
+    for asset in ("pagefind-ui.js", "pagefind-ui.css"):
+        assert f'"../pagefind/{asset}"' in page and (bundle / asset).is_file()
 
     exe = node()
     script = tmp_path / "pagefind-search.mjs"
@@ -232,7 +236,7 @@ def test_both_searches_in_a_real_browser(tmp_path):
     pagefind_available()
     from playwright.sync_api import sync_playwright
 
-    site = build_site(tmp_path, "pagefind", search_page=True)
+    site = build_site(tmp_path, "pagefind")  # the plugin generates search/index.md itself
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -254,7 +258,7 @@ def test_both_searches_in_a_real_browser(tmp_path):
             first.wait_for(timeout=15000)
             assert "Boiler crack froze the build farm" in first.inner_text()
 
-            page.goto(base + "search.html")
+            page.goto(base + "search/index.html")
             page.fill(".pagefind-ui__search-input", DISTINCTIVE)
             title = page.locator(".pagefind-ui__result-title").first
             title.wait_for(timeout=15000)

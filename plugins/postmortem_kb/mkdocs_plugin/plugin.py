@@ -28,7 +28,7 @@ from .config import PostmortemsConfig
 log = logging.getLogger("mkdocs.plugins.postmortems")
 
 # Modules whose @generator functions make the site; a module not written yet is skipped.
-SITE_MODULES = ("home", "incidents", "terms", "actions", "insights", "feeds", "exports")
+SITE_MODULES = ("home", "incidents", "terms", "actions", "insights", "feeds", "exports", "search_page")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = "assets/pmkb/postmortems.css"
 MARKDOWN_EXTENSIONS = ("tables",)  # write-ups use Markdown tables

@@ -1,0 +1,25 @@
+"""The search page for sites that use Pagefind (``search: pagefind``).
+
+mkdocs-material's own search box works on its search_index.json; Pagefind's index and UI are
+written into ``pagefind/`` after the build, and need a page that loads them, with filters by
+severity, root cause and component. Nothing of it comes from outside the site.
+"""
+
+from __future__ import annotations
+
+from . import GeneratedPage, SiteOptions, generator
+from .common import site_path
+
+SEARCH_PAGE = "search/index.md"
+
+
+@generator
+def pagefind_search_page(kb, options: SiteOptions):
+    if options.search != "pagefind":
+        return
+    path = site_path(options, SEARCH_PAGE)
+    # The page sits in a folder whatever the URL style (search/ or search/index.html), so
+    # the bundle is always this many folders up.
+    prefix = "../" * path.count("/")
+    yield GeneratedPage(path=path, template="search.md.j2", title="Search",
+                        context={"bundle": f"{prefix}pagefind/"})
