@@ -14,7 +14,7 @@ from typing import Any
 
 from ..slugs import slugify
 from ..taxonomy import Taxonomy
-from ..timeline import TimeParseError, TimelineEvent, parse_offset
+from ..timeline import _FENCE_LINE as _FENCE, _HEADING, TimeParseError, TimelineEvent, parse_offset  # one Markdown grammar
 
 UNKNOWN_VALUES = {"", "?", "??", "-", "--", "n/a", "na", "none", "tbd", "tbc", "unknown", "todo", "...", "…"}
 
@@ -45,8 +45,6 @@ _STAT_LABELS = {
 }
 _STAT_RE = {key: re.compile(rf"(?:{pattern})", re.I) for key, pattern in _STAT_LABELS.items()}
 _STAT_LINE = re.compile(r"^\s*(?:[-*+]\s+)?([A-Za-z][\w /&'.-]{0,40}?)\s*(\([^)]{1,30}\))?\s*:\s*(.*?)\s*$")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 
 
 _ACTION_SECTION = re.compile(r"action|corrective|preventive|preventative|follow-?up|next-steps|lessons")
