@@ -97,6 +97,9 @@ def kb_with_case(published_kb: Path, tmp_path: Path, request) -> tuple[Path, str
     root = tmp_path / "kb"
     shutil.copytree(published_kb, root, symlinks=True)
     shutil.copy(FIXTURES / f"{case}.md", root / "postmortems" / f"{case}.md")
+    # A file no build makes: a failed build that emptied the folder and built the same pages
+    # again (builds are deterministic) would otherwise look untouched.
+    (root / "site" / "previous-build.txt").write_text("the site published before\n", encoding="utf-8")
     return root, case
 
 
@@ -292,3 +295,16 @@ def test_import_gives_a_postmortem_or_a_clear_line(case, kb_root: Path, tmp_path
         assert re.search(rf"^  warning:  .*{re.escape(case)}\.md:{line}: {code}: .+\(hint: ", result.output, re.M), \
             result.output
     assert not marker.exists()  # the Python tag ran nothing
+
+
+@pytest.mark.parametrize("value", ["!!python/name:os.system x", "!!python/object:os.system {a: 1}",
+                                   "!!python/tuple [1, 2]", "!custom x", "!!binary aGVsbG8="])
+def test_every_unsafe_tag_is_refused(value, kb_root: Path, runner):
+    """The fixture's tag sits on a sequence; tags on scalars and mappings are refused the same way."""
+    text = (FIXTURES / "ok-crlf.md").read_bytes().decode("utf-8").replace("\r\n", "\n")
+    text = text.replace("severity: SEV2\n", f"severity: SEV2\ntrigger: {value}\n", 1)
+    assert value in text
+    (kb_root / "postmortems" / "tagged.md").write_text(text, encoding="utf-8")
+    result = runner.invoke(cli, ["--kb", str(kb_root), "validate"])
+    assert result.exit_code == 1
+    assert re.search(r"^postmortems/tagged\.md:\d+: yaml-unsafe-tag: ", result.output, re.M), result.output
