@@ -32,6 +32,10 @@ def events(text, date=dt.date(2024, 5, 1), tz=None):
     ("- **2021-06-22 08:21** x", dt.datetime(2021, 6, 22, 8, 21, tzinfo=UTC)),
     ("| 10:44 | x |", dt.datetime(2024, 5, 1, 10, 44, tzinfo=UTC)),
     ("10:44 x", dt.datetime(2024, 5, 1, 10, 44, tzinfo=UTC)),
+    ("- 9:16 PM PDT: x", dt.datetime(2024, 5, 1, 21, 16, tzinfo=dt.timezone(dt.timedelta(hours=-7)))),
+    ("- June 22, 2021 08:21 UTC - x", dt.datetime(2021, 6, 22, 8, 21, tzinfo=UTC)),
+    ("- Tue 22 Jun 2021 at 8:21 pm x", dt.datetime(2021, 6, 22, 20, 21, tzinfo=UTC)),
+    ("- May 3rd, 11:05 (CEST) x", dt.datetime(2024, 5, 3, 11, 5, tzinfo=dt.timezone(dt.timedelta(hours=2)))),
 ])
 def test_time_formats(entry, expected):
     evs, problems = events(entry)
@@ -72,7 +76,8 @@ def test_wrapped_list_items_join():
     assert evs[0].text == "a long entry that wraps"
 
 
-@pytest.mark.parametrize("value,minutes", [("+03:00", 180), ("-0530", -330), ("UTC+3", 180), ("Z", 0), ("+14:00", 840)])
+@pytest.mark.parametrize("value,minutes", [("+03:00", 180), ("-0530", -330), ("UTC+3", 180), ("Z", 0), ("+14:00", 840),
+                                           ("PDT", -420), ("ist", 330)])
 def test_offsets(value, minutes):
     assert parse_offset(value).utcoffset(None) == dt.timedelta(minutes=minutes)
 
@@ -99,3 +104,8 @@ def test_timeline_lines_count_blank_lines_after_the_heading():
     assert section.text_line == 23
     _, problems = parse_timeline(section.text, section.text_line, dt.date(2024, 1, 1), None)
     assert problems[0][0] == 24
+
+
+def test_words_that_are_not_dates_stay_text():
+    evs, problems = events("- May the fourth be with you\n- March 10 deploys went out")
+    assert problems == [] and [e.at for e in evs] == [None, None]

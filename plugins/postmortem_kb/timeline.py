@@ -63,6 +63,23 @@ _OFFSET = r"[+-]\d{1,2}(?::?\d{2})?"
 _TZ_NOTE = re.compile(
     rf"^\s*(?:\(\s*(?:(?i:UTC|GMT)\s*)?({_OFFSET})?\s*\)"
     rf"|(?i:UTC|GMT)\s*({_OFFSET})?(?!\w)|({_OFFSET})(?![\w:])|Z(?!\w))")
+# Abbreviations writers put after times ("9:16 PM PDT"), as the fixed offsets they denote.
+# CST is read as US Central, the common meaning in incident write-ups.
+ZONE_ABBREVIATIONS = {
+    "PST": "-08:00", "PDT": "-07:00", "MST": "-07:00", "MDT": "-06:00", "CST": "-06:00", "CDT": "-05:00",
+    "EST": "-05:00", "EDT": "-04:00", "AKST": "-09:00", "AKDT": "-08:00", "HST": "-10:00",
+    "WET": "+00:00", "WEST": "+01:00", "BST": "+01:00", "CET": "+01:00", "CEST": "+02:00", "EET": "+02:00",
+    "EEST": "+03:00", "MSK": "+03:00", "IST": "+05:30", "SGT": "+08:00", "HKT": "+08:00", "JST": "+09:00",
+    "KST": "+09:00", "AEST": "+10:00", "AEDT": "+11:00", "NZST": "+12:00", "NZDT": "+13:00",
+}
+_TZ_ABBR = re.compile(r"^\s*\(?\s*(" + "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True)) + r")\s*\)?(?!\w)")
+_MONTHS = ("jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+           "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
+# "June 22, 2021 08:21", "Tue 22 Jun 08:21", "Jun 22nd at 8:21 PM": a date in words, then a time.
+_WORDY_DATE = re.compile(
+    rf"^(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
+    rf"(?:(\d{{1,2}})(?:st|nd|rd|th)?\s+({_MONTHS})\.?|({_MONTHS})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?)"
+    rf"(?:,?\s+(\d{{4}}))?,?\s+(?:at\s+)?(?=\d{{1,2}}:\d{{2}})", re.I)
 _ISO = re.compile(
     r"^(\d{4}-\d{2}-\d{2})(?:[T ]|,\s*)(\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
     rf"(Z|{_OFFSET}(?!\d))?")
@@ -107,6 +124,8 @@ def parse_offset(text: str) -> dt.tzinfo:
     upper = value.upper()
     if upper in ("Z", "UTC", "GMT", "+00:00", "00:00"):
         return dt.timezone.utc
+    if upper in ZONE_ABBREVIATIONS:
+        return parse_offset(ZONE_ABBREVIATIONS[upper])
     m = re.fullmatch(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", upper)
     if m:
         hours, minutes = int(m.group(2)), int(m.group(3) or 0)
@@ -200,10 +219,13 @@ def _split_time(text: str) -> tuple[str, dict] | None:
             rest = rest.lstrip()[len(closing):]
         return rest, parts
     m = _ISO.match(text)
+    wordy = None if m else _WORDY_DATE.match(text)
     if m:
         parts = {"date": m.group(1), "clock": m.group(2), "offset": m.group(3)}
         rest = text[m.end():]
     else:
+        if wordy:
+            text = text[wordy.end():]
         m = _CLOCK.match(text)
         if not m:
             return None
@@ -216,12 +238,22 @@ def _split_time(text: str) -> tuple[str, dict] | None:
             raise TimeParseError(f"`{m.group(0)}` is not a time of day")
         parts = {"date": None, "clock": f"{hour:02d}:{minute:02d}:{int(m.group(3) or 0):02d}",
                  "offset": None}
+        if wordy:
+            month_word = (wordy.group(2) or wordy.group(3))[:3].lower()
+            month = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].index(month_word) + 1
+            day = int(wordy.group(1) or wordy.group(4))
+            parts["month_day"] = (int(wordy.group(5)) if wordy.group(5) else None, month, day)
         rest = text[m.end():]
     note = _TZ_NOTE.match(rest)
     if note:
         offset = note.group(1) or note.group(2) or note.group(3)
         parts["offset"] = parts["offset"] or offset or "UTC"
         rest = rest[note.end():]
+    else:
+        abbr = _TZ_ABBR.match(rest)
+        if abbr:
+            parts["offset"] = parts["offset"] or ZONE_ABBREVIATIONS[abbr.group(1)]
+            rest = rest[abbr.end():]
     return rest, parts
 
 
@@ -289,7 +321,14 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
             try:
                 zone = parse_offset(parts["offset"]) if parts["offset"] else default_tz or dt.timezone.utc
                 clock = dt.time.fromisoformat(_pad(parts["clock"]))
-                if parts["date"]:
+                if parts.get("month_day"):
+                    year, month, day = parts["month_day"]
+                    year = year or (current_date.year if current_date else None)
+                    if year is None:
+                        raise TimeParseError("the entry's date has no year and the incident has no date")
+                    current_date = dt.date(year, month, day)
+                    at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
+                elif parts["date"]:
                     current_date = dt.date.fromisoformat(parts["date"])
                     at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
                 elif current_date is not None:
