@@ -217,3 +217,22 @@ def test_configurable_severities(kb_root, value, code):
     kb = load(kb_root)
     assert "p" in kb.by_id
     assert [p.code for p in kb.problems if p.path.endswith("q.md")] == [code]
+
+
+def test_obvious_spellings_are_forgiven(kb_root):
+    write_postmortem(kb_root, "lenient", """\
+        ---
+        title: Lenient
+        date: 2024-03-01T22:10:00+02:00
+        severity: sev2
+        status: Published
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    kb = load(kb_root)
+    assert kb.errors == []
+    pm = kb.by_id["lenient"]
+    assert (pm.date, pm.severity, pm.status) == (dt.date(2024, 3, 1), "SEV2", "published")

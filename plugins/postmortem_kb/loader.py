@@ -227,6 +227,21 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _normalise(fm: dict, severities: tuple[str, ...]) -> dict:
+    """Forgive what has one obvious meaning: `sev1` for `SEV1`, `Published` for `published`,
+    a date-time given as the incident `date` (its day is the date)."""
+    out = dict(fm)
+    if isinstance(out.get("date"), dt.datetime):
+        out["date"] = out["date"].date()
+    for key, allowed in (("severity", severities), ("status", ("draft", "in-review", "published"))):
+        value = out.get(key)
+        if isinstance(value, str) and value not in allowed:
+            match = [a for a in allowed if a.casefold() == value.strip().casefold()]
+            if match:
+                out[key] = match[0]
+    return out
+
+
 def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
                      path: Path, digest: str = "") -> Postmortem:
     """A checked SourceDocument -> Postmortem with its per-file problems attached."""
@@ -238,6 +253,7 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
         problems.append(Problem(source, line, code, message, hint, severity))
 
     severities = tuple(taxonomy.severity_ids)
+    fm = _normalise(fm, severities)
     data = to_json_value(fm)
     errors = [] if _quick_check(severities)(data) else sorted(
         _validator(severities).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
