@@ -39,3 +39,7 @@ class PostmortemsConfig(Config):
     search = c.Choice(("material", "pagefind"), default="material")
     """`material`: the theme's own search. `pagefind`: build a Pagefind index after the build, with
     severity, root cause and component filters."""
+    offline_search = c.Type(bool, default=True)
+    """Make the theme's search work on the site opened from disk (`file://`), offline: write
+    `search/search_index.js` from the search plugin's index, and load a small script of ours that,
+    on `file://` pages only, runs the search worker in a hidden frame (browsers refuse workers there)."""

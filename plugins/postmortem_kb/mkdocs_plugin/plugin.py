@@ -31,6 +31,7 @@ log = logging.getLogger("mkdocs.plugins.postmortems")
 SITE_MODULES = ("home", "incidents", "terms", "actions", "insights", "feeds", "exports", "search_page")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = "assets/pmkb/postmortems.css"
+FILE_WORKER = "assets/pmkb/file-worker.js"
 MARKDOWN_EXTENSIONS = ("tables",)  # write-ups use Markdown tables
 
 
@@ -66,6 +67,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 config.markdown_extensions.append(ext)
         if CSS not in [str(x) for x in config.extra_css]:
             config.extra_css.append(CSS)
+        if self.config.offline_search:
+            # Material loads its polyfills in <head>, before its bundle starts the search worker.
+            polyfills = config.extra["polyfills"] = list(config.extra.get("polyfills") or [])
+            if FILE_WORKER not in [str(x) for x in polyfills]:
+                polyfills.append(FILE_WORKER)
         return config
 
     def use_kb(self, kb: KnowledgeBase) -> None:
@@ -113,6 +119,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             for item in make(self.kb, options):
                 self._add(files, config, env, item)
         files.append(File.generated(config, CSS, abs_src_path=str(ASSETS / "postmortems.css")))
+        if self.config.offline_search:
+            files.append(File.generated(config, FILE_WORKER, abs_src_path=str(ASSETS / "file-worker.js")))
         return files
 
     def _add(self, files: Files, config, env, item: GeneratedPage | GeneratedFile) -> None:
@@ -156,11 +164,17 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                     server.watch(str(path))
         return server
 
-    # Last, so the index covers what every other plugin wrote.
+    # Last: after the search plugin has written search_index.json, and so that Pagefind's index
+    # covers what every other plugin wrote.
     @event_priority(-100)
     def on_post_build(self, config) -> None:
         if not self.config.enabled:
             return
+        index = Path(config.site_dir) / "search" / "search_index.json"
+        if self.config.offline_search and index.is_file():
+            # From file:// material cannot fetch the index; it loads it as a script defining __index.
+            data = index.read_text(encoding="utf-8")
+            index.with_name("search_index.js").write_text(f"var __index = {data}", encoding="utf-8")
         if self.config.search == "pagefind":
             try:
                 from postmortem_kb.search import pagefind
