@@ -118,7 +118,7 @@ def test_scoring_touches_only_candidates_that_share_something(taxonomy, monkeypa
 
     def spy(self, query):
         result = real(self, query)
-        scored.append(set(result[0]))
+        scored.append(set(result))
         return result
 
     monkeypatch.setattr(SimilarityIndex, "_score", spy)

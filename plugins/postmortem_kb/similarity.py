@@ -12,6 +12,7 @@ The site and ``pmkb similar`` both call :class:`SimilarityIndex`, so they never 
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from bisect import bisect_left
@@ -135,12 +136,15 @@ class SimilarityIndex:
         self.vectors: list[dict[str, float]] = []
         self.surfaces = surfaces
         self.word_postings: dict[str, list[int]] = defaultdict(list)
+        # The word's weight in each incident of its posting list, side by side with it.
+        self.word_weights: dict[str, list[float]] = defaultdict(list)
         self.term_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, (pm, tf) in enumerate(zip(self.postmortems, counts)):
             vector = self._vector(tf)
             self.vectors.append(vector)
-            for stem in vector:
+            for stem, weight in vector.items():
                 self.word_postings[stem].append(i)
+                self.word_weights[stem].append(weight)
             for term in _terms(pm):
                 self.term_postings[term].append(i)
 
@@ -179,11 +183,22 @@ class SimilarityIndex:
         return {s: w / norm for s, w in top}
 
     def _window(self, posting: list[int], position: float) -> list[int]:
+        lo, hi = self._bounds(posting, position)
+        return posting[lo:hi]
+
+    @staticmethod
+    def _bounds(posting: list[int], position: float) -> tuple[int, int]:
+        """Where the window of a posting list starts and ends."""
         if len(posting) <= POSTING_CAP:
-            return posting
+            return 0, len(posting)
         at = bisect_left(posting, position)
         lo = max(0, min(at - POSTING_CAP // 2, len(posting) - POSTING_CAP))
-        return posting[lo: lo + POSTING_CAP]
+        return lo, lo + POSTING_CAP
+
+    def _in_window(self, posting: list[int], position: float, i: int) -> bool:
+        lo, hi = self._bounds(posting, position)
+        at = bisect_left(posting, i, lo, hi)
+        return at < hi and posting[at] == i
 
     # Queries
 
@@ -223,29 +238,46 @@ class SimilarityIndex:
                         found.append((facet, slug))
         return found
 
-    def _score(self, query: _Query) -> tuple[dict[int, float], dict, dict]:
-        """Scores of the candidates only: the incidents met in the query's posting lists."""
+    def _score(self, query: _Query) -> dict[int, float]:
+        """Scores of the candidates only: the incidents met in the query's posting lists.
+
+        This is the hot loop of a site build (once per incident, up to features x cap
+        candidates each), so it adds numbers and nothing else; why a candidate scored is
+        worked out afterwards, for the few that are shown (:meth:`_shared`).
+        """
         scores: dict[int, float] = defaultdict(float)
-        shared_terms: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        shared_words: dict[int, list[tuple[float, str]]] = defaultdict(list)
+        by_cause: set[int] = set()
+        by_component: set[int] = set()
         for term in query.terms:
             weight = TERM_WEIGHTS.get(term[0], 0.0) * self._rarity(term)
-            for i in self._window(self.term_postings.get(term, []), query.position):
+            window = self._window(self.term_postings.get(term, []), query.position)
+            for i in window:
                 scores[i] += weight
-                shared_terms[i].append(term)
+            if term[0] == "root_causes":
+                by_cause.update(window)
+            elif term[0] == "components":
+                by_component.update(window)
         for stem, weight in query.vector.items():
-            for i in self._window(self.word_postings.get(stem, []), query.position):
-                other = self.vectors[i].get(stem, 0.0)
+            posting = self.word_postings.get(stem)
+            if not posting:
+                continue
+            lo, hi = self._bounds(posting, query.position)
+            for i, other in zip(posting[lo:hi], self.word_weights[stem][lo:hi]):
                 scores[i] += TEXT_WEIGHT * weight * other
-                shared_words[i].append((weight * other, stem))
-        for i, terms in shared_terms.items():
-            facets = {facet for facet, _ in terms}
-            if "root_causes" in facets and "components" in facets:
-                scores[i] += PAIR_BONUS
-        return scores, shared_terms, shared_words
+        for i in by_cause & by_component:
+            scores[i] += PAIR_BONUS
+        return scores
+
+    def _shared(self, i: int, query: _Query) -> tuple[list[tuple[str, str]], list[tuple[float, str]]]:
+        """The terms and the (weight, word) pairs through which incident ``i`` met the query."""
+        terms = [term for term in query.terms
+                 if self._in_window(self.term_postings.get(term, []), query.position, i)]
+        shared_words = [(weight * self.vectors[i].get(stem, 0.0), stem) for stem, weight in query.vector.items()
+                        if self._in_window(self.word_postings.get(stem, []), query.position, i)]
+        return terms, shared_words
 
     def _answer(self, query: _Query, limit: int) -> list[Relation]:
-        scores, shared_terms, shared_words = self._score(query)
+        scores = self._score(query)
         explicit_ids = list(dict.fromkeys([r for r in query.related if r in self.by_id] +
                                           [r for r in self.related_to.get(query.own_id or "", [])
                                            if r in self.by_id]))
@@ -258,31 +290,33 @@ class SimilarityIndex:
             if query.own_id and query.own_id in self.by_id[rid].related:
                 reasons.append("lists this postmortem in its `related`")
             out.append(Relation(self.by_id[rid], scores.get(i, 0.0),
-                                reasons + self._reasons(i, shared_terms, shared_words, query), True))
-        ranked = sorted((i for i, s in scores.items() if s >= MIN_SCORE), key=lambda i: (
-            -round(scores[i], 9), self.postmortems[i].id))
+                                reasons + self._reasons(i, *self._shared(i, query), query), True))
         skip = set(explicit_ids) | ({query.own_id} if query.own_id else set())
+        # The best limit + len(skip) are enough: skipped ones are the only ones passed over.
+        ranked = heapq.nsmallest(limit + len(skip), (i for i, s in scores.items() if s >= MIN_SCORE),
+                                 key=lambda i: (-round(scores[i], 9), self.postmortems[i].id))
         for i in ranked:
             if len(out) - len(explicit_ids) >= limit:
                 break
             pm = self.postmortems[i]
             if pm.id in skip:
                 continue
-            out.append(Relation(pm, scores[i], self._reasons(i, shared_terms, shared_words, query)))
+            out.append(Relation(pm, scores[i], self._reasons(i, *self._shared(i, query), query)))
         return out
 
-    def _reasons(self, i: int, shared_terms, shared_words, query: _Query) -> list[str]:
+    def _reasons(self, i: int, shared_terms: list[tuple[str, str]], shared_words: list[tuple[float, str]],
+                 query: _Query) -> list[str]:
         reasons: list[str] = []
         verb = "mentions" if query.mentioned else "same"
         for facet in ("root_causes", "components", "actions", "tags"):
-            slugs = [s for f, s in shared_terms.get(i, []) if f == facet]
+            slugs = [s for f, s in shared_terms if f == facet]
             if not slugs:
                 continue
             titles = [self._title(facet, s) for s in slugs]
             noun = FACET_SINGULAR[facet] + ("s" if len(titles) > 1 else "")
             reasons.append(f"{verb} {noun}: {', '.join(titles)}")
-        pairs = sorted(shared_words.get(i, []), key=lambda t: (-t[0], t[1]))[:MAX_SHOWN_WORDS]
-        if pairs and sum(w for w, _ in shared_words[i]) * TEXT_WEIGHT >= 0.3:
+        pairs = sorted(shared_words, key=lambda t: (-t[0], t[1]))[:MAX_SHOWN_WORDS]
+        if pairs and sum(w for w, _ in shared_words) * TEXT_WEIGHT >= 0.3:
             shown = [query.surface.get(stem) or self.surfaces[i].get(stem, stem) for _, stem in pairs]
             reasons.append(f"similar words: {', '.join(shown)}")
         return reasons
