@@ -158,3 +158,26 @@ def test_a_built_site_has_the_catalog_feeds_and_incident_json(tmp_path):
     assert not (site / "incidents" / "draft-f.json").exists()
     feed = feedparser.parse((site / "feeds" / "postmortems.xml").read_bytes())
     assert not feed.bozo and [e.id.rsplit(":", 1)[1] for e in feed.entries] == PUBLISHED
+
+
+def test_the_plugin_passes_the_site_url_to_feeds_and_catalog(tmp_path):
+    """With `site_url` in mkdocs.yml, the catalog's URLs and the feed's ids are absolute."""
+    import os
+    import subprocess
+    import sys
+
+    import feedparser
+
+    write_fixture_kb(tmp_path)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "mkdocs.yml").write_text("site_name: KB\nsite_url: https://kb.example.com/pm/\n"
+                                         "theme:\n  name: material\n  font: false\nplugins:\n  - postmortems\n",
+                                         encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-d", "site"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert result.returncode == 0, result.stderr
+    data = json.loads((tmp_path / "site" / "catalog.json").read_text(encoding="utf-8"))
+    assert data["site_url"] == "https://kb.example.com/pm/"
+    assert [p["url"] for p in data["postmortems"]] == [f"https://kb.example.com/pm/incidents/{i}/" for i in PUBLISHED]
+    feed = feedparser.parse((tmp_path / "site" / "feeds" / "postmortems.xml").read_bytes())
+    assert feed.entries and all(e.link.startswith("https://kb.example.com/pm/incidents/") for e in feed.entries)

@@ -109,7 +109,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                               search=self.config.search,
                               extra={"related_limit": self.config.related_limit,
                                      "custom_templates": templates_dir,
-                                     "directory_urls": config.use_directory_urls})
+                                     "directory_urls": config.use_directory_urls,
+                                     # feeds and catalog.json carry absolute URLs when the site has one
+                                     "site_url": config.site_url or ""})
         self.options = options
         search_dirs = [templates_dir] + [str(Path(d) / "postmortems") for d in config.theme.dirs]
         env = self.env = environment(search_dirs)
