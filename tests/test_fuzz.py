@@ -13,6 +13,7 @@ from postmortem_kb.loader import KBConfig, build_postmortem, load_file
 from postmortem_kb.problems import Problem, PostmortemError
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.timeline import parse_timeline, split_sections
+from postmortem_kb.writer import write_postmortem
 
 from helpers import ROOT
 
@@ -110,9 +111,7 @@ def test_front_matter_round_trips(tmp_path_factory, title, severity, date, compo
     root = tmp_path_factory.mktemp("kb")
     shutil.copy(ROOT / "taxonomy.yml", root / "taxonomy.yml")
     path = root / "postmortems" / "x.md"
-    path.parent.mkdir()
-    path.write_text("---\n" + yaml.safe_dump(fields, allow_unicode=True) + "---\n## Summary\ns\n## Root cause\nr\n",
-                    encoding="utf-8")
+    write_postmortem(path, fields, "## Summary\ns\n## Root cause\nr\n")
     pm = load_file(path, TAXONOMY, KBConfig(root=root))
     if isinstance(pm, list):  # e.g. a title of only spaces or over 200 characters
         check_problems(pm)

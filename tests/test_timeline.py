@@ -109,3 +109,11 @@ def test_timeline_lines_count_blank_lines_after_the_heading():
 def test_words_that_are_not_dates_stay_text():
     evs, problems = events("- May the fourth be with you\n- March 10 deploys went out")
     assert problems == [] and [e.at for e in evs] == [None, None]
+
+
+def test_a_short_number_after_a_time_is_text_not_an_offset():
+    evs, problems = events("- 00:00 start\n- 00:05 +1 replica added")
+    assert problems == []
+    assert evs[1].at == dt.datetime(2024, 5, 1, 0, 5, tzinfo=UTC) and evs[1].text == "+1 replica added"
+    evs, _ = events("- 10:00 +0300 x")
+    assert evs[0].at.utcoffset() == dt.timedelta(hours=3)

@@ -62,7 +62,8 @@ _FENCE_LINE = re.compile(r"^\s*(```|~~~)")
 _OFFSET = r"[+-]\d{1,2}(?::?\d{2})?"
 _TZ_NOTE = re.compile(
     rf"^\s*(?:\(\s*(?:(?i:UTC|GMT)\s*)?({_OFFSET})?\s*\)"
-    rf"|(?i:UTC|GMT)\s*({_OFFSET})?(?!\w)|({_OFFSET})(?![\w:])|Z(?!\w))")
+    # a bare offset after a time must be a full one (+03:00, -0530): "10:00 +1 more node" is text
+    rf"|(?i:UTC|GMT)\s*({_OFFSET})?(?!\w)|([+-]\d{{2}}:?\d{{2}})(?![\w:])|Z(?!\w))")
 # Abbreviations writers put after times ("9:16 PM PDT"), as the fixed offsets they denote.
 # CST is read as US Central, the common meaning in incident write-ups.
 ZONE_ABBREVIATIONS = {

@@ -32,6 +32,8 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     # A literal block keeps long text readable; PyYAML falls back to quoting by itself
     # when the text cannot be a block (trailing spaces, control characters).
     style = "|" if "\n" in value.strip("\n") else None
+    if any(ch in value for ch in "\x85\u2028\u2029"):
+        style = '"'  # YAML line breaks that a plain or single-quoted scalar would fold into spaces
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
