@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings
 
 from helpers import GOOD, ROOT, SHARED, write_postmortem  # noqa: F401  (re-exported for older imports)
+
+# CI runs the property tests on a fixed sequence of examples, so that a red run can be
+# reproduced and a green one repeated; a developer's runs keep exploring new examples.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("PMKB_CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture

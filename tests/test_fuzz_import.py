@@ -172,7 +172,8 @@ def postmortems(draw) -> tuple[dict, str]:
     events, minute = [], draw(st.integers(0, 8 * 60))
     for i, gap in enumerate(gaps):
         minute += gap
-        events.append(f"- {minute // 60:02d}:{minute % 60:02d} {draw(words)}")
+        # " - " ends the time: text right after a time may otherwise be its zone ("10:00 HKT").
+        events.append(f"- {minute // 60:02d}:{minute % 60:02d} - {draw(words)}")
     body = (f"\n## Summary\n\n{draw(prose)}\n\n## Timeline\n\n" + "\n".join(events)
             + f"\n\n## Root cause\n\n{draw(prose)}\n")
     return fm, body
