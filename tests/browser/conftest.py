@@ -73,7 +73,10 @@ def reader(browser, artifacts) -> Iterator[Reader]:
             seen.outside.append(route.request.url)
             route.abort()
 
-    page.route("**/*", guard)
+    # On the context, so requests of workers (search) and of any new tab are guarded too; the
+    # request event records what a route might not see.
+    context.route("**/*", guard)
+    context.on("request", lambda r: None if is_local(r.url) or r.url in seen.outside else seen.outside.append(r.url))
     try:
         yield seen
     finally:
