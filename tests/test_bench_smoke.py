@@ -88,3 +88,41 @@ def test_unavailable_parts_become_rows_not_crashes(tmp_path, monkeypatch):
     validate_row = next(line for line in table.markdown({"CPU": "x"}, []).splitlines()
                         if line.startswith(f"| {bench_run.ROWS['validate'][0]} |"))
     assert "not available" not in validate_row
+
+
+def test_fast_schema_check_agrees_with_jsonschema(tmp_path):
+    """The loader's short cut (fastjsonschema says "valid", jsonschema explains failures) must
+    never call valid what jsonschema refuses, or the other way round."""
+    import copy
+    import random
+
+    from postmortem_kb import loader
+    from postmortem_kb.frontmatter import read_source, to_json_value
+
+    severities = ("SEV1", "SEV2", "SEV3", "SEV4")
+    quick, full = loader._quick_check(severities), loader._validator(severities)
+    docs = [to_json_value(read_source(p.read_bytes(), str(p)).front_matter)
+            for p in generate.generate(tmp_path, 30, seed=3)]
+    bad = [None, 0, 3.0, 3.5, True, "", " ", "x", [], {}, ["a"], [1], [None], [{}], [{"title": ""}],
+           "2024-02-30", "2024-2-3", "2024-01-01", "Bad Id", "a--b", "A" * 201, "A" * 5001, ["x"] * 51,
+           "SEV1", "sev1", "draft", "2024-01-01T10:00", "\u0663", {"a": 1}]
+    keys = ["id", "title", "date", "severity", "status", "authors", "components", "root_causes", "trigger",
+            "tags", "related", "timezone", "started_at", "action_items", "unknown", "item"]
+    rnd = random.Random(11)
+    agreed = valid = 0
+    for doc in docs:
+        for _ in range(40):
+            broken = copy.deepcopy(doc)
+            key = rnd.choice(keys)
+            if key == "item":
+                rnd.choice(broken["action_items"])[rnd.choice(["due", "title", "type", "status", "owner",
+                                                              "ticket", "action", "zzz"])] = rnd.choice(bad)
+            elif rnd.random() < 0.15:
+                broken.pop(key, None)
+            else:
+                broken[key] = rnd.choice(bad)
+            expected = not list(full.iter_errors(broken))
+            assert quick(broken) == expected, broken
+            agreed += 1
+            valid += expected
+    assert agreed == 1200 and 0 < valid < agreed  # both answers were exercised

@@ -98,12 +98,16 @@ def _quick_check(severities: tuple[str, ...]) -> Callable[[Any], bool]:
     Formats are checked by jsonschema's own format checker, so both always agree.
     """
     validator = _validator(severities)
-    if fastjsonschema is None:
-        return validator.is_valid
     schema = {k: v for k, v in validator.schema.items() if k not in ("$schema", "$id")}
+    if fastjsonschema is None or not _keywords(schema) <= _SHARED_KEYWORDS:
+        # A keyword fastjsonschema (draft 7) might read otherwise, or ignore: no short cut.
+        return validator.is_valid
     checker = validator.format_checker
-    compiled = fastjsonschema.compile(schema, formats={
-        name: (lambda value, name=name: checker.conforms(value, name)) for name in checker.checkers})
+    try:
+        compiled = fastjsonschema.compile(schema, formats={
+            name: (lambda value, name=name: checker.conforms(value, name)) for name in checker.checkers})
+    except fastjsonschema.JsonSchemaException:
+        return validator.is_valid
 
     def check(value: Any) -> bool:
         try:
@@ -116,6 +120,28 @@ def _quick_check(severities: tuple[str, ...]) -> Callable[[Any], bool]:
 
 
 _ANNOTATIONS = {"description", "default", "title", "$comment", "examples"}
+# Keywords that mean the same to jsonschema (2020-12) and fastjsonschema (draft 7).
+_SHARED_KEYWORDS = _ANNOTATIONS | {
+    "type", "properties", "required", "additionalProperties", "items", "enum", "const", "pattern", "format",
+    "maxLength", "minLength", "maxItems", "minItems", "uniqueItems", "anyOf", "allOf", "oneOf", "not",
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "maxProperties", "minProperties"}
+
+
+def _keywords(schema: Any) -> set[str]:
+    """Every keyword used anywhere in a schema (property names are not keywords)."""
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        for key, value in schema.items():
+            found.add(key)
+            if key == "properties" and isinstance(value, dict):
+                for sub in value.values():
+                    found |= _keywords(sub)
+            elif key not in ("enum", "const", "default", "examples", "required"):
+                found |= _keywords(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            found |= _keywords(item)
+    return found
 
 
 def _inline_refs(schema: dict) -> dict:
