@@ -123,8 +123,8 @@ _ANNOTATIONS = {"description", "default", "title", "$comment", "examples"}
 # Keywords that mean the same to jsonschema (2020-12) and fastjsonschema (draft 7).
 _SHARED_KEYWORDS = _ANNOTATIONS | {
     "type", "properties", "required", "additionalProperties", "items", "enum", "const", "pattern", "format",
-    "maxLength", "minLength", "maxItems", "minItems", "uniqueItems", "anyOf", "allOf", "oneOf", "not",
-    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "maxProperties", "minProperties"}
+    "maxLength", "minLength", "maxItems", "minItems", "anyOf", "allOf", "oneOf", "not",
+    "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "maxProperties", "minProperties"}
 
 
 def _keywords(schema: Any) -> set[str]:
@@ -133,6 +133,8 @@ def _keywords(schema: Any) -> set[str]:
     if isinstance(schema, dict):
         for key, value in schema.items():
             found.add(key)
+            if key in ("enum", "const") and not all(isinstance(v, str) for v in (value if key == "enum" else [value])):
+                found.add(f"{key} of non-text values")  # 1 == True in Python, not in JSON Schema
             if key == "properties" and isinstance(value, dict):
                 for sub in value.values():
                     found |= _keywords(sub)
