@@ -55,6 +55,12 @@ def assert_links_resolve(reader: Reader, site: Site) -> None:
     assert broken == [], f"{reader.page.url} links to missing pages: {broken}"
 
 
+def follow(page, link) -> None:
+    """Click a link and wait until the page it leads to has loaded."""
+    with page.expect_navigation(wait_until="networkidle"):
+        link.click()
+
+
 def article_text(reader: Reader) -> str:
     return reader.page.locator("article").inner_text()
 
@@ -110,8 +116,7 @@ def test_cross_link_index_and_a_term_page(folder: str, reader: Reader, sample_si
     first = rows.first
     count = int(first.locator(".pmkb-count").first.inner_text())
     name = first.locator("a").first.inner_text()
-    first.locator("a").first.click()
-    page.wait_for_load_state("networkidle")
+    follow(page, first.locator("a").first)
     assert re.search(rf"/{folder}/[^/]+\.html$", page.url), page.url
     assert name in page.locator("article h1").inner_text()
     incidents = _incident_links(reader)
@@ -119,8 +124,7 @@ def test_cross_link_index_and_a_term_page(folder: str, reader: Reader, sample_si
     assert_links_resolve(reader, sample_site)
     reader.screenshot(f"term-{folder}")
     # And on to an incident.
-    page.locator("article a[href*='incidents/']").first.click()
-    page.wait_for_load_state("networkidle")
+    follow(page, page.locator("article a[href*='incidents/']").first)
     assert page.locator("h1.pmkb-title").count() == 1, page.url
     reader.assert_clean()
 
@@ -200,8 +204,7 @@ def test_search_finds_an_incident(reader: Reader, sample_site: Site, sample_kb):
     result.wait_for(state="visible", timeout=15_000)
     assert word in result.inner_text().lower()
     reader.screenshot("search")
-    result.click()
-    page.wait_for_load_state("networkidle")
+    follow(page, result)
     assert page.locator("h1.pmkb-title").inner_text() == pm.title
     reader.assert_clean()
 
