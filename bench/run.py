@@ -423,7 +423,12 @@ def measure_size(table: Table, n: int, work: Path, args, notes: list[str]) -> No
         reason = (result.stderr.strip().splitlines() or ["no output"])[-1][:160]
         table.unavailable("validate", n, f"exit {result.returncode}: {reason}")
 
-    measure_search(table, n, kb, args)
+    try:
+        measure_search(table, n, kb, args)
+    except Exception as exc:  # noqa: BLE001 - a failing part is a row that says so, not a lost run
+        for key in ("index_full", "index_one", "index_one_cmd", "search_inproc", "search_cmd"):
+            if n not in table.rows[key].cells:
+                table.unavailable(key, n, f"{type(exc).__name__}: {str(exc)[:160]}")
     if not args.keep:
         shutil.rmtree(kb / "baseline" / "site", ignore_errors=True)
         shutil.rmtree(kb / "site", ignore_errors=True)
