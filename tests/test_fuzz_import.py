@@ -121,7 +121,8 @@ def test_a_document_just_under_the_size_limit_imports_or_reports(tmp_path):
 # --- model -> file -> model -------------------------------------------------------------------
 
 _line_chars = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"))
-words = st.text(_line_chars, min_size=1, max_size=40).map(str.strip).filter(bool)
+# A field saying TODO is reported by the validator on purpose: made postmortems say none.
+words = st.text(_line_chars, min_size=1, max_size=40).map(str.strip).filter(lambda t: t and "TODO" not in t)
 titles = words.filter(lambda t: "todo" not in t.lower())
 
 
@@ -135,7 +136,7 @@ def _keeps_sections(line: str) -> bool:
 prose = st.lists(st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Zl", "Zp"),
                                        exclude_characters="\x00\r\x0b\x0c\x1c\x1d\x1e\x85"),
                          max_size=80).filter(_keeps_sections), max_size=4).map(
-    lambda lines: "\n".join(["It went wrong."] + lines))
+    lambda lines: "\n".join(["It went wrong."] + lines)).filter(lambda t: "TODO" not in t)
 action_items = st.fixed_dictionaries(
     {"title": titles},
     optional={"type": st.sampled_from(["corrective", "preventive", "mitigative"]),
