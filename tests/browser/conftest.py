@@ -37,7 +37,9 @@ def artifacts(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
+# One per test module, not per session: the sync API cannot run two Playwrights at once, and other
+# browser tests start their own.
+@pytest.fixture(scope="module")
 def browser():
     require()
     from playwright.sync_api import sync_playwright
