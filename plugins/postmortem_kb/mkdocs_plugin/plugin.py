@@ -20,6 +20,7 @@ from ..loader import KBConfig, KnowledgeBase, load_kb
 from ..sanitize import sanitize_html
 from ..site import GENERATORS, GeneratedFile, GeneratedPage, SiteOptions
 from ..site.common import body_fence
+from ..site.rawhtml import HtmlHold
 from ..site.render import environment, render_page
 from .config import PostmortemsConfig
 
@@ -55,6 +56,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         self.options: SiteOptions | None = None
         self.generated: dict[str, dict] = {}  # src_uri -> how its HTML is wrapped
         self.env = None
+        self.html_hold = HtmlHold()  # the templates' HTML, kept out of Markdown (site/rawhtml.py)
 
     def _root(self, config) -> Path:
         return Path(config.config_file_path or ".").resolve().parent
@@ -117,6 +119,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         env = self.env = environment(search_dirs)
         load_generators()
         self.generated = {}
+        self.html_hold = HtmlHold()
         for make in GENERATORS:
             for item in make(self.kb, options):
                 self._add(files, config, env, item)
@@ -137,7 +140,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if existing is not None:
             files.remove(existing)
         if isinstance(item, GeneratedPage):
-            content = render_page(item, env, config.use_directory_urls)
+            fence = body_fence(self.options)
+            content = self.html_hold.hold(render_page(item, env, config.use_directory_urls), (fence.start, fence.end))
             # Only listings go into an automatic navigation: a nav entry per incident makes
             # every page carry every link, and the build quadratic.
             inclusion = InclusionLevel.UNDEFINED if item.path.endswith("index.md") else InclusionLevel.NOT_IN_NAV
@@ -150,7 +154,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_page_content(self, html: str, page, config, files):
         if not self.config.enabled or self.options is None or page.file.src_uri not in self.generated:
             return html
-        html = body_fence(self.options).clean(html)
+        html = body_fence(self.options).clean(self.html_hold.release(html))
         if "pmkb-body-start-" in html or "pmkb-body-end-" in html:
             # A marker survived, so some writer's part may have escaped the sanitizer: sanitize
             # the whole page rather than publish it (it loses only our layout's styling).

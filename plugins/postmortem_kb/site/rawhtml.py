@@ -1,0 +1,116 @@
+"""Keeping the templates' own HTML out of Markdown.
+
+A generated page is Markdown drawn by a template, and most of it is HTML: the incident
+card, the timeline and action item tables, every listing. Python-Markdown passes such
+blocks through unchanged, but only after parsing every tag of them with ``html.parser``
+(twice with MkDocs, which parses raw HTML again to collect anchors): a third of a site
+build. :class:`HtmlHold` takes each top-level HTML block of the template's output out of
+the Markdown before it is converted, leaves a placeholder paragraph in its place, and
+puts the block back into the converted page: the same HTML, without the parsing.
+
+Only what the templates wrote is held: the writer's parts of an incident page, between
+the sanitizer's fence markers, go through Markdown as before. A block is held only when
+Markdown would have kept it verbatim: it starts a line with a block-level tag, that tag
+closes, nothing follows on the closing line, and no element in it asks for Markdown
+inside (a ``markdown`` attribute). Anything else is left to Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from functools import lru_cache
+
+# Python-Markdown's block-level elements whose content it keeps verbatim (void tags such
+# as <hr> excepted: they have no closing tag to find the end of the block by).
+BLOCK_TAGS = frozenset("""
+address article aside blockquote details div dl fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6
+header hgroup main menu nav ol p pre section table ul canvas dd dt iframe li math map noscript object
+output progress script style summary tbody td textarea tfoot th thead tr video center svg
+""".split())
+_OPENING = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(?=[\s>/])")
+_MARKDOWN_ATTRIBUTE = re.compile(r"<[a-zA-Z][^>]*\smarkdown(?=[\s=>/])")
+
+
+class HtmlHold:
+    """Holds HTML blocks of generated pages between Markdown's input and its output."""
+
+    def __init__(self) -> None:
+        # Unguessable, and plain letters and digits so that Markdown leaves it alone.
+        self._prefix = f"pmkbhtml{secrets.token_hex(8)}n"
+        self._blocks: dict[str, str] = {}
+        # A placeholder is its own paragraph; inside an element that asked for Markdown it may
+        # come out bare.
+        self._token = re.compile(rf"<p>({self._prefix}\d+)</p>|({self._prefix}\d+)")
+
+    def hold(self, markdown: str, fence: tuple[str, str] | None = None) -> str:
+        """The page's Markdown with its template HTML blocks replaced by placeholders.
+
+        ``fence``: the markers around the writer's parts, which are left untouched."""
+        out: list[str] = []
+        last = 0
+        fenced = self._fence_pattern(fence) if fence else None
+        for m in (fenced.finditer(markdown) if fenced is not None else ()):
+            out.append(self._hold_template_part(markdown[last:m.start()]))
+            out.append(m.group(0))
+            last = m.end()
+        out.append(self._hold_template_part(markdown[last:]))
+        return "".join(out)
+
+    @staticmethod
+    @lru_cache(maxsize=4)
+    def _fence_pattern(fence: tuple[str, str]) -> re.Pattern:
+        return re.compile(re.escape(fence[0]) + r".*?" + re.escape(fence[1]), re.S)
+
+    def release(self, html: str) -> str:
+        """The converted page with every held block back in place of its placeholder."""
+        if self._prefix not in html:
+            return html
+        return self._token.sub(lambda m: self._blocks.pop(m.group(1) or m.group(2), m.group(0)), html)
+
+    def _hold_template_part(self, text: str) -> str:
+        if "<" not in text:
+            return text
+        lines = text.split("\n")
+        out: list[str] = []
+        i = 0
+        while i < len(lines):
+            end, holdable = self._block(lines, i)
+            if end is None:
+                out.append(lines[i])
+                i += 1
+                continue
+            if holdable:
+                key = f"{self._prefix}{len(self._blocks)}"
+                self._blocks[key] = "\n".join(lines[i:end + 1])
+                # Markdown sets a raw block apart from what comes before and after it the same way.
+                out += ["", key, ""]
+            else:
+                out += lines[i:end + 1]  # left to Markdown whole, with everything inside it
+            i = end + 1
+        return "\n".join(out)
+
+    @staticmethod
+    def _block(lines: list[str], start: int) -> tuple[int | None, bool]:
+        """(last line, whether to hold it) of the raw HTML block starting at ``start``; (None, False)
+        when no block starts there.
+
+        Like Python-Markdown, a block starts with a block-level tag at the start of a line and
+        ends with the line that closes that tag."""
+        m = _OPENING.match(lines[start])
+        if m is None or m.group(1).lower() not in BLOCK_TAGS:
+            return None, False
+        tags = re.compile(rf"<{m.group(1)}(?=[\s>/])|</{m.group(1)}\s*>", re.I)
+        depth = 0
+        holdable = True
+        for j in range(start, len(lines)):
+            line = lines[j]
+            if "markdown" in line and _MARKDOWN_ATTRIBUTE.search(line):
+                holdable = False  # md_in_html: Markdown inside this element
+            for t in tags.finditer(line):
+                depth += -1 if t.group(0).startswith("</") else 1
+                if depth == 0:
+                    # Text after the closing tag would make Markdown go on differently.
+                    return j, holdable and not line[t.end():].strip()
+        # Never closed: Markdown would keep everything to the end raw, so hold nothing there.
+        return len(lines) - 1, False
