@@ -130,6 +130,8 @@ def test_material_search_finds_an_incident_by_title_body_and_facets(tmp_path):
     assert DISTINCTIVE in text
     assert "SEV2" in text and "2025-07-07" in text  # the facts line: severity and date in results
     assert "Hardware failure" in text and "CI/CD pipeline" in text
+    # labels and values stay separate words in the results' previews
+    assert "Root causes Hardware failure" in text and "Components CI/CD pipeline" in text
     assert not (site / "pagefind").exists()
     assert not (site / "search" / "index.html").exists()  # the Pagefind search page is for Pagefind only
 
