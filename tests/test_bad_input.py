@@ -185,3 +185,12 @@ def test_symlink_inside_the_kb_is_followed(tmp_path):
     os.symlink(target, root / "postmortems" / "alias" / "other.md")
     kb = load_kb(KBConfig(root=root))
     assert {p.id for p in kb.postmortems} == {"real", "other"}
+
+
+def test_unreadable_file_is_one_clear_line(tmp_path, runner):
+    root = kb_with(tmp_path)
+    os.symlink(root / "postmortems" / "gone.md", root / "postmortems" / "dangling.md")
+    result = runner.invoke(cli, ["--kb", str(root), "validate"])
+    assert result.exit_code == 1
+    (line,) = [l for l in result.stdout.splitlines() if "dangling.md" in l]
+    assert line.startswith("postmortems/dangling.md:1: unreadable: cannot read the file:") and "(hint: " in line
