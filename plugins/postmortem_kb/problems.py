@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
@@ -60,10 +61,13 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     """A path as the writer knows it: relative to the KB root when inside it."""
     path = Path(path)
     if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
+        # The link's own name first: a symlinked postmortem is shown where the writer sees it.
+        for here, base in ((Path(os.path.abspath(path)), Path(os.path.abspath(root))),
+                           (path.resolve(), root.resolve())):
+            try:
+                return here.relative_to(base).as_posix()
+            except ValueError:
+                continue
     return path.as_posix()
 
 
