@@ -26,6 +26,7 @@ try:  # compiled to Python code: ~20x faster than jsonschema at saying "valid" (
 except ImportError:  # pragma: no cover - jsonschema alone gives the same answers
     fastjsonschema = None
 
+from .attachments import attachment_problems
 from .frontmatter import read_source, to_json_value
 from .model import TIME_FIELDS, ActionItem, Metrics, Postmortem
 from .problems import ERROR, WARNING, Problem, PostmortemError, display_path
@@ -424,6 +425,8 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
             add(section.line, "empty-section", f"the `## {section.title}` section is empty",
                 "fill it in or remove the heading", WARNING)
     problems.extend(_repeated_text(sections, source))
+    problems.extend(attachment_problems(doc.body, doc.body_line, path, config.postmortems_path,
+                                        config.root, source))
     for i, raw in enumerate(raw_items):
         if isinstance(raw, dict) and "TODO" in _text(raw.get("title")):
             add(doc.line_of(("action_items", i, "title")), "todo", "an action item still says TODO",

@@ -147,6 +147,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             inclusion = InclusionLevel.UNDEFINED if item.path.endswith("index.md") else InclusionLevel.NOT_IN_NAV
             file = File.generated(config, item.path, content=content, inclusion=inclusion)
             self.generated[file.src_uri] = item.context.get("wrapper") or {"css_class": "", "search_body": False}
+        elif item.source is not None:
+            file = File.generated(config, item.path, abs_src_path=str(item.source))
         else:
             file = File.generated(config, item.path, content=item.content)
         files.append(file)

@@ -10,7 +10,8 @@ engine could do the same. Pages are drawn by Jinja templates shipped in
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Union
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Union
 
 
 @dataclass
@@ -40,6 +41,8 @@ class GeneratedFile:
 
     path: str
     content: Union[str, bytes]
+    # Or the file on disk to copy (a writer's attachment), so that big files are not held in memory.
+    source: Optional[Path] = None
 
 
 Generator = Callable[[Any, SiteOptions], Iterable[Union[GeneratedPage, GeneratedFile]]]

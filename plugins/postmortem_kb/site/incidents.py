@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
+from ..attachments import (Attachment, BodyLink, Refusal, find_attachment, is_page_link, postmortem_folder,
+                           relative_file_link, rewrite_links)
 from ..model import ActionItem, Postmortem
 from ..timeline import Section
-from . import GeneratedPage, SiteOptions, generator
+from . import GeneratedFile, GeneratedPage, SiteOptions, generator
 from .common import (INCIDENTS, Paths, body_fence, duration, elapsed, format_moment, incident_path, site_data,
                      site_path)
 
@@ -24,7 +26,7 @@ class BodyPart:
     markdown: str = ""
 
 
-def body_parts(pm: Postmortem, options: SiteOptions, pages_by_file: dict[Path, str]) -> list[BodyPart]:
+def body_parts(pm: Postmortem, options: SiteOptions, targets: LinkTargets) -> list[BodyPart]:
     """The write-up section by section, each fenced for the sanitizer; the timeline section is
     replaced by the drawn timeline when its entries could be read."""
     fence = body_fence(options)
@@ -35,46 +37,79 @@ def body_parts(pm: Postmortem, options: SiteOptions, pages_by_file: dict[Path, s
             # The writer's heading, then the entries drawn as a strip and a table.
             parts += [BodyPart("markdown", fence.wrap(f"## {section.title}")), BodyPart("timeline")]
             continue
-        text = rewrite_postmortem_links(_section_markdown(section), pm.path.parent, here, pages_by_file)
+        text = rewrite_postmortem_links(_section_markdown(section), pm.path, here, targets)
         parts.append(BodyPart("markdown", fence.wrap(text)))
     return parts
 
 
-# A link to a Markdown file, inline `[text](../2021/x.md#a "title")` or as a reference definition.
-_INLINE = re.compile(r"(?<!!)\[(?P<text>[^\]\n]*)\]\(\s*<?(?P<target>[^)\s<>]+?\.md)(?P<anchor>#[^)\s>]*)?>?"
-                     r"(?P<title>\s+\"[^\"\n]*\")?\s*\)")
-_DEFINITION = re.compile(r"^(?P<lead>[ ]{0,3}\[[^\]\n]+\]:[ \t]*<?)(?P<target>[^\s<>]+?\.md)(?P<anchor>#\S*?)?"
-                         r"(?P<rest>>?(?:[ \t].*)?)$", re.M)
-_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*:", re.I)
+FILES = f"{INCIDENTS}/files"  # attachments, under their path in the postmortems folder
 
 
-def rewrite_postmortem_links(markdown: str, folder: Path, here: str, pages_by_file: dict[Path, str]) -> str:
-    """Writers link postmortems to each other as files (``../2021/x.md``, which also works on a Git
-    host); on the site such a link goes to the incident's page. A relative ``.md`` link to anything
-    the site does not publish (a draft, a rejected or missing file) keeps its text, loses the link."""
+@dataclass
+class LinkTargets:
+    """What a write-up's relative links can reach on the site: the incident pages (by the
+    postmortem's file) and the attachments in the postmortems folder. ``published`` collects
+    the attachments the rewritten links point to, so that only those are copied."""
 
-    def page_for(target: str) -> str | None:
-        try:
-            page = pages_by_file.get((folder / unquote(target)).resolve())
-        except (OSError, ValueError):
+    pages_by_file: dict[Path, str]
+    postmortems: Path
+    root: Path
+    options: SiteOptions
+    published: dict[str, Attachment] = field(default_factory=dict)  # site path -> file
+
+
+def rewrite_postmortem_links(markdown: str, path: Path, here: str, targets: LinkTargets) -> str:
+    """Writers link postmortems to each other as files (``../2021/x.md``) and their graphs and
+    logs as files beside them (``img/latency.png``), which also works on a Git host. On the
+    site such a link goes to the incident's page, or to the attachment's published copy. A
+    relative link to anything the site does not publish (a draft, a rejected or missing file,
+    a type that is not published) keeps its text and loses the link; the loader reports the
+    attachments (`missing-attachment`)."""
+    folder = postmortem_folder(path, targets.postmortems)
+    directory_urls = bool(targets.options.extra.get("directory_urls", True))
+
+    def href(target: str, raw_html: bool) -> str:
+        # Markdown links name the file and MkDocs turns them into URLs; raw HTML is passed
+        # through as it is, so its URL must already be the one the browser follows.
+        if not raw_html:
+            return posixpath.relpath(target, posixpath.dirname(here) or ".")
+        page, url = _served_at(here, directory_urls), _served_at(target, directory_urls)
+        rel = posixpath.relpath(url, page if page.endswith("/") else posixpath.dirname(page) or ".")
+        return f"{rel}/" if url.endswith("/") else rel
+
+    def resolve(link: BodyLink) -> str | None:
+        split = relative_file_link(link.url)
+        if split is None:
+            return link.url
+        target, rest = split
+        if is_page_link(target):
+            if link.kind == "image":
+                return link.url
+            try:
+                page = targets.pages_by_file.get((path.parent / unquote(target)).resolve())
+            except (OSError, ValueError):
+                return None
+            return None if page is None else href(page, link.kind == "html") + rest
+        if folder is None:
             return None
-        return None if page is None else posixpath.relpath(page, posixpath.dirname(here) or ".")
+        found = find_attachment(target, folder, targets.postmortems, targets.root)
+        if isinstance(found, Refusal):
+            return None
+        published = site_path(targets.options, f"{FILES}/{found.name}")
+        targets.published.setdefault(published, found)
+        return quote(href(published, link.kind == "html")) + rest
 
-    def inline(m: re.Match) -> str:
-        if _SCHEME.match(m.group("target")):
-            return m.group(0)
-        link = page_for(m.group("target"))
-        if link is None:
-            return m.group("text")
-        return f"[{m.group('text')}]({link}{m.group('anchor') or ''}{m.group('title') or ''})"
+    return rewrite_links(markdown, resolve)
 
-    def definition(m: re.Match) -> str:
-        if _SCHEME.match(m.group("target")):
-            return m.group(0)
-        link = page_for(m.group("target"))
-        return "" if link is None else f"{m.group('lead')}{link}{m.group('anchor') or ''}{m.group('rest')}"
 
-    return _DEFINITION.sub(definition, _INLINE.sub(inline, markdown))
+def _served_at(src: str, directory_urls: bool) -> str:
+    """Where a page or file of the site is served, as MkDocs places it (``incidents/x/``)."""
+    if not src.endswith(".md"):
+        return src
+    if not directory_urls:
+        return f"{src[:-3]}.html"
+    folder, name = posixpath.split(src[:-3])
+    return f"{folder}/" if name == "index" else f"{src[:-3]}/"
 
 
 def _section_markdown(section: Section) -> str:
@@ -155,6 +190,7 @@ def incident_pages(kb, options: SiteOptions):
     data = site_data(kb, options)
     limit = int(options.extra.get("related_limit", 5))
     pages_by_file = {pm.path.resolve(): site_path(options, incident_path(pm.id)) for pm in data.postmortems}
+    targets = LinkTargets(pages_by_file, kb.config.postmortems_path, kb.config.root.resolve(), options)
     for pm in data.postmortems:
         terms = data.crosslinks.terms_of(pm)
         metrics = pm.metrics
@@ -172,12 +208,15 @@ def incident_pages(kb, options: SiteOptions):
                 "meta_line": meta_line(pm, [e.title for e in terms["root_causes"]]),
                 "recurrences": data.crosslinks.recurrences(pm),
                 "related": data.similarity.related(pm, limit),
-                "parts": body_parts(pm, options, pages_by_file), "timeline": timeline_rows(pm),
+                "parts": body_parts(pm, options, targets), "timeline": timeline_rows(pm),
                 "strip": timeline_strip(pm), "actions": action_rows(pm.action_items, data.today, data.crosslinks),
                 "paths": Paths(options),
                 # What a search index should hold: incidents, not listings of them.
                 "wrapper": {"css_class": "pmkb-incident", "search_body": True},
             })
+    # Only what a shown write-up links to: a draft's graphs and stray files stay off the site.
+    for published, attachment in sorted(targets.published.items()):
+        yield GeneratedFile(published, b"", source=attachment.file)
 
 
 @generator
