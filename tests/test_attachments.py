@@ -246,3 +246,15 @@ def test_the_sanitizer_keeps_relative_image_sources():
                          '<a href="../files/2024/logs/haproxy.txt#L1">log</a></p>')
     assert 'src="../files/2024/img/latency.png"' in html
     assert 'href="../files/2024/logs/haproxy.txt#L1"' in html
+
+
+def test_a_link_to_a_postmortem_file_that_does_not_exist_is_reported(kb_root, runner):
+    from helpers import write_postmortem
+
+    path = write_postmortem(kb_root, "2024/linker")
+    path.write_text(path.read_text() + "\nSee [the older one](../2023/gone.md) and [this](linker.md).\n")
+    result = runner.invoke(cli, ["--kb", str(kb_root), "validate"])
+    lines = [l for l in result.stdout.splitlines() if "broken-link" in l]
+    last = len(path.read_text().splitlines())
+    assert lines == [f"postmortems/2024/linker.md:{last}: broken-link: warning: `../2023/gone.md` does not exist "
+                     "(hint: fix the path to the other postmortem)"]

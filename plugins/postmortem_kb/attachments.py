@@ -242,14 +242,26 @@ def attachment_problems(markdown: str, first_line: int, path: Path, postmortems:
         return []
     problems: list[Problem] = []
     newlines: list[int] | None = None
+    def line_of(offset: int) -> int:
+        nonlocal newlines
+        if newlines is None:
+            newlines = [m.start() for m in re.finditer("\n", markdown)]
+        return first_line + bisect_right(newlines, offset)
+
     for link in body_links(markdown):
         split = relative_file_link(link.url)
-        if split is None or is_page_link(split[0]):
+        if split is None:
+            continue
+        if is_page_link(split[0]):
+            # Whether the other postmortem is published is the site's business; a file that is
+            # not there at all is a broken link the writer can fix now.
+            if not (folder / unquote(split[0])).exists():
+                problems.append(Problem(source, line_of(link.offset), "broken-link",
+                                        f"`{split[0]}` does not exist", "fix the path to the other postmortem",
+                                        WARNING))
             continue
         found = find_attachment(split[0], folder, postmortems, root)
         if isinstance(found, Refusal):
-            if newlines is None:
-                newlines = [m.start() for m in re.finditer("\n", markdown)]
-            line = first_line + bisect_right(newlines, link.offset)
-            problems.append(Problem(source, line, "missing-attachment", found.message, found.hint, WARNING))
+            problems.append(Problem(source, line_of(link.offset), "missing-attachment", found.message,
+                                    found.hint, WARNING))
     return problems
