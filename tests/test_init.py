@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from postmortem_kb.cli import cli
-from postmortem_kb.initkb import init_kb, scaffold
+from postmortem_kb.initkb import init_kb
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 

@@ -302,9 +302,7 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
         add(1, "invalid-id", f"the file name `{stem}` is not a valid id and the front matter sets none",
             f"rename the file to `{slugify(stem) or 'incident'}.md` or add `id: {slugify(stem) or 'incident'}`")
     date = fm.get("date") if isinstance(fm.get("date"), dt.date) and not isinstance(fm.get("date"), dt.datetime) else None
-    if isinstance(fm.get("date"), dt.datetime):
-        date = fm["date"].date()
-    elif date is None and isinstance(fm.get("date"), str) and ok("date"):
+    if date is None and isinstance(fm.get("date"), str) and ok("date"):
         try:
             date = dt.date.fromisoformat(fm["date"])
         except ValueError:
@@ -398,8 +396,6 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
             elif moment == "start":
                 at = next((e.at for e in events if e.at is not None), None)
         setattr(metrics, name, at)
-    if metrics.started_at is None and date is not None and ok("date"):
-        pass  # the start time is unknown; durations stay unknown rather than invented
     for name, label in (("detected_at", "detected"), ("mitigated_at", "mitigated"), ("resolved_at", "resolved")):
         at = getattr(metrics, name)
         if at is not None and metrics.started_at is not None and at < metrics.started_at:
