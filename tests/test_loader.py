@@ -236,3 +236,20 @@ def test_obvious_spellings_are_forgiven(kb_root):
     assert kb.errors == []
     pm = kb.by_id["lenient"]
     assert (pm.date, pm.severity, pm.status) == (dt.date(2024, 3, 1), "SEV2", "published")
+
+
+def test_another_tools_front_matter_points_to_import(kb_root):
+    write_postmortem(kb_root, "foreign", """\
+        ---
+        title: Storage outage
+        date: 2024-03-01
+        severity: SEV2
+        start_time: 2024-03-01T10:00:00Z
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    (problem,) = load(kb_root).problems
+    assert (problem.code, problem.line) == ("unknown-field", 5) and "pmkb import" in problem.hint

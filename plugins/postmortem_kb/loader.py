@@ -34,6 +34,9 @@ from .slugs import is_valid_id, slugify
 from .taxonomy import KIND_SINGULAR, Taxonomy, load_taxonomy
 from .timeline import SECTION_TITLES, TimeParseError, parse_datetime, parse_offset, parse_timeline, split_sections
 
+# Fields of other postmortem formats (e.g. the public icco/postmortems corpus) that `pmkb import` maps.
+_FOREIGN_FIELDS = {"start_time", "end_time", "categories", "keywords", "company", "product", "summary", "uuid",
+                   "url", "source_fetched_at"}
 _UNSAFE_URL = re.compile(r"\s*(javascript|data|vbscript|file)\s*:", re.I)
 REQUIRED_SECTIONS = ("summary", "root_cause")
 RECOMMENDED_SECTIONS = ("impact", "timeline", "resolution")
@@ -210,6 +213,8 @@ def _schema_problem(err: jsonschema.ValidationError, doc_lines: dict, source: st
         close = difflib.get_close_matches(key, known, n=1)
         line = doc_lines.get(where + (key,), line)
         hint = f"did you mean `{close[0]}`?" if close else f"known fields: {', '.join(known)}"
+        if not where and key in _FOREIGN_FIELDS:
+            hint = "this looks like another tool's front matter: convert the file with `pmkb import FILE`"
         return Problem(source, line, "unknown-field", f"`{_field_name(where + (key,))}` is not a postmortem field", hint)
     if v == "type" and where and where[-1] in ("date", "due"):
         return Problem(source, line, "invalid-date", f"`{name}` must be a date, not {err.instance!r}",
