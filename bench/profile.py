@@ -88,9 +88,9 @@ def profile_build(kb: Path, out_dir: Path) -> tuple[float, dict[str, float], Pat
                "build", "-q", "-f", str(kb / "mkdocs.yml"), "-d", str(site)]
         subprocess.run(cmd, check=True, cwd=kb, env=env, stdout=subprocess.DEVNULL)
         # One profile, drawn twice: JSON for the phases, text for reading.
-        for renderer, out in (("json", json_out), ("text", text_out)):
+        for renderer, out, extra in (("json", json_out, []), ("text", text_out, ["--show-all"])):
             subprocess.run([sys.executable, "-m", "pyinstrument", "--load", str(session), "-r", renderer,
-                            "-o", str(out)], check=True, stdout=subprocess.DEVNULL)
+                            "-o", str(out), *extra], check=True, stdout=subprocess.DEVNULL)
         profile = json.loads(json_out.read_text("utf-8"))
     total, phases = summarise(profile)
     return total, phases, text_out
