@@ -52,3 +52,10 @@ def write_postmortem(root: Path, name: str, text: str | None = None, **fields) -
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(GOOD.format(**values) if text is None else textwrap.dedent(text), encoding="utf-8")
     return path
+
+
+def site_config(name: str = "Postmortems") -> str:
+    """A minimal mkdocs.yml for a test KB: material without web fonts, search, the plugin."""
+    return (f"site_name: {name}\nuse_directory_urls: false\n"
+            "theme:\n  name: material\n  font: false\n"
+            "plugins:\n  - search\n  - postmortems\n")

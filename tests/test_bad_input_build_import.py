@@ -34,19 +34,10 @@ from postmortem_kb.loader import KBConfig, load_file
 from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, build_site
 from postmortem_kb.taxonomy import load_taxonomy
 
-from helpers import ROOT
+from helpers import ROOT, site_config
 from test_bad_input import ACCEPTED, EXPECTED, FIXTURES
 
-MKDOCS_YML = """\
-site_name: Bad input KB
-use_directory_urls: false
-theme:
-  name: material
-  font: false
-plugins:
-  - search
-  - postmortems
-"""
+MKDOCS_YML = site_config("Bad input KB")
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 # A few cases that stand for the rest in a real `mkdocs build --strict` process: the YAML
 # reader's refusals, bytes that are not text, a path-like id, a hostile link, a timeline check.

@@ -14,21 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from helpers import write_postmortem
+from helpers import site_config, write_postmortem
 from postmortem_kb import publish
 from postmortem_kb.cli import cli
 from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, BuildFailed, build_site
 
-MKDOCS_YML = """\
-site_name: Test postmortems
-use_directory_urls: false
-theme:
-  name: material
-  font: false
-plugins:
-  - search
-  - postmortems
-"""
+MKDOCS_YML = site_config("Test postmortems")
 
 BROKEN = """\
 ---

@@ -27,6 +27,8 @@ from urllib.parse import urljoin, urlparse
 import pytest
 import yaml
 
+from helpers import site_config
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -132,16 +134,7 @@ A disk failed and the web tier stayed up.
 
 An old disk.
 """
-HOSTILE_MKDOCS_YML = """\
-site_name: Hostile KB
-use_directory_urls: false
-theme:
-  name: material
-  font: false
-plugins:
-  - search
-  - postmortems
-"""
+HOSTILE_MKDOCS_YML = site_config("Hostile KB")
 
 
 def write_hostile_kb(root: Path) -> Path:
