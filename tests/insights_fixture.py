@@ -8,7 +8,7 @@ import datetime as dt
 import shutil
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT  # noqa: E402
 AS_OF = dt.date(2025, 1, 1)
 
 # id, date, severity, status, root causes, components, TTD min, TTR min, action items (status, due)

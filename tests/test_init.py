@@ -18,7 +18,7 @@ from postmortem_kb.initkb import init_kb
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT  # noqa: E402
 
 
 def tree(root: Path) -> dict[str, str]:

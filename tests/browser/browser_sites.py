@@ -29,7 +29,7 @@ import yaml
 
 from helpers import site_config
 
-ROOT = Path(__file__).resolve().parents[2]
+from helpers import ROOT  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
