@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import settings
 
-from helpers import GOOD, ROOT, SHARED, write_postmortem  # noqa: F401  (re-exported for older imports)
+from kit import GOOD, ROOT, SHARED, write_postmortem  # noqa: F401  (re-exported for older imports)
 
 # CI runs the property tests on a fixed sequence of examples, so that a red run can be
 # reproduced and a green one repeated; a developer's runs keep exploring new examples.

@@ -9,7 +9,7 @@ from typing import Iterator
 
 import pytest
 
-from .browser_sites import (CHROMIUM, CHROMIUM_ARGS, ROOT, Reader, Site, is_local, mkdocs_build, require, serve,
+from kit.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, Reader, Site, is_local, mkdocs_build, require, serve,
                            write_hostile_kb)
 
 

@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from .browser_sites import ROOT, Site, mkdocs_build, serve
+from kit.browser import ROOT, Site, mkdocs_build, serve
 
 WORD = "zephyrite"  # in one write-up only; no other page of the site has it
 FOUND = "Checkout queue stalled"

@@ -20,7 +20,7 @@ import pytest
 
 from postmortem_kb.loader import KBConfig, load_kb
 
-from .browser_sites import HOSTILE, HOSTILE_COMPONENT_TITLE, HOSTILE_TITLE, ROOT, Reader, Site
+from kit.browser import HOSTILE, HOSTILE_COMPONENT_TITLE, HOSTILE_TITLE, ROOT, Reader, Site
 
 pytestmark = pytest.mark.browser
 

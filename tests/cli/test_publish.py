@@ -1,0 +1,370 @@
+"""`pmkb build` and `pmkb serve`: a failed build leaves the previous site exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import stat
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from kit import site_config, write_postmortem
+from postmortem_kb import publish
+from postmortem_kb.cli import cli
+from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, BuildFailed, build_site
+
+MKDOCS_YML = site_config("Test postmortems")
+
+BROKEN = """\
+---
+title: Broken one
+date: 2024-02-30
+severity: SEV2
+root_causes: [hardware-failure]
+---
+
+## Summary
+
+It broke.
+
+## Root cause
+
+Disks.
+"""
+
+
+@pytest.fixture
+def kb(kb_root: Path) -> Path:
+    """A small KB with a site configuration: two valid postmortems and a docs page."""
+    (kb_root / "mkdocs.yml").write_text(MKDOCS_YML, encoding="utf-8")
+    (kb_root / "docs").mkdir()
+    (kb_root / "docs" / "about.md").write_text("# About\n\nOur incidents.\n", encoding="utf-8")
+    write_postmortem(kb_root, "2024-03-14-disk-failure")
+    write_postmortem(kb_root, "2024-05-02-config-push", title="Bad config push", date="2024-05-02",
+                     root_causes="configuration-change", components="load-balancer")
+    return kb_root
+
+
+def snapshot(folder: Path) -> dict[str, tuple]:
+    """Every file and folder under ``folder``: content hash and mode, to compare byte for byte."""
+    out: dict[str, tuple] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        out[rel] = ("dir", mode) if path.is_dir() else (hashlib.sha256(path.read_bytes()).hexdigest(), mode)
+    return out
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.startswith((BUILDING_PREFIX, REPLACED_PREFIX))]
+
+
+def incident_pages(site: Path, pm_id: str) -> list[Path]:
+    return [p for p in site.rglob("*.html") if pm_id in p.relative_to(site).as_posix()]
+
+
+def test_build_publishes_the_site(kb: Path, runner, monkeypatch) -> None:
+    monkeypatch.chdir(kb)
+    result = runner.invoke(cli, ["build"])
+    assert result.exit_code == 0, result.output
+    site = kb / "site"
+    assert (site / "index.html").is_file()
+    assert incident_pages(site, "2024-03-14-disk-failure") and incident_pages(site, "2024-05-02-config-push")
+    assert "Built 2 postmortem(s)" in result.output
+    assert leftovers(kb) == []
+
+
+def test_invalid_postmortem_fails_and_leaves_the_previous_site_byte_for_byte(kb: Path, runner, monkeypatch) -> None:
+    monkeypatch.chdir(kb)
+    assert runner.invoke(cli, ["build"]).exit_code == 0
+    before = snapshot(kb / "site")
+    assert len(before) > 10
+
+    write_postmortem(kb, "2024-06-01-broken", BROKEN)
+    result = runner.invoke(cli, ["build"])
+    assert result.exit_code == 1
+    assert "postmortems/2024-06-01-broken.md:3: invalid-date:" in result.output
+    assert "Traceback" not in result.output
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []
+
+
+def test_invalid_postmortem_caught_by_the_plugin_mid_build_changes_nothing(kb: Path, monkeypatch) -> None:
+    """Even when the invalid postmortem reaches the site engine (no validation first), the strict
+    build fails inside MkDocs and the previous site stays as it was."""
+    build_site(kb / "mkdocs.yml")
+    before = snapshot(kb / "site")
+    write_postmortem(kb, "2024-06-01-broken", BROKEN)
+    real_load_kb = publish.load_kb
+
+    def load_kb_without_errors(config):
+        loaded = real_load_kb(config)
+        loaded.problems = [p for p in loaded.problems if not p.is_error]
+        return loaded
+
+    monkeypatch.setattr(publish, "load_kb", load_kb_without_errors)
+    with pytest.raises(BuildFailed):
+        build_site(kb / "mkdocs.yml")
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []
+
+
+def test_build_warning_under_strict_after_pages_were_written_changes_nothing(kb: Path) -> None:
+    build_site(kb / "mkdocs.yml")
+    before = snapshot(kb / "site")
+    (kb / "docs" / "about.md").write_text("# About\n\nSee [the old page](gone.md).\n", encoding="utf-8")
+    with pytest.raises(BuildFailed, match="strict"):
+        build_site(kb / "mkdocs.yml")
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []
+
+
+def test_a_crash_after_the_engine_wrote_everything_changes_nothing(kb: Path) -> None:
+    build_site(kb / "mkdocs.yml")
+    before = snapshot(kb / "site")
+    real = publish.find_engine()
+    written: list[Path] = []
+
+    def build_then_crash(cfg, **kwargs):
+        real.build(cfg, **kwargs)
+        written.extend(Path(cfg["site_dir"]).rglob("*"))
+        raise RuntimeError("disk full")
+
+    engine = publish.Engine(real.name, real.load_config, build_then_crash, real.serve, real.yaml_load)
+    (kb / "docs" / "about.md").write_text("# About\n\nChanged.\n", encoding="utf-8")
+    with pytest.raises(BuildFailed, match="disk full"):
+        build_site(kb / "mkdocs.yml", engine=engine)
+    assert written, "the engine wrote nothing: the test did not fail half-way"
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []
+
+
+def test_success_replaces_the_whole_folder(kb: Path) -> None:
+    site = kb / "site"
+    site.mkdir()
+    (site / "stale.html").write_text("from an old build")
+    build_site(kb / "mkdocs.yml")
+    assert not (site / "stale.html").exists()
+    assert (site / "index.html").is_file()
+
+
+def test_drafts_only_in_a_preview_build(kb: Path, runner, monkeypatch) -> None:
+    write_postmortem(kb, "2024-07-01-draft-outage", title="Draft outage", date="2024-07-01")
+    path = kb / "postmortems" / "2024-07-01-draft-outage.md"
+    path.write_text(path.read_text().replace("severity: SEV2", "severity: SEV2\nstatus: draft"))
+    config_before = (kb / "mkdocs.yml").read_bytes()
+    monkeypatch.chdir(kb)
+
+    assert runner.invoke(cli, ["build"]).exit_code == 0
+    assert incident_pages(kb / "site", "2024-03-14-disk-failure")
+    assert not incident_pages(kb / "site", "2024-07-01-draft-outage")
+
+    result = runner.invoke(cli, ["build", "--drafts", "--site-dir", "preview"])
+    assert result.exit_code == 0, result.output
+    assert incident_pages(kb / "preview", "2024-07-01-draft-outage")
+    assert (kb / "mkdocs.yml").read_bytes() == config_before
+
+
+def test_published_folder_is_readable_like_any_new_folder(kb: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        build_site(kb / "mkdocs.yml")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((kb / "site").stat().st_mode) == 0o755
+
+
+def test_a_symlinked_output_folder_stays_a_link(kb: Path, tmp_path: Path) -> None:
+    real = tmp_path / "www" / "postmortems"
+    real.mkdir(parents=True)
+    (kb / "site").symlink_to(real, target_is_directory=True)
+    build_site(kb / "mkdocs.yml")
+    assert (kb / "site").is_symlink()
+    assert (real / "index.html").is_file()
+    assert leftovers(real.parent) == []
+
+
+@pytest.mark.parametrize("where", [".", ".."])
+def test_refuses_an_output_folder_holding_the_kb(kb: Path, where: str) -> None:
+    before = sorted(p.name for p in kb.iterdir())
+    with pytest.raises(BuildFailed):
+        build_site(kb / "mkdocs.yml", site_dir=kb / where)
+    assert sorted(p.name for p in kb.iterdir()) == before
+    assert (kb / "postmortems" / "2024-03-14-disk-failure.md").is_file()
+
+
+def test_no_site_configuration_is_a_clear_error(kb_root: Path, runner, monkeypatch) -> None:
+    monkeypatch.chdir(kb_root)
+    result = runner.invoke(cli, ["build"])
+    assert result.exit_code == 1
+    assert "no mkdocs.yml" in result.output and "pmkb init" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_config_file_option(kb: Path, runner, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["build", "--config-file", str(kb / "mkdocs.yml"), "--site-dir", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "index.html").is_file()
+
+
+def test_drafts_need_the_plugin(kb: Path) -> None:
+    (kb / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: material\n  font: false\n")
+    with pytest.raises(BuildFailed, match="postmortems"):
+        build_site(kb / "mkdocs.yml", drafts=True)
+
+
+# --- pmkb serve and the engine lookup, without starting a server ---
+
+class FakeEngine:
+    def __init__(self, real: publish.Engine):
+        self.calls: list[dict] = []
+        self.engine = publish.Engine("fake", real.load_config, real.build,
+                                     lambda **kw: self.calls.append(kw), real.yaml_load)
+
+
+def test_serve_passes_its_options_to_the_engine(kb: Path, runner, monkeypatch) -> None:
+    fake = FakeEngine(publish.find_engine())
+    monkeypatch.setattr(publish, "find_engine", lambda: fake.engine)
+    monkeypatch.chdir(kb)
+    result = runner.invoke(cli, ["serve", "-a", "127.0.0.1:8765", "--no-drafts"])
+    assert result.exit_code == 0, result.output
+    (call,) = fake.calls
+    assert call["config_file"] == str(kb / "mkdocs.yml")
+    assert call["dev_addr"] == "127.0.0.1:8765" and call["livereload"] is True
+    assert "plugins" not in call
+
+    result = runner.invoke(cli, ["serve"])
+    assert result.exit_code == 0, result.output
+    plugins = fake.calls[-1]["plugins"]
+    assert plugins == {"search": {}, "postmortems": {"drafts": True}}
+
+
+def test_drafts_override_keeps_the_plugins_other_options(kb: Path) -> None:
+    (kb / "mkdocs.yml").write_text(MKDOCS_YML.replace("  - postmortems\n", "  - postmortems:\n      drafts: false\n"
+                                                      "      enabled: true\n"))
+    engine = publish.find_engine()
+    overrides = publish.plugin_overrides(engine, kb / "mkdocs.yml", drafts=True)
+    assert overrides["plugins"] == {"search": {}, "postmortems": {"drafts": True, "enabled": True}}
+    # The preview server loads the configuration anew with the same options on every rebuild.
+    for _ in range(2):
+        cfg = engine.load_config(config_file=str(kb / "mkdocs.yml"), **overrides)
+        assert cfg.plugins["postmortems"].config.drafts is True
+        assert list(cfg.plugins) == ["material/search", "postmortems"]
+
+
+def test_properdocs_is_used_when_mkdocs_is_absent(monkeypatch) -> None:
+    fake = {f"properdocs.{m}": types.SimpleNamespace(load_config="L", build="B", serve="S", yaml_load="Y")
+            for m in ("config", "commands.build", "commands.serve", "utils.yaml")}
+    fake["properdocs"] = fake["properdocs.replacement"] = types.SimpleNamespace()
+    monkeypatch.delitem(sys.modules, "mkdocs", raising=False)
+    monkeypatch.setattr(logging.getLogger("mkdocs"), "parent", logging.getLogger("mkdocs").parent)
+
+    def import_module(name: str):
+        if name.startswith("mkdocs"):
+            raise ImportError(name)
+        return fake[name]
+
+    monkeypatch.setattr(publish.importlib, "import_module", import_module)
+    engine = publish.find_engine()
+    assert (engine.name, engine.load_config, engine.build, engine.serve) == ("properdocs", "L", "B", "S")
+
+
+def test_unknown_engine_is_a_clear_error(monkeypatch) -> None:
+    monkeypatch.setenv("PMKB_ENGINE", "hugo")
+    with pytest.raises(BuildFailed, match="mkdocs, properdocs"):
+        publish.find_engine()
+
+
+def test_properdocs_cannot_stand_in_once_mkdocs_is_loaded() -> None:
+    import mkdocs  # noqa: F401  (the real one, loaded by the tests above)
+
+    if importlib.util.find_spec("properdocs") is None:
+        pytest.skip("ProperDocs is not installed")
+    with pytest.raises(BuildFailed, match="new process"):
+        publish.find_engine("properdocs")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("properdocs") is None, reason="ProperDocs is not installed")
+def test_build_with_properdocs(kb: Path) -> None:
+    """In its own process: ProperDocs answers `mkdocs.*` imports only if loaded before MkDocs."""
+    def pmkb(*args: str) -> subprocess.CompletedProcess:
+        env = {**os.environ, "PMKB_ENGINE": "properdocs", "NO_MKDOCS_2_WARNING": "1"}
+        return subprocess.run([sys.executable, "-c", "from postmortem_kb.cli import main; main()", *args],
+                              cwd=kb, env=env, capture_output=True, text=True, timeout=300)
+
+    result = pmkb("build")
+    assert result.returncode == 0, result.stderr
+    assert incident_pages(kb / "site", "2024-03-14-disk-failure")
+    before = snapshot(kb / "site")
+    (kb / "docs" / "about.md").write_text("# About\n\nSee [the old page](gone.md).\n", encoding="utf-8")
+    result = pmkb("build")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "gone.md" in result.stderr
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []
+
+
+def test_no_engine_is_a_clear_error(monkeypatch) -> None:
+    def import_module(name: str):
+        raise ImportError(name)
+
+    monkeypatch.delitem(sys.modules, "mkdocs", raising=False)
+    monkeypatch.setattr(publish.importlib, "import_module", import_module)
+    with pytest.raises(BuildFailed, match="neither MkDocs nor ProperDocs is installed; run: pip install"):
+        publish.find_engine()
+
+
+def test_no_strict_skips_invalid_postmortems_and_builds_the_rest(kb: Path, runner, monkeypatch) -> None:
+    write_postmortem(kb, "2024-06-01-broken", BROKEN)
+    monkeypatch.chdir(kb)
+    result = runner.invoke(cli, ["build", "--no-strict"])
+    assert result.exit_code == 0, result.output
+    assert "postmortems/2024-06-01-broken.md:3: invalid-date:" in result.output
+    assert "1 skipped with errors" in result.output
+    assert incident_pages(kb / "site", "2024-03-14-disk-failure")
+    assert not incident_pages(kb / "site", "2024-06-01-broken")
+
+
+def test_a_site_without_the_plugin_builds_without_a_kb(tmp_path: Path, runner) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "index.md").write_text("# Just docs\n")
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\ntheme:\n  name: material\n  font: false\n")
+    result = runner.invoke(cli, ["--kb", str(tmp_path), "build"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_a_failed_swap_keeps_the_previous_site(kb: Path, monkeypatch) -> None:
+    build_site(kb / "mkdocs.yml")
+    before = snapshot(kb / "site")
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(src).name.startswith(BUILDING_PREFIX):
+            raise OSError(28, "No space left on device")
+        return real_rename(src, dst)
+
+    monkeypatch.setattr(publish.os, "rename", rename)
+    with pytest.raises(BuildFailed, match="previous site is still there"):
+        build_site(kb / "mkdocs.yml")
+    assert snapshot(kb / "site") == before
+    assert leftovers(kb) == []
+
+
+def test_build_reads_the_kb_once(kb: Path, monkeypatch) -> None:
+    """`pmkb build` validates the KB and hands it to the plugin: the postmortems are not read twice."""
+    from postmortem_kb.mkdocs_plugin import plugin as plugin_module
+
+    def second_read(config):
+        raise AssertionError("the plugin read the KB again")
+
+    monkeypatch.setattr(plugin_module, "load_kb", second_read)
+    result = build_site(kb / "mkdocs.yml")
+    assert incident_pages(result.site_dir, "2024-03-14-disk-failure")

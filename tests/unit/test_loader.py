@@ -1,0 +1,255 @@
+"""The loader and the model: fields, lines, metrics, KB-wide checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from postmortem_kb.loader import KBConfig, load_kb
+from postmortem_kb.model import Postmortem
+
+from kit import ROOT, write_postmortem
+
+
+def load(root: Path, **kw):
+    return load_kb(KBConfig(root=root, today=dt.date(2026, 11, 24), **kw))
+
+
+def codes(kb) -> list[tuple[str, int, str]]:
+    return [(p.path, p.line, p.code) for p in kb.problems]
+
+
+def test_loads_fields_and_metrics(kb_root):
+    write_postmortem(kb_root, "disk")
+    kb = load(kb_root)
+    assert kb.problems == []
+    pm = kb.by_id["disk"]
+    assert isinstance(pm, Postmortem)
+    assert pm.title == "Disk failure on web-1"
+    assert pm.date == dt.date(2024, 3, 14)
+    assert pm.components == ["web-server"] and pm.root_causes == ["hardware-failure"]
+    assert pm.metrics.time_to_detect == dt.timedelta(minutes=5)
+    assert pm.metrics.time_to_resolve == dt.timedelta(minutes=30)
+    assert pm.metrics.time_to_mitigate is None
+    assert pm.metrics.impact_duration == dt.timedelta(minutes=30)
+    item = pm.action_items[0]
+    assert (item.action, item.status, item.due, item.type) == ("add-monitoring", "open", dt.date(2030, 1, 1), "preventive")
+    assert not item.is_overdue(dt.date(2026, 11, 24)) and item.is_overdue(dt.date(2031, 1, 1))
+    assert pm.line_of("action_items", 0, "due") == 14
+
+
+def test_aliases_resolve_to_the_term(kb_root):
+    write_postmortem(kb_root, "a", components="Nginx, PostgreSQL", root_causes="Config Change")
+    pm = load(kb_root).by_id["a"]
+    assert pm.components == ["web-server", "postgres"]
+    assert pm.root_causes == ["configuration-change"]
+
+
+def test_metrics_with_timezone_and_midnight_crossing(kb_root):
+    write_postmortem(kb_root, "night", """\
+        ---
+        title: Night outage
+        date: 2024-12-31
+        severity: SEV1
+        timezone: "+05:30"
+        ---
+        ## Summary
+        It broke over new year.
+        ## Timeline
+        - 23:50 [start] Error rate rises.
+        - 23:58 [detected] Pager fires.
+        - 00:20 [mitigated] Traffic drained.
+        - 01:05 [resolved] Fixed.
+        ## Root cause
+        A bug.
+        """)
+    pm = load(kb_root).by_id["night"]
+    m = pm.metrics
+    assert m.started_at == dt.datetime(2024, 12, 31, 23, 50, tzinfo=dt.timezone(dt.timedelta(hours=5, minutes=30)))
+    assert m.resolved_at.date() == dt.date(2025, 1, 1)
+    assert m.time_to_detect == dt.timedelta(minutes=8)
+    assert m.time_to_mitigate == dt.timedelta(minutes=30)
+    assert m.time_to_resolve == dt.timedelta(minutes=75)
+
+
+def test_explicit_timestamps_win_and_mix_offsets(kb_root):
+    write_postmortem(kb_root, "x", """\
+        ---
+        title: Mixed offsets
+        date: 2024-03-01
+        severity: SEV3
+        started_at: 2024-03-01T10:00:00+02:00
+        detected_at: 2024-03-01T08:30:00Z
+        resolved_at: "2024-03-01 12:00"
+        timezone: "+02:00"
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    m = load(kb_root).by_id["x"].metrics
+    assert m.time_to_detect == dt.timedelta(minutes=30)
+    assert m.time_to_resolve == dt.timedelta(hours=2)
+
+
+def test_iana_timezone_follows_daylight_saving(kb_root):
+    for name, date in (("winter", "2024-01-15"), ("summer", "2024-07-15")):
+        write_postmortem(kb_root, name, f"""\
+            ---
+            title: {name}
+            date: {date}
+            severity: SEV4
+            timezone: Europe/Berlin
+            ---
+            ## Summary
+            s
+            ## Timeline
+            - 12:00 [start] x
+            - 12:10 [resolved] y
+            ## Root cause
+            r
+            """)
+    kb = load(kb_root)
+    assert kb.by_id["winter"].metrics.started_at.utcoffset() == dt.timedelta(hours=1)
+    assert kb.by_id["summer"].metrics.started_at.utcoffset() == dt.timedelta(hours=2)
+
+
+def test_unknown_metrics_are_not_invented(kb_root):
+    write_postmortem(kb_root, "bare", """\
+        ---
+        title: No timeline
+        date: 2024-03-01
+        severity: SEV3
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    m = load(kb_root).by_id["bare"].metrics
+    assert m.started_at is None and m.time_to_detect is None and m.time_to_resolve is None
+
+
+def test_duplicate_ids_name_both_files(kb_root):
+    write_postmortem(kb_root, "a/same")
+    write_postmortem(kb_root, "b/same")
+    kb = load(kb_root)
+    dup = [p for p in kb.problems if p.code == "duplicate-id"]
+    assert {p.path for p in dup} == {"postmortems/a/same.md", "postmortems/b/same.md"}
+    assert any("postmortems/a/same.md" in p.message for p in dup if p.path.endswith("b/same.md"))
+    assert [p.source for p in kb.postmortems] == ["postmortems/a/same.md"]
+
+
+def test_related_must_exist_and_not_be_self(kb_root):
+    write_postmortem(kb_root, "one")
+    path = write_postmortem(kb_root, "two")
+    text = path.read_text().replace("timezone:", "related: [one, two, oen]\ntimezone:")
+    path.write_text(text)
+    kb = load(kb_root)
+    found = {(p.code, p.line) for p in kb.problems if p.path.endswith("two.md")}
+    assert ("related-self", 7) in found and ("unknown-related", 7) in found
+    hint = next(p.hint for p in kb.problems if p.code == "unknown-related")
+    assert "one" in hint
+
+
+def test_unknown_term_has_did_you_mean_and_can_be_relaxed(kb_root):
+    write_postmortem(kb_root, "t", root_causes="hardwre-failure")
+    kb = load(kb_root)
+    (problem,) = [p for p in kb.problems if p.code == "unknown-term"]
+    assert problem.line == 6 and problem.is_error and "hardware-failure" in problem.hint
+    kb = load(kb_root, strict_terms=False)
+    (problem,) = [p for p in kb.problems if p.code == "unknown-term"]
+    assert not problem.is_error and "t" in kb.by_id
+
+
+def test_sections_required_and_repeated_text(kb_root):
+    para = "The disk controller failed and took the whole array with it, which nobody expected to happen."
+    write_postmortem(kb_root, "s", f"""\
+        ---
+        title: Sections
+        date: 2024-03-01
+        severity: SEV3
+        ---
+        ## Summary
+
+        ## Root cause
+        {para}
+        ## Resolution and recovery
+        {para}
+        """)
+    kb = load(kb_root)
+    found = {(p.code, p.line) for p in kb.problems}
+    assert ("empty-section", 6) in found
+    assert ("repeated-text", 10) in found
+
+
+def test_sample_kb_loads_clean_and_has_variety():
+    kb = load_kb(KBConfig(root=ROOT))
+    assert [p.format_text() for p in kb.errors] == []
+    assert len(kb.postmortems) >= 15
+    assert len({p.date.year for p in kb.postmortems}) >= 4
+    assert len({p.severity for p in kb.postmortems}) == 4
+    assert len({rc for p in kb.postmortems for rc in p.root_causes}) >= 6
+
+
+def test_sample_web_500_metrics():
+    pm = load_kb(KBConfig(root=ROOT)).by_id["web-500-hardware-failure"]
+    assert pm.metrics.time_to_detect == dt.timedelta(minutes=5)
+    assert pm.metrics.time_to_resolve == dt.timedelta(minutes=20)
+    assert pm.metrics.started_at.utcoffset() == dt.timedelta(hours=3)
+
+
+def test_postmortems_sorted_newest_first(kb_root):
+    write_postmortem(kb_root, "old", date="2021-01-01")
+    write_postmortem(kb_root, "new", date="2025-01-01")
+    write_postmortem(kb_root, "mid", date="2023-01-01")
+    assert [p.id for p in load(kb_root).postmortems] == ["new", "mid", "old"]
+
+
+@pytest.mark.parametrize("value,code", [("SEV9", "invalid-value"), ("[SEV1]", "invalid-value")])
+def test_configurable_severities(kb_root, value, code):
+    (kb_root / "taxonomy.yml").write_text("severities: [P0, P1, P2]\n")
+    write_postmortem(kb_root, "p", severity="P1", components="anything", root_causes="whatever")
+    write_postmortem(kb_root, "q", severity=value)
+    kb = load(kb_root)
+    assert "p" in kb.by_id
+    assert [p.code for p in kb.problems if p.path.endswith("q.md")] == [code]
+
+
+def test_obvious_spellings_are_forgiven(kb_root):
+    write_postmortem(kb_root, "lenient", """\
+        ---
+        title: Lenient
+        date: 2024-03-01T22:10:00+02:00
+        severity: sev2
+        status: Published
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    kb = load(kb_root)
+    assert kb.errors == []
+    pm = kb.by_id["lenient"]
+    assert (pm.date, pm.severity, pm.status) == (dt.date(2024, 3, 1), "SEV2", "published")
+
+
+def test_another_tools_front_matter_points_to_import(kb_root):
+    write_postmortem(kb_root, "foreign", """\
+        ---
+        title: Storage outage
+        date: 2024-03-01
+        severity: SEV2
+        start_time: 2024-03-01T10:00:00Z
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    (problem,) = load(kb_root).problems
+    assert (problem.code, problem.line) == ("unknown-field", 5) and "pmkb import" in problem.hint
