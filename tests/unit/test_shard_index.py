@@ -7,7 +7,6 @@ import json
 import re
 
 from kit import ROOT, write_postmortem
-
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.site import searchindex as si
 

@@ -32,10 +32,9 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
-
 
 SHARD_BYTES = 48 * 1024  # a word prefix's file is split again beyond this
 DOCS_PER_CHUNK = 8
@@ -153,7 +152,7 @@ def _weights(doc: SearchDoc) -> dict[str, int]:
 def _script(name: str, data) -> bytes:
     # "</" escaped: no title can end a script element that holds this.
     body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).replace("</", "<\\/")
-    return f'pmkbSearchLoaded("{name}",{body});\n'.encode("utf-8")
+    return f'pmkbSearchLoaded("{name}",{body});\n'.encode()
 
 
 def shard_name(key: str) -> str:
