@@ -82,6 +82,13 @@ _CODES = (
     Code("empty-section", ERROR, "write what happened here", "a section with no text"),
     Code("repeated-text", WARNING, "say what this section adds", "a paragraph copied into another section"),
     Code("broken-link", WARNING, "fix the path to the other postmortem", "a link to a .md file that does not exist"),
+    Code("control-character", ERROR, "delete it; only tab and newline are allowed",
+         "a value or a line of the write-up holds a control character"),
+    Code("too-many-headings", ERROR, "use headings for sections; long step lists as a list or table",
+         "more headings than the limit"),
+    Code("too-deep-markdown", ERROR, "flatten it", "lists, quotes or HTML nested deeper than the limit"),
+    Code("unbalanced-brackets", ERROR, "close each `[` and link `(`, or write `\\[`",
+         "unclosed brackets that make Markdown read far ahead"),
     Code("missing-attachment", WARNING, "add the file next to the postmortem or fix the path",
          "a linked file the site cannot publish"),
     # The KB's files

@@ -32,7 +32,9 @@ from .model import TIME_FIELDS, ActionItem, Metrics, Postmortem
 from .problems import ERROR, WARNING, Problem, PostmortemError, display_path
 from .slugs import is_valid_id, slugify
 from .taxonomy import KIND_SINGULAR, Taxonomy, load_taxonomy
-from .timeline import SECTION_TITLES, TimeParseError, parse_datetime, parse_offset, parse_timeline, split_sections
+from .validation.content import control_characters_in_text, control_characters_in_values, structure_limits
+from .timeline import (MAX_YEAR, MIN_YEAR, SECTION_TITLES, TimeParseError, check_year, fixed_offset, parse_datetime,
+                       parse_offset, parse_timeline, split_sections)
 
 # Fields of other postmortem formats (e.g. the public icco/postmortems corpus) that `pmkb import` maps.
 _FOREIGN_FIELDS = {"start_time", "end_time", "categories", "keywords", "company", "product", "summary", "uuid",
@@ -298,6 +300,9 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
             seen.add((problem.line, problem.code))
             problems.append(problem)
     bad_fields = {tuple(e.absolute_path)[:1] for e in errors}
+    problems.extend(control_characters_in_values(fm, doc.line_of, source))
+    problems.extend(control_characters_in_text(doc.body, doc.body_line, source, "the write-up"))
+    problems.extend(structure_limits(doc.body, doc.body_line, source))
 
     def ok(name: str) -> bool:
         return (name,) not in bad_fields and () not in bad_fields or name not in fm
@@ -312,6 +317,10 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
             date = dt.date.fromisoformat(fm["date"])
         except ValueError:
             pass
+    if date is not None and not MIN_YEAR <= date.year <= MAX_YEAR:
+        add(doc.line_of(("date",)), "invalid-date", f"`date` is in the year {date.year}; dates from "
+            f"{MIN_YEAR} to {MAX_YEAR} are accepted", "write the real date of the incident as YYYY-MM-DD")
+        date = None
     tzinfo = None
     if isinstance(fm.get("timezone"), str):
         try:
@@ -361,6 +370,10 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
                     f"add `{slugify(raw['action'])}` to actions in taxonomy.yml",
                     ERROR if config.strict_terms else WARNING)
         due = raw.get("due") if isinstance(raw.get("due"), dt.date) else None
+        if due is not None and not MIN_YEAR <= due.year <= MAX_YEAR:
+            add(doc.line_of(("action_items", i, "due")), "invalid-date", f"`due` is in the year {due.year}; "
+                f"dates from {MIN_YEAR} to {MAX_YEAR} are accepted", "write the due date as YYYY-MM-DD")
+            due = None
         items.append(ActionItem(
             title=raw["title"], type=_text(raw.get("type")) or "corrective", action=action,
             owner=_text(raw.get("owner")) or None, status=_text(raw.get("status")) or "open", due=due,
@@ -372,8 +385,8 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
     events = []
     if timeline_section is not None:
         events, tl_problems = parse_timeline(timeline_section.text, timeline_section.text_line, date, tzinfo)
-        for line, message in tl_problems:
-            code = "timeline-backwards" if "backwards" in message else "invalid-time"
+        for found in tl_problems:
+            line, message, code = found.line, found.message, found.code
             add(line, code, message, "put the entries in order; past midnight write the full date "
                 "(YYYY-MM-DD HH:MM)" if code == "timeline-backwards" else
                 "start each entry with a time: 10:44, 10:44 (UTC +03:00), 2024-03-14 10:44")
@@ -388,9 +401,13 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
                 at = value if isinstance(value, dt.datetime) else parse_datetime(value, tzinfo)
                 if at.tzinfo is None:
                     at = at.replace(tzinfo=tzinfo or dt.timezone.utc)
-            except (TimeParseError, ValueError) as exc:
-                add(doc.line_of((name,)), "invalid-time", f"`{name}`: {exc}",
+                at = fixed_offset(at)
+                check_year(at.astimezone(dt.timezone.utc), "the time")
+            except (TimeParseError, ValueError, OverflowError) as exc:
+                reason = "the date is out of range" if isinstance(exc, OverflowError) else exc
+                add(doc.line_of((name,)), "invalid-time", f"`{name}`: {reason}",
                     "write YYYY-MM-DDTHH:MM+HH:MM, e.g. 2024-03-14T10:44:00+03:00")
+                at = None
         if at is None:
             marked = [e for e in events if e.moment == moment and e.at is not None]
             if len(marked) > 1:

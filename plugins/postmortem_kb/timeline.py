@@ -56,12 +56,43 @@ def section_key(title: str) -> str | None:
     return key
 
 
-_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING_START = re.compile(r"(#{1,6})[ \t]")
+
+
+def atx_heading(line: str) -> tuple[int, str] | None:
+    """``(level, title)`` of an ATX heading line (``## Timeline ##``), else None.
+
+    Done with string methods, not one regex: ``\\s+(.*?)\\s*#*\\s*$`` takes quadratic time
+    on a long line of spaces and hashes."""
+    m = _HEADING_START.match(line)
+    if m is None:
+        return None
+    title = line[m.end():].strip(" \t")
+    closed = title.rstrip("#")
+    if closed != title and (not closed or closed[-1] in " \t"):
+        title = closed.rstrip(" \t")  # the optional closing sequence of hashes
+    return len(m.group(1)), title
+
+
+class _HeadingPattern:
+    """``_HEADING.match(line)``: what ``atx_heading`` finds, as a match with groups 1 (the
+    hashes) and 2 (the title), for code written against the old regex."""
+
+    _SPLIT = re.compile(r"(#*)\x00(.*)", re.S)
+
+    def match(self, line: str) -> re.Match | None:
+        found = atx_heading(line)
+        return None if found is None else self._SPLIT.match("#" * found[0] + "\x00" + found[1])
+
+
+_HEADING = _HeadingPattern()
 _FENCE_LINE = re.compile(r"^\s*(```|~~~)")
 
 _OFFSET = r"[+-]\d{1,2}(?::?\d{2})?"
 _TZ_NOTE = re.compile(
-    rf"^\s*(?:\(\s*(?:(?i:UTC|GMT)\s*)?({_OFFSET})?\s*\)"
+    # No two `\s*` meet without something required between them: on a run of spaces the
+    # engine would try every split of the run between them (quadratic time).
+    rf"^\s*(?:\(\s*(?:(?i:UTC|GMT)\s*)?(?:({_OFFSET})\s*)?\)"
     # a bare offset after a time must be a full one (+03:00, -0530): "10:00 +1 more node" is text
     rf"|(?i:UTC|GMT)\s*({_OFFSET})?(?!\w)|([+-]\d{{2}}:?\d{{2}})(?![\w:])|Z(?!\w))")
 # Abbreviations writers put after times ("9:16 PM PDT"), as the fixed offsets they denote.
@@ -73,7 +104,8 @@ ZONE_ABBREVIATIONS = {
     "EEST": "+03:00", "MSK": "+03:00", "IST": "+05:30", "SGT": "+08:00", "HKT": "+08:00", "JST": "+09:00",
     "KST": "+09:00", "AEST": "+10:00", "AEDT": "+11:00", "NZST": "+12:00", "NZDT": "+13:00",
 }
-_TZ_ABBR = re.compile(r"^\s*\(?\s*(" + "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True)) + r")\s*\)?(?!\w)")
+_TZ_ABBR = re.compile(r"^\s*(?:\(\s*)?(" + "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True))
+                      + r")\s*\)?(?!\w)")
 _MONTHS = ("jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
            "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?")
 # "June 22, 2021 08:21", "Tue 22 Jun 08:21", "Jun 22nd at 8:21 PM": a date in words, then a time.
@@ -117,6 +149,47 @@ class TimelineEvent:
 
 class TimeParseError(ValueError):
     pass
+
+
+# The years a date or time may have: arithmetic on them (a timeline past midnight, a timezone,
+# "days late") never leaves what Python's datetime can hold (years 1 to 9999).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
+class TimelineProblem(tuple):
+    """``(line, message)`` of a problem in a timeline, with its problem ``code``."""
+
+    def __new__(cls, line: int, message: str, code: str = "invalid-time") -> "TimelineProblem":
+        self = super().__new__(cls, (line, message))
+        self.code = code
+        return self
+
+    @property
+    def line(self) -> int:
+        return self[0]
+
+    @property
+    def message(self) -> str:
+        return self[1]
+
+
+def fixed_offset(at: dt.datetime) -> dt.datetime:
+    """The same instant with its UTC offset as a fixed zone.
+
+    Python subtracts and compares two datetimes that share one tzinfo object by their wall
+    clocks, ignoring a daylight-saving change between them (15 minutes across the change in
+    Europe/Berlin came out as 75). With fixed offsets every difference is the real one, and
+    the local time shown stays the one the writer wrote."""
+    offset = at.utcoffset()
+    if offset is None or isinstance(at.tzinfo, dt.timezone):
+        return at
+    return at.replace(tzinfo=dt.timezone(offset))
+
+
+def check_year(at: dt.date, what: str = "the date") -> None:
+    """Raise TimeParseError for a date or time outside MIN_YEAR..MAX_YEAR."""
+    if not MIN_YEAR <= at.year <= MAX_YEAR:
+        raise TimeParseError(f"{what} is in the year {at.year}; dates from {MIN_YEAR} to {MAX_YEAR} are accepted")
 
 
 def parse_offset(text: str) -> dt.tzinfo:
@@ -185,12 +258,12 @@ def split_sections(body: str, body_line: int = 1) -> list[Section]:
             continue
         if in_fence:
             continue
-        m = _HEADING.match(raw)
-        if m and len(m.group(1)) == 2:
+        heading = atx_heading(raw)
+        if heading and heading[0] == 2:
             if current is None:
                 preamble_end = i
             close(i)
-            current = (m.group(2), body_line + i)
+            current = (heading[1], body_line + i)
             start = i + 1
     close(len(lines))
     preamble = "\n".join(lines[:preamble_end]).strip("\n")
@@ -260,7 +333,7 @@ def _split_time(text: str) -> tuple[str, dict] | None:
 
 def _entries(section_text: str, first_line: int) -> list[tuple[int, str, str | None]]:
     """(line, text, time cell) of each timeline entry: list items, table rows or time lines."""
-    out: list[tuple[int, str, str | None]] = []
+    out: list[tuple[int, list[str], str | None]] = []  # the text in parts: joined once, at the end
     in_fence = False
     for i, raw in enumerate(section_text.split("\n")):
         line = first_line + i
@@ -275,23 +348,23 @@ def _entries(section_text: str, first_line: int) -> list[tuple[int, str, str | N
             if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
                 continue  # the separator row
             if len(cells) >= 2:
-                out.append((line, " ".join(c for c in cells[1:] if c), cells[0]))
+                out.append((line, [" ".join(c for c in cells[1:] if c)], cells[0]))
             continue
         lead = _LEAD.match(raw)
         if lead and not raw.startswith((" ", "\t")):
-            out.append((line, raw[lead.end():].strip(), None))
+            out.append((line, [raw[lead.end():].strip()], None))
         elif lead or raw.startswith((" ", "\t")):
             if out and out[-1][2] is None:  # a wrapped continuation of the previous item
-                prev = out[-1]
-                out[-1] = (prev[0], prev[1] + " " + stripped, None)
+                out[-1][1].append(stripped)
         elif _CLOCK.match(stripped) or _ISO.match(stripped):
-            out.append((line, stripped, None))
-    return out
+            out.append((line, [stripped], None))
+    return [(line, " ".join(parts), cell) for line, parts, cell in out]
 
 
 def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
-                   default_tz: dt.tzinfo | None) -> tuple[list[TimelineEvent], list[tuple[int, str]]]:
-    """Timeline entries -> events; returns (events, [(line, problem message)]).
+                   default_tz: dt.tzinfo | None) -> tuple[list[TimelineEvent], list[TimelineProblem]]:
+    """Timeline entries -> events; returns (events, [(line, problem message)]), each problem
+    a :class:`TimelineProblem` that also says its code.
 
     A bare time belongs to the incident date; a bare time earlier than the one before it
     is taken to be on the next day when that makes a gap under 12 hours (a timeline that
@@ -307,7 +380,7 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
         try:
             found = _split_time(source)
         except TimeParseError as exc:
-            problems.append((line, str(exc)))
+            problems.append(TimelineProblem(line, str(exc)))
             found = None
         if cell is not None and found is None and not table_header_skipped and not events:
             table_header_skipped = True  # `| Time | Event |`
@@ -333,14 +406,18 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
                     current_date = dt.date.fromisoformat(parts["date"])
                     at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
                 elif current_date is not None:
-                    at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
+                    at = fixed_offset(dt.datetime.combine(current_date, clock).replace(tzinfo=zone))
                     if previous is not None and at < previous:
-                        next_day = at + dt.timedelta(days=1)
+                        next_date = current_date + dt.timedelta(days=1)
+                        next_day = fixed_offset(dt.datetime.combine(next_date, clock).replace(tzinfo=zone))
                         if next_day - previous <= dt.timedelta(hours=12):
-                            current_date = current_date + dt.timedelta(days=1)
-                            at = dt.datetime.combine(current_date, clock).replace(tzinfo=zone)
-            except (TimeParseError, ValueError) as exc:
-                problems.append((line, f"`{time_text}`: {exc}"))
+                            current_date, at = next_date, next_day
+                if at is not None:
+                    at = fixed_offset(at)
+                    check_year(at.astimezone(dt.timezone.utc), "the time")
+            except (TimeParseError, ValueError, OverflowError) as exc:
+                reason = "the date is out of range" if isinstance(exc, OverflowError) else exc
+                problems.append(TimelineProblem(line, f"`{time_text}`: {reason}"))
                 at = None
         moment = None
         marker = _MARKER.search(rest)
@@ -349,8 +426,8 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
             rest = (rest[: marker.start()] + rest[marker.end():])
         rest = _SEPARATOR.sub("", rest, count=1).strip()
         if at is not None and previous is not None and at < previous:
-            problems.append((line, f"{time_text} is earlier than the entry before it: "
-                                   "the timeline runs backwards"))
+            problems.append(TimelineProblem(line, f"{time_text} is earlier than the entry before it: "
+                                             "the timeline runs backwards", "timeline-backwards"))
         if at is not None:
             previous = at
         events.append(TimelineEvent(at, time_text, re.sub(r"\s{2,}", " ", rest), moment, line))
