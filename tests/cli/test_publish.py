@@ -15,9 +15,12 @@ from pathlib import Path
 import pytest
 
 from kit import site_config, write_postmortem
-from postmortem_kb import publish
+from postmortem_kb import engines, publish
 from postmortem_kb.cli import cli
-from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, BuildFailed, build_site
+from postmortem_kb.engines import mkdocs as mkdocs_engine
+from postmortem_kb.engines import output
+from postmortem_kb.engines.mkdocs import MkDocsEngine
+from postmortem_kb.publish import BUILDING_PREFIX, MARKER, REPLACED_PREFIX, BadSiteDir, BuildFailed, build_site
 
 MKDOCS_YML = site_config("Test postmortems")
 
@@ -136,7 +139,7 @@ def test_a_crash_after_the_engine_wrote_everything_changes_nothing(kb: Path) -> 
         written.extend(Path(cfg["site_dir"]).rglob("*"))
         raise RuntimeError("disk full")
 
-    engine = publish.Engine(real.name, real.load_config, build_then_crash, real.serve, real.yaml_load)
+    engine = MkDocsEngine(real.name, real.load_config, build_then_crash, real.serve, real.yaml_load)
     (kb / "docs" / "about.md").write_text("# About\n\nChanged.\n", encoding="utf-8")
     with pytest.raises(BuildFailed, match="disk full"):
         build_site(kb / "mkdocs.yml", engine=engine)
@@ -148,6 +151,7 @@ def test_a_crash_after_the_engine_wrote_everything_changes_nothing(kb: Path) -> 
 def test_success_replaces_the_whole_folder(kb: Path) -> None:
     site = kb / "site"
     site.mkdir()
+    (site / MARKER).write_text("a site an earlier build made")
     (site / "stale.html").write_text("from an old build")
     build_site(kb / "mkdocs.yml")
     assert not (site / "stale.html").exists()
@@ -223,15 +227,15 @@ def test_drafts_need_the_plugin(kb: Path) -> None:
 # --- pmkb serve and the engine lookup, without starting a server ---
 
 class FakeEngine:
-    def __init__(self, real: publish.Engine):
+    def __init__(self, real: MkDocsEngine):
         self.calls: list[dict] = []
-        self.engine = publish.Engine("fake", real.load_config, real.build,
-                                     lambda **kw: self.calls.append(kw), real.yaml_load)
+        self.engine = MkDocsEngine("fake", real.load_config, real.build,
+                                   lambda **kw: self.calls.append(kw), real.yaml_load)
 
 
 def test_serve_passes_its_options_to_the_engine(kb: Path, runner, monkeypatch) -> None:
-    fake = FakeEngine(publish.find_engine())
-    monkeypatch.setattr(publish, "find_engine", lambda: fake.engine)
+    fake = FakeEngine(publish.find_engine("mkdocs"))
+    monkeypatch.setattr(publish, "find_engine", lambda *args: fake.engine)
     monkeypatch.chdir(kb)
     result = runner.invoke(cli, ["serve", "-a", "127.0.0.1:8765", "--no-drafts"])
     assert result.exit_code == 0, result.output
@@ -249,8 +253,8 @@ def test_serve_passes_its_options_to_the_engine(kb: Path, runner, monkeypatch) -
 def test_drafts_override_keeps_the_plugins_other_options(kb: Path) -> None:
     (kb / "mkdocs.yml").write_text(MKDOCS_YML.replace("  - postmortems\n", "  - postmortems:\n      drafts: false\n"
                                                       "      enabled: true\n"))
-    engine = publish.find_engine()
-    overrides = publish.plugin_overrides(engine, kb / "mkdocs.yml", drafts=True)
+    engine = publish.find_engine("mkdocs")
+    overrides = mkdocs_engine.plugin_overrides(engine, kb / "mkdocs.yml", drafts=True)
     assert overrides["plugins"] == {"search": {}, "postmortems": {"drafts": True, "enabled": True}}
     # The preview server loads the configuration anew with the same options on every rebuild.
     for _ in range(2):
@@ -271,14 +275,15 @@ def test_properdocs_is_used_when_mkdocs_is_absent(monkeypatch) -> None:
             raise ImportError(name)
         return fake[name]
 
-    monkeypatch.setattr(publish.importlib, "import_module", import_module)
+    monkeypatch.setattr(mkdocs_engine.importlib, "import_module", import_module)
+    monkeypatch.setattr(engines, "installed", lambda name: name != "mkdocs")
     engine = publish.find_engine()
     assert (engine.name, engine.load_config, engine.build, engine.serve) == ("properdocs", "L", "B", "S")
 
 
 def test_unknown_engine_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.setenv("PMKB_ENGINE", "hugo")
-    with pytest.raises(BuildFailed, match="mkdocs, properdocs"):
+    with pytest.raises(BuildFailed, match="mkdocs, properdocs, zensical"):
         publish.find_engine()
 
 
@@ -312,13 +317,12 @@ def test_build_with_properdocs(kb: Path) -> None:
 
 
 def test_no_engine_is_a_clear_error(monkeypatch) -> None:
-    def import_module(name: str):
-        raise ImportError(name)
-
-    monkeypatch.delitem(sys.modules, "mkdocs", raising=False)
-    monkeypatch.setattr(publish.importlib, "import_module", import_module)
-    with pytest.raises(BuildFailed, match="neither MkDocs nor ProperDocs is installed; run: pip install"):
+    monkeypatch.setattr(engines, "installed", lambda name: False)
+    monkeypatch.delenv("PMKB_ENGINE", raising=False)
+    with pytest.raises(BuildFailed, match=r"no site engine is installed .*; run: pip install"):
         publish.find_engine()
+    with pytest.raises(BuildFailed, match=r"zensical is not installed; run: pip install 'zensical'"):
+        publish.find_engine("zensical")
 
 
 def test_no_strict_skips_invalid_postmortems_and_builds_the_rest(kb: Path, runner, monkeypatch) -> None:
@@ -347,11 +351,12 @@ def test_a_failed_swap_keeps_the_previous_site(kb: Path, monkeypatch) -> None:
     real_rename = os.rename
 
     def rename(src, dst):
-        if Path(src).name.startswith(BUILDING_PREFIX):
+        if BUILDING_PREFIX in str(src):
             raise OSError(28, "No space left on device")
         return real_rename(src, dst)
 
-    monkeypatch.setattr(publish.os, "rename", rename)
+    monkeypatch.setattr(output.os, "rename", rename)
+    monkeypatch.setattr(output, "_exchange", lambda a, b: False)  # where folders cannot be exchanged
     with pytest.raises(BuildFailed, match="previous site is still there"):
         build_site(kb / "mkdocs.yml")
     assert snapshot(kb / "site") == before
@@ -368,3 +373,217 @@ def test_build_reads_the_kb_once(kb: Path, monkeypatch) -> None:
     monkeypatch.setattr(plugin_module, "load_kb", second_read)
     result = build_site(kb / "mkdocs.yml")
     assert incident_pages(result.site_dir, "2024-03-14-disk-failure")
+
+
+# --- the output folder is a site, never the KB or its sources ---------------------------------
+
+def kb_state(kb: Path) -> dict[str, tuple]:
+    """Everything of the KB but its site: nothing of it may change when a build is refused."""
+    return {k: v for k, v in snapshot(kb).items() if not k.startswith("site")}
+
+
+@pytest.fixture
+def kb_with_sources(kb: Path) -> Path:
+    (kb / ".git").mkdir()
+    (kb / ".git" / "config").write_text("[core]\n")
+    (kb / "templates").mkdir()
+    (kb / "templates" / "incident.md.j2").write_text("{{ title }}\n")
+    (kb / "notes").mkdir()
+    (kb / "notes" / "todo.txt").write_text("a folder of the writer's\n")
+    return kb
+
+
+@pytest.mark.parametrize("site_dir", ["postmortems", ".git", "templates", "docs", "..", ".", "notes",
+                                      "postmortems/2024", ".git/site", "docs/site", "taxonomy.yml", "mkdocs.yml"])
+def test_a_folder_that_is_not_a_site_is_refused_as_a_usage_error(kb_with_sources: Path, site_dir: str,
+                                                                  runner, monkeypatch) -> None:
+    kb = kb_with_sources
+    before = kb_state(kb)
+    parent_before = sorted(p.name for p in kb.parent.iterdir())
+    monkeypatch.chdir(kb)
+    with pytest.raises(BadSiteDir, match="^--site-dir "):
+        build_site(kb / "mkdocs.yml", site_dir=Path(site_dir))
+    result = runner.invoke(cli, ["build", "--site-dir", site_dir])
+    assert result.exit_code != 0
+    assert "--site-dir" in result.output and "not a valid site configuration" not in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert kb_state(kb) == before
+    assert sorted(p.name for p in kb.parent.iterdir()) == parent_before
+    assert leftovers(kb) == []
+
+
+def test_the_configured_site_dir_is_checked_too(kb: Path) -> None:
+    (kb / "mkdocs.yml").write_text(MKDOCS_YML + "site_dir: postmortems\n")
+    before = kb_state(kb)
+    with pytest.raises(BuildFailed, match=r"^site_dir in mkdocs.yml: .*postmortems folder"):
+        build_site(kb / "mkdocs.yml")
+    assert kb_state(kb) == before
+
+
+def test_only_a_site_with_the_marker_or_an_empty_folder_is_replaced(kb: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    build_site(kb / "mkdocs.yml", site_dir=out)  # empty: replaced
+    assert (out / MARKER).is_file() and (out / "index.html").is_file()
+    build_site(kb / "mkdocs.yml", site_dir=out)  # made by a build: replaced
+    assert (out / "index.html").is_file()
+
+    (out / MARKER).unlink()
+    with pytest.raises(BadSiteDir, match="not made by `pmkb build`"):
+        build_site(kb / "mkdocs.yml", site_dir=out)
+    # A marker that is not a plain file (a folder, a link a writer committed) does not count.
+    (out / MARKER).mkdir()
+    with pytest.raises(BadSiteDir):
+        build_site(kb / "mkdocs.yml", site_dir=out)
+    (out / MARKER).rmdir()
+    (out / MARKER).symlink_to(kb / "mkdocs.yml")
+    with pytest.raises(BadSiteDir):
+        build_site(kb / "mkdocs.yml", site_dir=out)
+    assert (out / "index.html").is_file()
+
+
+def test_a_folder_around_the_repository_is_refused(kb: Path, tmp_path: Path) -> None:
+    inner = kb / "team" / "kb"
+    inner.mkdir(parents=True)
+    for name in ("mkdocs.yml", "taxonomy.yml"):
+        (inner / name).write_bytes((kb / name).read_bytes())
+    (inner / "postmortems").mkdir()
+    (inner / "docs").mkdir()
+    (kb / ".git").mkdir()
+    for site_dir in (kb / "team", kb, kb / ".git" / "x"):
+        with pytest.raises(BadSiteDir):
+            build_site(inner / "mkdocs.yml", site_dir=site_dir)
+    assert (kb / "postmortems" / "2024-03-14-disk-failure.md").is_file()
+
+
+# --- a stopped build: the site is there at every moment, and nothing is left behind ------------
+
+KILLED_BUILD = r"""
+import os, signal, sys
+from pathlib import Path
+from postmortem_kb import publish
+from postmortem_kb.engines import output
+
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+
+step = sys.argv[2]
+if step == "before-swap":  # the engine wrote the whole site
+    output.BuildFolder.mark = die
+elif step == "after-exchange":  # the new site is in, the old one not removed yet
+    output.shutil.rmtree = die
+elif step == "between-renames":  # where folders cannot be exchanged: the old site is aside
+    output._exchange = lambda a, b: False
+    real_rename = os.rename
+    def rename(src, dst):
+        real_rename(src, dst)
+        if output.REPLACED_PREFIX in str(dst):
+            die()
+    output.os.rename = rename
+publish.build_site(Path(sys.argv[1]))
+"""
+
+
+def _killed_build(kb: Path, step: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", KILLED_BUILD, str(kb / "mkdocs.yml"), step],
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"}, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr  # it really was killed, at that step
+
+
+@pytest.mark.parametrize("step", ["before-swap", "after-exchange", "between-renames"])
+def test_a_build_killed_at_any_step_loses_no_site(kb: Path, step: str) -> None:
+    build_site(kb / "mkdocs.yml")
+    old = snapshot(kb / "site")
+    (kb / "docs" / "about.md").write_text("# About\n\nChanged.\n", encoding="utf-8")
+    _killed_build(kb, step)
+    assert leftovers(kb), "the killed build left nothing: it was not killed half-way"
+    if step == "between-renames":
+        # Without an atomic exchange there is a moment with no site; the next build puts it back first.
+        assert not (kb / "site").exists()
+        assert output.recover(kb / "site")
+        assert snapshot(kb / "site") == old
+    elif step == "before-swap":
+        assert snapshot(kb / "site") == old
+    else:
+        assert (kb / "site" / MARKER).is_file() and "Changed." in (kb / "site" / "about.html").read_text()
+
+    result = build_site(kb / "mkdocs.yml")
+    assert leftovers(kb) == []
+    assert "Changed." in (kb / "site" / "about.html").read_text()
+    assert step == "between-renames" or result.notes
+
+
+def test_the_next_build_puts_back_a_site_left_aside(kb: Path) -> None:
+    build_site(kb / "mkdocs.yml")
+    old = snapshot(kb / "site")
+    aside = kb / f"{REPLACED_PREFIX}site-abcd1234"
+    os.rename(kb / "site", aside)
+    (kb / f"{BUILDING_PREFIX}site-zz99yy88").mkdir()  # and the half-built folder of the same build
+    assert output.recover(kb / "site")
+    assert snapshot(kb / "site") == old and leftovers(kb) == []
+
+
+def test_a_running_build_keeps_its_folder(kb: Path) -> None:
+    """The next build removes only the folders of builds that are gone, not one that is running."""
+    running = output.BuildFolder(kb / "site")
+    try:
+        (running.path / "half.html").write_text("being written")
+        build_site(kb / "mkdocs.yml")
+        assert (running.path / "half.html").is_file()
+    finally:
+        running.close()
+    build_site(kb / "mkdocs.yml")
+    assert not running.path.exists() and leftovers(kb) == []
+
+
+def test_leftovers_of_another_output_folder_are_not_touched(kb: Path) -> None:
+    other = kb / f"{BUILDING_PREFIX}site-old-abcd1234"  # site-old's, not site's
+    other.mkdir()
+    build_site(kb / "mkdocs.yml")
+    assert other.is_dir()
+
+
+# --- a read-only or full disk: one line, the old site kept -------------------------------------
+
+def test_a_read_only_output_folder_is_one_clear_line(kb: Path, runner, monkeypatch) -> None:
+    build_site(kb / "mkdocs.yml")
+    before = snapshot(kb / "site")
+
+    def read_only(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(kb))
+
+    monkeypatch.setattr(output.tempfile, "mkdtemp", read_only)
+    result = runner.invoke(cli, ["--kb", str(kb), "build"])
+    assert result.exit_code == 1, result.output
+    (line,) = result.output.strip().splitlines()
+    assert "Permission denied" in line and "internal error" not in line
+    assert snapshot(kb / "site") == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_really_read_only_folder(kb: Path, runner) -> None:
+    build_site(kb / "mkdocs.yml")
+    os.chmod(kb, 0o555)
+    try:
+        result = runner.invoke(cli, ["--kb", str(kb), "build"])
+    finally:
+        os.chmod(kb, 0o755)
+    assert result.exit_code == 1 and "Permission denied" in result.output
+    assert "internal error" not in result.output
+
+
+def test_a_full_disk_is_one_clear_line_and_keeps_the_site(kb: Path, runner, monkeypatch) -> None:
+    build_site(kb / "mkdocs.yml")
+    before = snapshot(kb / "site")
+    real = publish.find_engine("mkdocs")
+
+    def full(cfg, **kwargs):
+        real.build(cfg, **kwargs)
+        raise OSError(28, "No space left on device", str(Path(cfg["site_dir"]) / "index.html"))
+
+    engine = MkDocsEngine(real.name, real.load_config, full, real.serve, real.yaml_load)
+    monkeypatch.setattr(publish, "find_engine", lambda *args: engine)
+    result = runner.invoke(cli, ["--kb", str(kb), "build"])
+    assert result.exit_code == 1, result.output
+    assert "No space left on device" in result.output and "internal error" not in result.output
+    assert snapshot(kb / "site") == before and leftovers(kb) == []
