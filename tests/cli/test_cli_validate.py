@@ -138,12 +138,12 @@ def test_new_rejects_bad_ids(runner, kb_root):
 
 
 def test_internal_errors_are_one_line(runner, kb_root, monkeypatch):
-    import postmortem_kb.cli as cli_module
+    import postmortem_kb.loader as loader_module
 
     def boom(*a, **k):
         raise RuntimeError("kaboom")
 
-    monkeypatch.setattr(cli_module, "load_kb", boom)
+    monkeypatch.setattr(loader_module, "load_kb", boom)
     monkeypatch.delenv("PMKB_DEBUG", raising=False)
     result = run(runner, kb_root, "validate")
     assert result.exit_code == 3

@@ -182,7 +182,7 @@ def check_command_exists(argv: list[str]) -> None:
     args = argv[1:]
     while args and args[0].startswith("-"):
         assert args.pop(0).split("=")[0] in group_opts
-    command = group.commands.get(args[0])
+    command = group.get_command(click.Context(group), args[0])
     assert command is not None, f"`pmkb {args[0]}` does not exist"
     known = {o for p in command.params for o in p.opts + p.secondary_opts}
     for token in args[1:]:

@@ -221,8 +221,16 @@ def test_empty_kb_then_first_postmortem(tmp_path, runner):
     assert [r["id"] for r in json.loads(result.stdout)["results"]] == ["first"]
 
 
+def test_a_folder_that_is_not_a_kb_is_a_usage_error(tmp_path, runner):
+    result = runner.invoke(cli, ["--kb", str(tmp_path), "search", "x"])
+    assert result.exit_code == 2
+    assert "is not a knowledge base" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / ".pmkb").exists()
+
+
 def test_no_postmortems_folder_is_a_clear_error(tmp_path, runner):
+    (tmp_path / "mkdocs.yml").write_text("site_name: x\n")
     result = runner.invoke(cli, ["--kb", str(tmp_path), "search", "x"])
     assert result.exit_code == 1
     assert "no postmortems folder" in result.output and "Traceback" not in result.output
-    assert not (tmp_path / ".pmkb").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mkdocs.yml"]

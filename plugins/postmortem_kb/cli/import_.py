@@ -7,24 +7,27 @@ from pathlib import Path
 
 import click
 
-from .cli import EXIT_OK, EXIT_PROBLEMS, Context, pass_ctx
-from .importer import KINDS, format_report, reports_json, summary_table
-from .importer.run import ImportOptions, SourceNotFound, find_sources, import_files
-from .taxonomy import load_taxonomy
+from ._common import EXIT_OK, EXIT_PROBLEMS, Context, clean, examples, kb_options, pass_ctx
+
+# The input kinds the importer knows (checked against importer.KINDS by a test), listed here so that
+# `pmkb --help` does not import the importer.
+KINDS = ("text", "markdown", "frontmatter")
 
 
-@click.command("import")
+@click.command("import", epilog=examples("pmkb import old-postmortems/", "pmkb import notes.txt --dry-run",
+                                         "pmkb import exported/ --severity SEV3 --report json > report.json"))
 @click.argument("sources", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the postmortems into. Default: the KB's postmortems/ folder.")
 @click.option("--format", "kind", type=click.Choice(["auto", *KINDS]), default="auto", show_default=True,
               help="Input kind; auto detects it from each file's content.")
 @click.option("--report", "report_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="json: the report as JSON on stdout (see docs/import.md).")
+              show_default=True, help="json: the report as JSON on stdout.")
 @click.option("--dry-run", is_flag=True, help="Import and report, but write nothing.")
 @click.option("--force", is_flag=True, help="Replace postmortems that already exist.")
 @click.option("--severity", default=None,
               help="Severity for documents that state none (reported as inferred). Default: left as TODO.")
+@kb_options
 @pass_ctx
 def import_command(obj: Context, sources: tuple[Path, ...], out: Path | None, kind: str, report_format: str,
                    dry_run: bool, force: bool, severity: str | None) -> None:
@@ -36,13 +39,16 @@ def import_command(obj: Context, sources: tuple[Path, ...], out: Path | None, ki
     was inferred and from what, and what is missing. Exit 1 when a file could not be
     imported (unreadable, or already in the KB without --force).
     """
-    taxonomy = load_taxonomy(obj.config.taxonomy_path if obj.config.taxonomy_path.exists() else None)
+    from ..importer import format_report, reports_json, summary_table
+    from ..importer.run import ImportOptions, SourceNotFound, find_sources, import_files
+
+    taxonomy = obj.taxonomy()
     if severity is not None and severity not in taxonomy.severity_ids:
         raise click.BadParameter(f"use one of {', '.join(taxonomy.severity_ids)}", param_hint="--severity")
     try:
         files = find_sources(sources)
     except SourceNotFound as exc:
-        raise click.BadParameter(str(exc), param_hint="SOURCES") from None
+        raise click.BadParameter(clean(exc), param_hint="SOURCES") from None
     if not files:
         raise click.UsageError("no .md, .markdown, .txt or .text files in the given SOURCES")
     options = ImportOptions(out=out if out is not None else obj.config.postmortems_path,

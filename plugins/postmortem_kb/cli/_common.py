@@ -1,0 +1,142 @@
+"""What every ``pmkb`` command shares: the KB it runs on, exit codes, and safe output.
+
+Private to the CLI. Import only click and the standard library here: every command module
+imports this one, and ``pmkb --help`` loads every command module to list them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from ..loader import KBConfig, KnowledgeBase
+    from ..taxonomy import Taxonomy
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+# What makes a folder a knowledge base (any one of them).
+KB_MARKERS = ("mkdocs.yml", "postmortems")
+NOT_A_KB = ("not a knowledge base here (no mkdocs.yml / postmortems/ found from this folder up); "
+            "run `pmkb init` or pass --kb")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class NotAKnowledgeBase(click.ClickException):
+    """The command needs a KB and there is none where it was asked to run; nothing was created."""
+
+    exit_code = EXIT_USAGE
+
+
+def is_kb_root(folder: Path) -> bool:
+    return (folder / "mkdocs.yml").is_file() or (folder / "postmortems").is_dir()
+
+
+def find_kb_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` holding mkdocs.yml or postmortems/; None if there is none."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if is_kb_root(folder):
+            return folder
+    return None
+
+
+class Context:
+    """The KB a command runs on, found lazily so that ``--kb`` may come after the subcommand."""
+
+    def __init__(self, kb_root: Path | None = None, lenient: bool = False):
+        self.kb_root = kb_root
+        self.lenient = lenient
+        self._root: Path | None = None
+        self._config: KBConfig | None = None
+
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            if self.kb_root is not None:
+                root = self.kb_root.resolve()
+                if not is_kb_root(root):
+                    raise NotAKnowledgeBase(f"{clean(str(self.kb_root))} is not a knowledge base (no mkdocs.yml "
+                                            "or postmortems/ in it); run `pmkb init` there or pass another --kb")
+            else:
+                found = find_kb_root(Path.cwd())
+                if found is None:
+                    raise NotAKnowledgeBase(NOT_A_KB)
+                root = found
+            self._root = root
+        return self._root
+
+    @property
+    def config(self) -> KBConfig:
+        if self._config is None:
+            from ..loader import KBConfig
+
+            self._config = KBConfig(root=self.root, strict_terms=not self.lenient)
+        return self._config
+
+    def load(self, paths: list[Path] | None = None) -> KnowledgeBase:
+        from ..loader import load_kb
+
+        return load_kb(self.config, paths)
+
+    def taxonomy(self) -> Taxonomy:
+        """The KB's taxonomy, or the default one when the KB has no taxonomy.yml."""
+        from ..taxonomy import load_taxonomy
+
+        path = self.config.taxonomy_path
+        return load_taxonomy(path if path.exists() else None)
+
+
+pass_ctx = click.make_pass_decorator(Context, ensure=True)
+
+
+def _set_kb(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    if value is not None:
+        obj = ctx.ensure_object(Context)
+        obj.kb_root, obj._root, obj._config = value, None, None
+
+
+def _set_lenient(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        obj = ctx.ensure_object(Context)
+        obj.lenient, obj._config = True, None
+
+
+KB_HELP = "The KB root (holding mkdocs.yml and postmortems/). Default: found from the current folder up."
+LENIENT_HELP = "Unknown taxonomy terms are warnings, not errors."
+
+
+def kb_options(func: F) -> F:
+    """``--kb`` and ``--lenient``, accepted after the subcommand as well as before it."""
+    func = click.option("--lenient", is_flag=True, expose_value=False, callback=_set_lenient,
+                        help=LENIENT_HELP)(func)
+    func = click.option("--kb", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                        expose_value=False, callback=_set_kb, help=KB_HELP)(func)
+    return func
+
+
+# Output. A value from a postmortem may hold anything; printed raw, a newline would start a line of
+# its own (a forged `::error file=...::` or `::add-mask::` that GitHub Actions obeys) and `\r` or an
+# escape sequence would overwrite the terminal. `clean` makes every value one visible line.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def clean(value: object) -> str:
+    """``value`` as text on one line: newlines, control and bidi characters shown as escapes."""
+    text = "" if value is None else str(value)
+    return _UNSAFE.sub(lambda m: _NAMED.get(m[0]) or f"\\u{ord(m[0]):04x}", text)
+
+
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 postmortem``, ``2 postmortems``; ``plural_form`` for irregular words."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
+def examples(*lines: str) -> str:
+    """An "Examples" epilog for a command's help, lines kept as written (click's ``\\b``)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)

@@ -1,0 +1,57 @@
+"""``pmkb validate``: check postmortems against the schema, the taxonomy and each other."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ._common import EXIT_OK, EXIT_PROBLEMS, Context, examples, kb_options, pass_ctx
+
+
+@click.command(epilog=examples("pmkb validate", "pmkb validate postmortems/2025/2025-03-14-checkout-502.md",
+                               "pmkb validate --format github --strict"))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
+              show_default=True, help="github: workflow annotations on the pull request.")
+@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@kb_options
+@pass_ctx
+def validate(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
+    """Check postmortems: schema, dates, timeline, ids, taxonomy terms, sections.
+
+    With PATHS (files or folders), report only on those, checked against the whole KB;
+    a changed taxonomy.yml or mkdocs.yml among them checks every postmortem.
+    Exit 1 when there are errors (or warnings with --strict), 0 otherwise.
+    """
+    from ..problems import display_path, format_problems
+
+    root = obj.root
+    files: list[Path] = []
+    whole_kb = not paths
+    for p in paths:
+        if not p.exists():
+            raise click.BadParameter(f"{p} does not exist", param_hint="PATHS")
+        if p.is_dir():
+            files.extend(sorted(p.rglob("*.md")))
+        elif p.suffix == ".md":
+            files.append(p)
+        else:  # the taxonomy or the site configuration: every postmortem depends on it
+            whole_kb = True
+    kb = obj.load(None if whole_kb else [f for f in files if f.is_file()])
+    problems = kb.problems
+    if not whole_kb:
+        wanted = {display_path(f, root) for f in files}
+        problems = [p for p in problems if p.path in wanted or p.path == "taxonomy.yml"]
+    errors = [p for p in problems if p.is_error]
+    failing = problems if strict else errors
+    if fmt == "json":
+        click.echo(format_problems(problems, "json"))
+    elif problems:
+        click.echo(format_problems(problems, fmt))
+    checked = len(kb.postmortems) + len(kb.rejected) if whole_kb else len(files)
+    if fmt != "json":
+        warnings = len(problems) - len(errors)
+        click.echo(f"{checked} postmortem(s) checked: {len(errors)} error(s), {warnings} warning(s)", err=True)
+    sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
