@@ -25,21 +25,25 @@ KINDS = ("text", "markdown", "frontmatter")
               show_default=True, help="json: the report as JSON on stdout.")
 @click.option("--dry-run", is_flag=True, help="Import and report, but write nothing.")
 @click.option("--force", is_flag=True, help="Replace postmortems that already exist.")
+@click.option("--split", is_flag=True,
+              help="One postmortem per outage when a document describes several.")
 @click.option("--severity", default=None,
               help="Severity for documents that state none (reported as inferred). Default: left as TODO.")
 @kb_options
 @pass_ctx
 def import_command(obj: Context, sources: tuple[Path, ...], out: Path | None, kind: str, report_format: str,
-                   dry_run: bool, force: bool, severity: str | None) -> None:
+                   dry_run: bool, force: bool, split: bool, severity: str | None) -> None:
     """Import existing postmortems (plain text, Markdown, other tools' front matter) into the KB.
 
-    SOURCES are files or folders (their .md, .markdown, .txt and .text files). Each
+    SOURCES are files or folders of text files (.md, .markdown, .txt, .text, .qmd, .rst, or no
+    extension). Each
     document becomes one postmortem; what it does not say is left as TODO for
     `pmkb validate` to point at, and the report lists per file what was found, what
     was inferred and from what, and what is missing. Exit 1 when a file could not be
     imported (unreadable, or already in the KB without --force).
     """
     from ..importer import format_report, reports_json, summary_table
+    from ..importer import run as run_module
     from ..importer.run import ImportOptions, SourceNotFound, find_sources, import_files
 
     taxonomy = obj.taxonomy()
@@ -50,10 +54,19 @@ def import_command(obj: Context, sources: tuple[Path, ...], out: Path | None, ki
     except SourceNotFound as exc:
         raise click.BadParameter(clean(exc), param_hint="SOURCES") from None
     if not files:
-        raise click.UsageError("no .md, .markdown, .txt or .text files in the given SOURCES")
-    options = ImportOptions(out=out if out is not None else obj.config.postmortems_path,
-                            kind=None if kind == "auto" else kind, dry_run=dry_run, force=force,
-                            severity=severity)
+        skipped = getattr(files, "skipped", [])
+        for path, reason in skipped:
+            click.echo(f"skipped {clean(path)}: {clean(reason)}", err=True)
+        suffixes = ", ".join(getattr(run_module, "SOURCE_SUFFIXES", (".md", ".markdown", ".txt", ".text")))
+        raise click.UsageError(f"no file to import in the given SOURCES (text files: {suffixes} or no extension)"
+                               if skipped else f"no text files ({suffixes}) in the given SOURCES")
+    fields = {"out": out if out is not None else obj.config.postmortems_path,
+              "kind": None if kind == "auto" else kind, "dry_run": dry_run, "force": force, "severity": severity}
+    if split:  # the importer's option, when it has it
+        if "split" not in getattr(ImportOptions, "__dataclass_fields__", {}):
+            raise click.UsageError("--split is not available in this version of the importer")
+        fields["split"] = True
+    options = ImportOptions(**fields)
     with click.progressbar(length=len(files), label=f"Importing {len(files)} file(s)", file=sys.stderr,
                            show_pos=True) as bar:
         run = import_files(files, options, taxonomy, obj.config, progress=lambda _path: bar.update(1))
