@@ -1,0 +1,238 @@
+"""A staging copy of the docs with every generated page in it, for engines that ignore the plugin.
+
+The staging folder holds a copy of the site's docs, the generated pages and files (incidents,
+cross-link pages, listings, tracker, insights, feeds, ``catalog.json``, per-incident JSON,
+attachments), our stylesheet, and a configuration that points the engine at them. Each
+generated page is drawn and converted here, exactly as the plugin does inside MkDocs (the
+writers' parts sanitized, the templates' HTML complete); the staged page only carries its front
+matter and a placeholder, which :mod:`.prerendered` replaces by the finished HTML inside the
+engine. So the engine's own Markdown never parses a writer's text a second time.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import posixpath
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from . import PLUGIN_NAME, SiteSettings
+from .notice import strip_notice
+
+log = logging.getLogger("zensical")
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+CSS = "assets/pmkb/postmortems.css"
+EXTENSION = "postmortem_kb.engines.prerendered"
+
+
+@dataclass
+class FinishedPage:
+    """A generated page as the plugin would hand it to the theme: front matter, HTML, contents."""
+
+    path: str
+    front_matter: str  # the YAML between the two `---` lines, title escaped
+    html: str
+    toc: list[dict[str, Any]]
+
+
+@dataclass
+class StagedFile:
+    path: str
+    content: str | bytes
+    source: Path | None = None
+
+
+Convert = Callable[[str], tuple[str, list[dict[str, Any]]]]  # Markdown -> (HTML, toc tokens)
+
+
+# --- the one place that drives the site pipeline ------------------------------------------------
+
+def site_pages(kb: Any, settings: SiteSettings, convert: Convert, markdown: tuple[list, dict],
+               template_dirs: list[Path], drafts: bool) -> Iterator[FinishedPage | StagedFile]:
+    """Every generated page, finished, and every generated file of the site of ``kb``."""
+    options = settings.plugin or {}
+    try:
+        from ..site.build import SiteBuild, toc_tokens
+        from ..site.options import MarkdownSetup, SiteOptions
+    except ImportError:
+        yield from _site_pages_from_generators(kb, settings, convert, template_dirs, drafts)
+        return
+    site_options = SiteOptions(drafts=drafts or options["drafts"], base_dir=options["base_path"].strip("/"),
+                               search=options["search"], related_limit=options["related_limit"],
+                               directory_urls=settings.use_directory_urls, site_url=settings.site_url,
+                               template_dirs=tuple(template_dirs),
+                               markdown=MarkdownSetup(tuple(markdown[0]), markdown[1]))
+    build = SiteBuild(kb, site_options)
+    for item in build.generate():
+        if hasattr(item, "template"):
+            front, body = _split(build.markdown_of(item.path))
+            html, toc = convert(body)
+            html = build.finish(item.path, html)
+            yield FinishedPage(item.path, front, html, _complete_toc(toc_tokens(html) or toc))
+        else:
+            yield StagedFile(item.path, item.content, item.source)
+
+
+def _site_pages_from_generators(kb, settings, convert, template_dirs, drafts):
+    """The same, for the site package of earlier versions (GENERATORS and render_page)."""
+    from ..mkdocs_plugin.plugin import load_generators
+    from ..sanitize import sanitize_html
+    from ..site import GENERATORS, GeneratedPage, SiteOptions
+    from ..site.common import body_fence
+    from ..site.rawhtml import HtmlHold
+    from ..site.render import environment, render_page
+
+    options = settings.plugin or {}
+    site_options = SiteOptions(drafts=drafts or options["drafts"], base_dir=options["base_path"].strip("/"),
+                               search=options["search"],
+                               extra={"related_limit": options["related_limit"],
+                                      "custom_templates": str(template_dirs[0]) if template_dirs else None,
+                                      "directory_urls": settings.use_directory_urls, "site_url": settings.site_url})
+    env = environment([str(d) for d in template_dirs])
+    load_generators()
+    fence = body_fence(site_options)
+    hold = HtmlHold()
+    for make in GENERATORS:
+        for item in make(kb, site_options):
+            if isinstance(item, GeneratedPage):
+                front, body = _split(render_page(item, env, settings.use_directory_urls))
+                html, toc = convert(hold.hold(body, (fence.start, fence.end)))
+                html = fence.clean(hold.release(html))
+                if "pmkb-body-start-" in html or "pmkb-body-end-" in html:
+                    html = sanitize_html(html)
+                wrapper = item.context.get("wrapper") or {"css_class": "", "search_body": False}
+                html = env.get_template("_wrapper.html.j2").render(content=html, wrapper=wrapper)
+                yield FinishedPage(item.path, front, html, _complete_toc(toc))
+            else:
+                yield StagedFile(item.path, item.content, item.source)
+
+
+def _split(markdown: str) -> tuple[str, str]:
+    """(front matter, body) of a drawn page, which always starts with its front matter."""
+    if markdown.startswith("---\n"):
+        end = markdown.find("\n---\n", 3)
+        if end != -1:
+            return markdown[4:end + 1], markdown[end + 5:]
+    return "", markdown
+
+
+def _complete_toc(tokens: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tokens in the full shape of Python-Markdown's ``toc`` (engines read every key)."""
+    return [{"level": t["level"], "id": t["id"], "name": t.get("name", ""), "html": t.get("html", t.get("name", "")),
+             "data-toc-label": t.get("data-toc-label", ""), "children": _complete_toc(t.get("children", []))}
+            for t in tokens]
+
+
+# --- the staging folder ----------------------------------------------------------------------------
+
+def copy_docs(source: Path, dest: Path) -> None:
+    """Copy the site's docs; a symbolic link is followed only when its target is inside the docs."""
+    root = source.resolve()
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        skipped = set()
+        for name in names:
+            path = Path(folder) / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                log.warning("docs/%s is a link to a file outside the docs; it is not published",
+                            path.relative_to(source).as_posix())
+                skipped.add(name)
+        return skipped
+
+    shutil.copytree(source, dest, ignore=ignore, dirs_exist_ok=True)
+
+
+def write_staged(items: Iterator[FinishedPage | StagedFile], docs: Path, pages_dir: Path, token: str,
+                 own_pages: set[str]) -> list[str]:
+    """Write the generated pages and files into the staged docs; returns the pages' paths.
+
+    The site's own pages win over generated ones of the same path (as with the plugin)."""
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    written: list[str] = []
+    for n, item in enumerate(items):
+        if posixpath.normpath(item.path) != item.path or item.path.startswith(("/", "..")):
+            raise ValueError(f"a generated page has an unsafe path: {item.path!r}")
+        if item.path in own_pages:
+            log.info("docs/%s is the site's own page; the generated one is not used", item.path)
+            continue
+        target = docs / item.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(item, FinishedPage):
+            (pages_dir / f"{n}.html").write_text(item.html, encoding="utf-8")
+            (pages_dir / f"{n}.toc.json").write_text(json.dumps(item.toc), encoding="utf-8")
+            target.write_text(f"---\n{item.front_matter}---\n\n{token}{n}\n", encoding="utf-8")
+            written.append(item.path)
+        elif item.source is not None:
+            shutil.copyfile(item.source, target)
+        elif isinstance(item.content, bytes):
+            target.write_bytes(item.content)
+        else:
+            target.write_text(item.content, encoding="utf-8")
+    return written
+
+
+def own_pages(docs: Path) -> set[str]:
+    """The site's own pages, by docs path; a home page that is only the engine notice is not one."""
+    pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*") if p.is_file()}
+    for path in list(pages):
+        if path.endswith(".md"):
+            page = docs / path
+            text = page.read_text(encoding="utf-8", errors="replace")
+            stripped = strip_notice(text)
+            if stripped is None:
+                page.unlink()
+                pages.discard(path)
+            elif stripped != text:
+                page.write_text(stripped, encoding="utf-8")
+    return pages
+
+
+def staged_config(raw: dict[str, Any], settings: SiteSettings, workspace: Path, pages: list[str],
+                  pages_dir: Path, token: str) -> dict[str, Any]:
+    """The site's configuration, pointed at the staged docs and with the finished pages' extension."""
+    config = dict(raw)
+    config.pop("INHERIT", None)
+    config["docs_dir"] = "docs"
+    config["site_dir"] = "site"
+    theme = config.get("theme")
+    if isinstance(theme, dict) and theme.get("custom_dir"):
+        config["theme"] = {**theme, "custom_dir": str((settings.config_file.parent / theme["custom_dir"]).resolve())}
+    plugins = config.get("plugins")
+    if isinstance(plugins, dict):
+        config["plugins"] = {k: v for k, v in plugins.items() if k != PLUGIN_NAME}
+    elif isinstance(plugins, list):
+        config["plugins"] = [p for p in plugins if p != PLUGIN_NAME and not (isinstance(p, dict) and PLUGIN_NAME in p)]
+    config["extra_css"] = [*(config.get("extra_css") or []), CSS]
+    extensions = config.get("markdown_extensions")
+    ours = {EXTENSION: {"pages_dir": str(pages_dir), "token": token}}
+    if isinstance(extensions, dict):
+        config["markdown_extensions"] = {**extensions, **ours}
+    else:
+        config["markdown_extensions"] = [*(extensions or []), ours]
+    # Incident and term pages stay out of the navigation, as with the plugin: only listings are in it.
+    folders = sorted({posixpath.dirname(p) for p in pages if not p.endswith("index.md")})
+    patterns = [line for folder in folders for line in (f"/{folder}/*.md" if folder else "/*.md",
+                                                         f"!/{folder}/index.md" if folder else "!/index.md")]
+    config["not_in_nav"] = "\n".join(filter(None, [str(config.get("not_in_nav") or "").strip(), *patterns]))
+    return config
+
+
+def new_token() -> str:
+    # Plain letters and digits, so that Markdown leaves it alone; unguessable by a page's writer.
+    return f"pmkbpage{secrets.token_hex(10)}n"
+
+
+def copy_assets(docs: Path) -> None:
+    target = docs / CSS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ASSETS / "postmortems.css", target)
+
+
+def relative_to_docs(path: Path, docs: Path) -> str:
+    return os.path.relpath(path, docs).replace(os.sep, "/")
