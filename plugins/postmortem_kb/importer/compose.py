@@ -22,6 +22,7 @@ from ..model import ACTION_STATUSES, ACTION_TYPES, STATUSES
 from ..problems import Problem
 from ..slugs import is_valid_id, slugify
 from ..taxonomy import Taxonomy
+from .. import timeline as _timeline
 from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
 from ..writer import FIELD_ORDER, render_postmortem
 from . import extract as ex
@@ -29,12 +30,13 @@ from .reading import KIND_NAMES, TITLE_PREFIX, SourceText, detect_kind, is_gener
 from .report import EXPECTED, FileReport
 
 TODO = "TODO"
+_MIN_YEAR, _MAX_YEAR = getattr(_timeline, "MIN_YEAR", 1900), getattr(_timeline, "MAX_YEAR", 2999)
 # Times of day are parsed on this stand-in day when the document gives no date, so that
 # durations between entries can still be measured; such times are reported without a date.
 _STAND_IN_DAY = dt.date(2000, 1, 3)
 _MOMENT_FIELDS = {"start": "started_at", "detected": "detected_at", "mitigated": "mitigated_at",
                   "resolved": "resolved_at"}
-_ADDED_MARKER = re.compile(r" \[(start|detected|mitigated|resolved)\](?=\s*\|?\s*$)")
+_ADDED_MARKER = re.compile(r" \[(start|detected|mitigated|resolved)\](?=[ \t]*(?:\|[ \t]*)?$)")
 
 # Another tool's front-matter keys -> what they mean here.
 _FM_KEYS = {
@@ -130,15 +132,48 @@ def import_document(text: str, *, source: str, stem: str, taxonomy: Taxonomy, ki
     and is reported as inferred from the command line. Raises PostmortemError when a
     front matter cannot be read as YAML.
     """
+    text, replaced = _without_control_characters(text)
     kind = kind or detect_kind(text)
     src = read_document(text, kind, source)
+    src.front_matter, in_values = _clean_values(src.front_matter)
     report = FileReport(source=source, kind=KIND_NAMES[kind])
+    if replaced + in_values:
+        report.warnings.append(f"{replaced + in_values} control character(s) (NUL, escape codes...) replaced by "
+                               "U+FFFD: the KB refuses them in text and values")
     report.warnings.extend(src.notes)
     state = _State(src, report, taxonomy, stem)
     state.run(severity)
     imported = ImportedPostmortem(source, kind, state.front_matter, state.body, report, state.date,
                                   src.body, src.title_line)
     return imported
+
+
+# Characters the KB refuses in a postmortem (control characters but tab and newline, and the
+# two non-characters U+FFFE/U+FFFF): replaced, and counted in the report, so that an import
+# always gives a file that can be read back.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
+
+
+def _without_control_characters(text: str) -> tuple[str, int]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.subn("\ufffd", text)
+
+
+def _clean_values(value: Any) -> tuple[Any, int]:
+    """Another tool's front-matter values without control characters (YAML escapes can write them)."""
+    if isinstance(value, str):
+        return _CONTROL.subn("\ufffd", value)
+    if isinstance(value, dict):
+        out, n = {}, 0
+        for key, item in value.items():
+            clean_key, k = _clean_values(key) if isinstance(key, str) else (key, 0)
+            out[clean_key], m = _clean_values(item)
+            n += k + m
+        return out, n
+    if isinstance(value, list):
+        items = [_clean_values(item) for item in value]
+        return [item for item, _ in items], sum(n for _, n in items)
+    return value, 0
 
 
 class _State:
@@ -329,6 +364,12 @@ class _State:
                     self.date = found[0]
                     self.report.add_inferred("date", f"`{found[1]}` in the text")
                     break
+        if self.date is not None and not _MIN_YEAR <= self.date.year <= _MAX_YEAR:
+            self.warn(f"date: {self.date.isoformat()} is outside the years the KB accepts ({_MIN_YEAR}-{_MAX_YEAR}): "
+                      "left as TODO")
+            self.date = None
+            self.report.found = [f for f in self.report.found if f != "date"]
+            self.report.inferred.pop("date", None)
         if self.date is None:
             partial = ex.partial_date(" ".join(filter(None, [self.title or "", self.body])))
             if partial:
@@ -348,6 +389,10 @@ class _State:
             self.report.add_inferred("timezone", f"the offset of `{key}`")
         at = ex.parse_stated_datetime(value, self.tzinfo)
         if at is None:
+            return
+        if not _MIN_YEAR <= at.year <= _MAX_YEAR:
+            self.warn(f"`{key}` is in the year {at.year}, outside the years the KB accepts "
+                      f"({_MIN_YEAR}-{_MAX_YEAR}): left out")
             return
         if at.timetz().replace(tzinfo=None) == dt.time(0, 0) and moment in ("start", "resolved"):
             # Midnight to the second is how tools write "this day, time unknown".
@@ -556,8 +601,9 @@ class _State:
         for line_no, moment in self.markers.items():
             i = line_no - 1
             text = lines[i].rstrip()
-            cell_end = re.search(r"\s*\|$", text) if text.lstrip().startswith("|") else None
-            at = cell_end.start() if cell_end else len(text)
+            at = len(text)
+            if text.lstrip().startswith("|") and text.endswith("|"):
+                at = len(text[:-1].rstrip())  # inside the last cell of a table row
             lines[i] = text[:at] + f" [{moment}]" + text[at:]
         body = "\n".join(lines).strip("\n")
         sections = split_sections(body, 1)
@@ -654,8 +700,23 @@ class _State:
 
 def _has_text(text: str) -> bool:
     """Whether a section says something (the validator's test: not only comments and TODO)."""
-    return bool(re.sub(r"\bTODO\b[:.]?", "", re.sub(r"<!--.*?-->", "", text, flags=re.S)).strip(" \n\t-*>_"))
+    return bool(re.sub(r"\bTODO\b[:.]?", "", _without_comments(text)).strip(" \n\t-*>_"))
+
+
+def _without_comments(text: str) -> str:
+    """Text without its HTML comments (a loop over str.find: a pattern would rescan after each unclosed `<!--`)."""
+    out, i = [], 0
+    while True:
+        start = text.find("<!--", i)
+        if start < 0:
+            out.append(text[i:])
+            return "".join(out)
+        end = text.find("-->", start + 4)
+        out.append(text[i:start])
+        if end < 0:
+            return "".join(out)
+        i = end + 3
 
 
 def _has_offset(time_text: str) -> bool:
-    return bool(re.search(r"(?i:utc|gmt)|[+-]\d{1,2}(?::?\d{2})?\s*\)?$|\dZ$", time_text))
+    return bool(re.search(r"(?i:utc|gmt)|[+-]\d{1,2}(?::?\d{2})?[ \t]*\)?$|\dZ$", time_text[:80]))

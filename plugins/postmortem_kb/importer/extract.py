@@ -44,7 +44,24 @@ _STAT_LABELS = {
     "duration": r"duration|total duration|outage duration|impact duration",
 }
 _STAT_RE = {key: re.compile(rf"(?:{pattern})", re.I) for key, pattern in _STAT_LABELS.items()}
-_STAT_LINE = re.compile(r"^\s*(?:[-*+]\s+)?([A-Za-z][\w /&'.-]{0,40}?)\s*(\([^)]{1,30}\))?\s*:\s*(.*?)\s*$")
+# A label is short: only the first characters of a line are looked at, so that no pattern
+# runs over a long line (every pattern here is linear in its input; see tests/unit/test_import_linear.py).
+_LABEL = re.compile(r"([A-Za-z][\w /&'.-]{0,40}?)[ \t]*(\([^)]{1,30}\))?[ \t]*")
+_LIST_MARK = re.compile(r"[ \t]*(?:[-*+][ \t]+)?")
+_MAX_LABEL = 80
+
+
+def split_label(line: str) -> tuple[str, str, str] | None:
+    """``- Time to detection (UTC): 8 minutes`` -> (label, note, value); None when the line has no short label."""
+    lead = _LIST_MARK.match(line)
+    start = lead.end() if lead else 0
+    colon = line.find(":", start, start + _MAX_LABEL)
+    if colon < 0:
+        return None
+    m = _LABEL.fullmatch(line, start, colon)
+    if m is None:
+        return None
+    return m.group(1), m.group(2) or "", line[colon + 1:].strip()
 
 
 _ACTION_SECTION = re.compile(r"action|corrective|preventive|preventative|follow-?up|next-steps|lessons")
@@ -80,15 +97,16 @@ def find_stats(body: str) -> dict[str, Stat]:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             if len(cells) != 2 or re.fullmatch(r":?-{2,}:?", cells[0] or "--"):
                 continue
-            m = re.match(r"^([^()]*?)\s*(\([^)]{1,30}\))?\s*:?\s*$", cells[0])
+            head = cells[0].rstrip(": \t")
+            m = _LABEL.fullmatch(head) if len(head) <= _MAX_LABEL else None
             if not m:
                 continue
             label, note, value = m.group(1), m.group(2) or "", cells[1]
         else:
-            m = _STAT_LINE.match(line)
-            if not m:
+            parts = split_label(line)
+            if not parts:
                 continue
-            label, note, value = m.group(1), m.group(2) or "", m.group(3)
+            label, note, value = parts
         label = label.strip()
         for key, pattern in _STAT_RE.items():
             if pattern.fullmatch(label) and key not in stats:
@@ -103,14 +121,18 @@ def is_unknown(value: Any) -> bool:
 
 # --- durations ---------------------------------------------------------------------
 
+# The look-behind starts a number only where a run of digits starts: without it, each digit
+# of a long run would start a match that scans the rest of the run (quadratic).
 _DURATION_PART = re.compile(
-    r"(\d+(?:[.,]\d+)?)\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)\b", re.I)
+    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,6})?)[ \t]*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)\b", re.I)
 _UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1, "s": 1 / 60}
 
 
 def parse_duration(text: str) -> dt.timedelta | None:
     """``8 minutes``, ``4 hours 42 minutes``, ``1h 05m``, ``2 days``, ``01:30`` -> timedelta."""
     value = str(text).strip()
+    if len(value) > 120:  # a duration is a few words; a long value is prose
+        return None
     clock = re.fullmatch(r"~?\s*(\d{1,3}):(\d{2})(?::(\d{2}))?", value)
     if clock:
         return dt.timedelta(hours=int(clock.group(1)), minutes=int(clock.group(2)),
@@ -261,7 +283,7 @@ def parse_severity(value: str, taxonomy: Taxonomy) -> tuple[str, str] | None:
         if sev.title and slugify(sev.title) == slugify(text):
             return sev.id, f"the level titled `{sev.title}`"
     # `P1` or `Sev 1 (major)` read as a level; `P1 / P2 / P3` (an unfilled template) is not.
-    m = re.fullmatch(r"(?:SEV|S|P|PRIORITY|LEVEL)?\s*[-_]?\s*(\d)\b(?!.*\d).*", text.upper())
+    m = re.fullmatch(r"(?:SEV|S|P|PRIORITY|LEVEL)?[ \t]*(?:[-_][ \t]*)?(\d)\b(?!.*\d).*", text[:120].upper())
     if m:
         number = int(m.group(1))
         same = [sid for sid in ids if re.fullmatch(rf"[A-Za-z]*[-_ ]?{number}", sid)]
@@ -365,7 +387,7 @@ def split_list(value: Any) -> list[str]:
     elif value is None:
         items = []
     else:
-        items = re.split(r"\s*(?:,|;|\band\b|&|/)\s*", str(value))
+        items = re.split(r",|;|\band\b|&|/", str(value))
     return [i.strip().strip("*_`") for i in items if i and not is_unknown(i)]
 
 
@@ -390,7 +412,7 @@ _NEGATION = re.compile(r"\b(not|no|never|without|yet to|failed to|n't|unable to)
 
 def _moment_word(event: TimelineEvent, moment: str) -> str | None:
     for m in _MOMENT_WORDS[moment].finditer(event.text):
-        if not _NEGATION.search(event.text[: m.start()]):
+        if not _NEGATION.search(event.text[max(0, m.start() - 60): m.start()]):
             return m.group(0)
     return None
 

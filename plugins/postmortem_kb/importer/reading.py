@@ -50,7 +50,7 @@ GENERIC_TITLES = {"postmortem", "post-mortem", "post-mortem-report", "postmortem
 # "Postmortem: ", "Incident report - " before the words that name the incident.
 TITLE_PREFIX = re.compile(r"^(?:post[- ]?mortem|incident(?: report| review| post[- ]?mortem)?|outage(?: report)?|"
                            r"rca|root cause analysis)(?: report)?\s*[:\u2013\u2014-]\s+", re.I)
-_ATX = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*#*[ \t]*$")
+_ATX_OPEN = re.compile(r"(#{1,6})[ \t]+")
 _SETEXT = re.compile(r"^[ \t]{0,3}(=+|-+)[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
@@ -58,6 +58,41 @@ _TIME_LINE = re.compile(r"^\s*(?:\d{4}-\d{2}-\d{2}[T ,]\s*)?\d{1,2}:\d{2}(?!\d)"
 # `Title: description`: a short title, a colon, then text.
 _TITLED = re.compile(r"^\s*([A-Z][^:.!?]{1,78}?)\s*:\s+\S")
 _TABLE = re.compile(r"^\s*\|.*\|\s*$")
+
+
+class _Atx:
+    """An ATX heading (``## Text ##``) as a match-like value: group(1) the marks, group(2) the text."""
+
+    __slots__ = ("marks", "text")
+
+    def __init__(self, marks: str, text: str):
+        self.marks, self.text = marks, text
+
+    def group(self, n: int) -> str:
+        return self.marks if n == 1 else self.text
+
+
+def atx_heading(line: str) -> _Atx | None:
+    """``### Text ##`` -> its marks and text, in linear time (no regex backtracks over the trailing part).
+
+    The closing hashes of the CommonMark form (``## Summary ##``) are not part of the text.
+    """
+    m = _ATX_OPEN.match(line)
+    if m is None:
+        return None
+    text = line[m.end():].rstrip(" \t")
+    stripped = text.rstrip("#")
+    if stripped != text and (not stripped or stripped[-1] in " \t"):
+        text = stripped.rstrip(" \t")
+    return _Atx(m.group(1), text)
+
+
+def strip_note(title: str) -> str:
+    """A heading without a trailing note in parentheses: ``Timeline (all times UTC)`` -> ``Timeline``."""
+    text = title.rstrip()
+    if text.endswith(")") and "(" in text:
+        return text[:text.find("(")].rstrip()
+    return title
 
 
 @dataclass
@@ -86,7 +121,7 @@ def detect_kind(text: str) -> str:
     for i, line in enumerate(lines):
         if _FENCE.match(line):
             return "markdown"
-        if _ATX.match(line) or _TABLE.match(line) and i + 1 < len(lines) and \
+        if atx_heading(line) or _TABLE.match(line) and i + 1 < len(lines) and \
                 re.match(r"^\s*\|?\s*:?-{2,}", lines[i + 1]):
             return "markdown"
         if i > 0 and _SETEXT.match(line) and "=" in line and lines[i - 1].strip():
@@ -111,7 +146,7 @@ def read_document(text: str, kind: str, path: str = "<input>") -> SourceText:
 
 
 def _heading_key(title: str) -> str:
-    slug = slugify(re.sub(r"\s*\(.*\)\s*$", "", title).rstrip(":"))
+    slug = slugify(strip_note(title).rstrip(":"))
     return slug
 
 
@@ -134,7 +169,7 @@ def _read_markdown(text: str) -> SourceText:
             in_fence = not in_fence
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
         if not in_fence and line.strip() and not _LIST.match(line) and not _TABLE.match(line) \
-                and not _ATX.match(line) and _SETEXT.match(nxt) and len(nxt.strip()) >= 2:
+                and not atx_heading(line) and _SETEXT.match(nxt) and len(nxt.strip()) >= 2:
             out.append(("# " if "=" in nxt else "## ") + line.strip())
             origin.append(line)
             setext += 1
@@ -152,7 +187,7 @@ def _read_markdown(text: str) -> SourceText:
         if _FENCE.match(line):
             in_fence = not in_fence
             continue
-        m = None if in_fence else _ATX.match(line)
+        m = None if in_fence else atx_heading(line)
         if m:
             headings.append((idx, len(m.group(1)), m.group(2)))
     first_text = next((idx for idx, line in enumerate(out) if line.strip()), None)
@@ -168,7 +203,7 @@ def _read_markdown(text: str) -> SourceText:
         if len(h1) == 1 and not is_generic_title(h1[0][2]):
             title_idx = h1[0][0]
     if title_idx is not None:
-        source.title = TITLE_PREFIX.sub("", _ATX.match(out[title_idx]).group(2)).strip() or None
+        source.title = TITLE_PREFIX.sub("", atx_heading(out[title_idx]).group(2)).strip() or None
         source.title_line = origin[title_idx]
         del out[title_idx]
         headings = [(i - (1 if i > title_idx else 0), lv, t) for i, lv, t in headings if i != title_idx]

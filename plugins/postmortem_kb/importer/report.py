@@ -14,7 +14,7 @@ from typing import Any, Iterable
 EXPECTED = ("title", "date", "severity", "root_causes", "components", "timeline", "started_at",
             "detected_at", "resolved_at", "action_items", "section:summary", "section:root_cause")
 
-WRITTEN, WOULD_WRITE, EXISTS, FAILED = "written", "would write", "exists", "failed"
+WRITTEN, WOULD_WRITE, EXISTS, FAILED, SKIPPED = "written", "would write", "exists", "failed", "skipped"
 
 
 @dataclass
@@ -59,6 +59,9 @@ def reports_json(reports: Iterable[FileReport]) -> str:
 
 def format_report(report: FileReport) -> str:
     """One file's report as text, for people."""
+    if report.result == SKIPPED:
+        return "\n".join([f"{report.source} -> (not written) [not read, skipped]"]
+                         + [f"  skipped:  {why}" for why in report.warnings or ["not a file the import reads"]])
     target = report.output or "(not written)"
     lines = [f"{report.source} -> {target} [{report.kind}, {report.result}]"]
     if report.found:
@@ -112,6 +115,11 @@ def summary_table(reports: list[FileReport]) -> str:
     counts: dict[str, int] = {}
     for r in reports:
         counts[r.result] = counts.get(r.result, 0) + 1
+    skipped = [r for r in reports if r.result == SKIPPED]
+    if skipped:
+        out.append(f"skipped ({len(skipped)}): " + "; ".join(
+            f"{_cut(r.source, 60)} ({r.warnings[0] if r.warnings else 'not read'})" for r in skipped[:20])
+            + (f"; and {len(skipped) - 20} more" if len(skipped) > 20 else ""))
     complete = sum(1 for r in reports if not r.missing and r.result in (WRITTEN, WOULD_WRITE))
     total = ", ".join(f"{n} {result}" for result, n in counts.items())
     out.append(f"{len(reports)} file(s): {total}; {complete} with nothing missing")

@@ -8,40 +8,147 @@ hostile, can name a file outside ``--out``; an existing file is never replaced u
 from __future__ import annotations
 
 import os
+import re
+import stat
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..frontmatter import decode
+from ..frontmatter import MAX_FILE_BYTES, decode
 from ..loader import KBConfig
 from ..problems import PostmortemError, display_path
 from ..taxonomy import Taxonomy
-from ..writer import write_postmortem
+from ..writer import render_postmortem
 from .compose import ImportedPostmortem, import_document
-from .report import EXISTS, FAILED, WOULD_WRITE, WRITTEN, FileReport
+from .report import EXISTS, FAILED, SKIPPED, WOULD_WRITE, WRITTEN, FileReport
 
-SOURCE_SUFFIXES = (".md", ".markdown", ".txt", ".text")
+# Text files people keep postmortems in; a file without an extension is read when it is text.
+SOURCE_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".qmd", ".rst")
+_SNIFF_BYTES = 8192
 
 
 class SourceNotFound(Exception):
     """Sources that cannot be imported at all (a path that does not exist)."""
 
 
-def find_sources(paths: Iterable[Path]) -> list[Path]:
-    """The files to import: files as given, and text or Markdown files under folders (sorted)."""
-    out: list[Path] = []
-    for path in paths:
-        if not path.exists():
-            raise SourceNotFound(f"{path} does not exist")
-        if path.is_file():
-            out.append(path)
+class Sources(list):
+    """The files to import, in order; ``skipped`` lists the (path, reason) of every file left out."""
+
+    def __init__(self, files: Iterable[Path] = (), skipped: Iterable[tuple[Path, str]] = (),
+                 found: Iterable[Path] = ()):
+        super().__init__(files)
+        self.skipped: list[tuple[Path, str]] = list(skipped)
+        # Files found in a folder (not named): a binary one among them is skipped, not a failure.
+        self.found: set[Path] = set(found)
+
+
+def _kind_of(mode: int) -> str | None:
+    """Why a file of this type is not read, or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    return "not a regular file"
+
+
+def _walk(folder: Path, files: list[Path], skipped: list[tuple[Path, str]]) -> None:
+    """Files under a folder, sorted; hidden entries, symlinks and other file types are skipped with a reason."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError as exc:
+        skipped.append((folder, f"cannot list the folder: {exc.strerror or exc}"))
+        return
+    for entry in entries:
+        path = Path(entry.path)
+        if entry.name.startswith("."):
+            skipped.append((path, "hidden folder" if entry.is_dir(follow_symlinks=False) else "hidden file"))
             continue
-        for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if not name.startswith(".") and name.lower().endswith(SOURCE_SUFFIXES):
-                    out.append(Path(dirpath) / name)
-    return list(dict.fromkeys(out))
+        if entry.is_symlink():
+            # A link in a folder may point anywhere (a secret, /dev/zero, itself): not followed.
+            skipped.append((path, "a symbolic link: not followed (import its target by name if you mean it)"))
+            continue
+        try:
+            mode = entry.stat(follow_symlinks=False).st_mode
+        except OSError as exc:
+            skipped.append((path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISDIR(mode):
+            _walk(path, files, skipped)
+            continue
+        why = _kind_of(mode)
+        if why:
+            skipped.append((path, why))
+            continue
+        suffix = path.suffix.lower()
+        if suffix in SOURCE_SUFFIXES or (not suffix or not re.fullmatch(r"\.[A-Za-z][A-Za-z0-9]{0,7}", suffix)):
+            files.append(path)  # a name like `PM2022-009 - Bad AMI` has no real extension either
+        else:
+            skipped.append((path, f"`{path.suffix}` is not a text format the import reads "
+                                  f"({', '.join(SOURCE_SUFFIXES)} or no extension)"))
+
+
+def find_sources(paths: Iterable[Path]) -> Sources:
+    """The files to import: files as given, and the text files under folders (sorted).
+
+    Hidden files and folders, symlinks, devices, FIFOs, sockets and files of other formats
+    are not read; each is listed in ``skipped`` with its reason.
+    """
+    files: list[Path] = []
+    found: list[Path] = []
+    skipped: list[tuple[Path, str]] = []
+    for path in paths:
+        try:
+            mode = path.stat().st_mode  # a file named on the command line may be a link: followed, then checked
+        except FileNotFoundError:
+            if path.is_symlink():
+                skipped.append((path, "a symbolic link to nothing"))
+                continue
+            raise SourceNotFound(f"{path} does not exist") from None
+        except OSError as exc:  # ELOOP: a symlink loop
+            skipped.append((path, f"cannot read: {exc.strerror or exc}"))
+            continue
+        if stat.S_ISDIR(mode):
+            _walk(path, found, skipped)
+            files.extend(found)
+            continue
+        why = _kind_of(mode)
+        if why:
+            skipped.append((path, why))
+        else:
+            files.append(path)
+    return Sources(dict.fromkeys(files), skipped, found)
+
+
+def read_source_bytes(path: Path) -> bytes:
+    """The bytes of a regular file of at most the size limit, checked on the open file before reading.
+
+    Opened without blocking (a FIFO swapped in after the scan cannot hang the import) and
+    checked with fstat, so the size and type checked are those of the file read.
+    Raises ValueError with the reason when the file is not read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        why = _kind_of(info.st_mode)
+        if why:
+            raise ValueError(why)
+        if info.st_size > MAX_FILE_BYTES:
+            raise ValueError(f"the file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"the file is over the limit of {MAX_FILE_BYTES:,} bytes")
+    return data
 
 
 @dataclass
@@ -80,10 +187,20 @@ def _target(out: Path, imported: ImportedPostmortem, pm_id: str) -> Path:
     return target
 
 
-def _read(path: Path, shown: str, options: ImportOptions, taxonomy: Taxonomy) -> ImportedPostmortem | list[str]:
-    """One source -> its import, or the messages that say why it could not be imported."""
+def _read(path: Path, shown: str, options: ImportOptions, taxonomy: Taxonomy,
+          skip_binary: bool = False) -> ImportedPostmortem | list[str]:
+    """One source -> its import, or the messages that say why it could not be imported.
+
+    Raises ValueError (the reason) for a file that is skipped rather than failed.
+    """
     try:
-        text, _, _ = decode(path.read_bytes(), shown)
+        data = read_source_bytes(path)
+    except OSError as exc:
+        return [f"cannot read the file: {exc.strerror or exc}"]
+    if skip_binary and b"\x00" in data[:_SNIFF_BYTES]:
+        raise ValueError("a binary file (it contains NUL bytes)")
+    try:
+        text, _, _ = decode(data, shown)
         return import_document(text, source=shown, stem=path.stem, taxonomy=taxonomy, kind=options.kind,
                                severity=options.severity)
     except PostmortemError as exc:
@@ -97,16 +214,66 @@ def _read(path: Path, shown: str, options: ImportOptions, taxonomy: Taxonomy) ->
                 "(set PMKB_DEBUG=1 for the traceback, and please report it)"]
 
 
+def _shown(path: Path, root: Path) -> str:
+    """The path as the report shows it; a link that cannot be resolved (a loop) is shown by its own name."""
+    try:
+        return display_path(path, root)
+    except (OSError, RuntimeError):
+        return str(Path(display_path(path.parent, root)) / path.name)
+
+
+def write_new(path: Path, text: str, *, replace: bool = False) -> None:
+    """Write a file whole or not at all: a temporary file in the same folder, then one rename.
+
+    A full disk or a kill leaves no empty or half-written postmortem (which would block the
+    next import); without ``replace`` an existing file is never touched (FileExistsError).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        if replace:
+            os.replace(tmp, path)
+        else:
+            try:
+                os.link(tmp, path)  # fails if the file exists: no other writer's file is replaced
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links
+                if path.exists():
+                    raise FileExistsError(path) from None
+                os.replace(tmp, path)
+            else:
+                os.unlink(tmp)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
 def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy, config: KBConfig,
                  progress: Callable[[Path], None] | None = None) -> ImportRun:
     """Import every source; the report of each says what was written where, or why not."""
     run = ImportRun()
+    for path, reason in getattr(sources, "skipped", ()):
+        run.reports.append(FileReport(source=_shown(path, config.root), result=SKIPPED, warnings=[reason]))
     out = options.out
     existing = _existing_ids(out)
     claimed: set[str] = set()
     for path in sources:
-        shown = display_path(path, config.root)
-        imported = _read(path, shown, options, taxonomy)
+        shown = _shown(path, config.root)
+        try:
+            imported = _read(path, shown, options, taxonomy, path in getattr(sources, "found", ()))
+        except ValueError as exc:  # not a regular text file of at most the size limit: skipped, with why
+            run.reports.append(FileReport(source=shown, result=SKIPPED, warnings=[str(exc)]))
+            if progress:
+                progress(path)
+            continue
         if isinstance(imported, list):
             run.reports.append(FileReport(source=shown, result=FAILED, warnings=imported))
             if progress:
@@ -152,7 +319,7 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
             report.result = WOULD_WRITE
         else:
             try:
-                write_postmortem(target, imported.front_matter, imported.body, overwrite=options.force)
+                write_new(target, imported.text(), replace=options.force)
                 report.result = WRITTEN
             except FileExistsError:
                 report.result, report.output = EXISTS, None
