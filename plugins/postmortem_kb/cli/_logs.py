@@ -27,13 +27,13 @@ class _EchoHandler(logging.Handler):
 
 
 @contextlib.contextmanager
-def engine_logs(verbose: bool, quiet: bool) -> Iterator[None]:
+def engine_logs(verbose: bool, quiet: bool, engine: str | None = None) -> Iterator[None]:
     """Print the site engine's messages (the plugin's `path:line` problems, progress) as its own
     CLI would, for the length of one command."""
     from ..publish import engine_logger
 
     handler = _EchoHandler()
-    logger = engine_logger()
+    logger = engine_logger(engine)
     old_level = logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO)
