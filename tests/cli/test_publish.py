@@ -405,7 +405,7 @@ def test_a_folder_that_is_not_a_site_is_refused_as_a_usage_error(kb_with_sources
         build_site(kb / "mkdocs.yml", site_dir=Path(site_dir))
     result = runner.invoke(cli, ["build", "--site-dir", site_dir])
     assert result.exit_code == 2, result.output  # a usage error, naming the flag
-    assert "Invalid value for '--site-dir'" in result.output and "not a valid site configuration" not in result.output
+    assert "Invalid value for" in result.output and "'--site-dir'" in result.output and "not a valid site configuration" not in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert kb_state(kb) == before
     assert sorted(p.name for p in kb.parent.iterdir()) == parent_before
