@@ -49,7 +49,8 @@ def test_run_produces_the_table(tmp_path):
     out = tmp_path / "results.md"
     result = subprocess.run(
         [sys.executable, str(BENCH / "run.py"), "--sizes", "30,60", "--work", str(tmp_path / "work"),
-         "--out", str(out), "--queries", "5", "--command-queries", "2", "--pagefind-sizes", "none"],
+         "--out", str(out), "--queries", "5", "--command-queries", "2", "--pagefind-sizes", "none",
+         "--browser-sizes", "none", "--no-pathological"],
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     table = out.read_text("utf-8")
@@ -77,16 +78,34 @@ def test_unavailable_parts_become_rows_not_crashes(tmp_path, monkeypatch):
     monkeypatch.setattr(bench_run, "plugin_available", lambda: "the plugin is switched off for this test")
     table = bench_run.Table([20])
     args = bench_run.argparse.Namespace(seed=1, keep=False, pagefind_sizes={20}, command_sizes=set(),
-                                        queries=bench_run.QUERIES[:3], command_queries=[])
+                                        queries=bench_run.QUERIES[:3], command_queries=[], browser_sizes={20})
     notes: list[str] = []
     bench_run.measure_size(table, 20, tmp_path, args, notes)
-    for key in ("build_plugin", "ratio", "html", "pagefind"):
+    for key in ("build_plugin", "ratio", "html", "pagefind", "rss_ratio", "search_first", "preview"):
         assert table.rows[key].cells[20].startswith("not available: the plugin is switched off"), key
     assert table.value("validate", 20) is not None
     assert table.value("build_base", 20) is not None
     validate_row = next(line for line in table.markdown({"CPU": "x"}, []).splitlines()
                         if line.startswith(f"| {bench_run.ROWS['validate'][0]} |"))
     assert "not available" not in validate_row
+
+
+def test_pathological_inputs_are_timed_and_stopped(tmp_path, monkeypatch):
+    """Each hostile input gets a cell per command; one that runs too long is stopped and says so."""
+    slow = "---\ntitle: x\n---\n" + "a" * 10
+    monkeypatch.setattr(bench_run, "pathological_cases", lambda: [("quick", slow, False)])
+    monkeypatch.setattr(bench_run, "IMPORT_CASES", [("import: quick", "# T\n\ntext\n")])
+    rows = bench_run.pathological(tmp_path, timeout=120)
+    assert [r["case"] for r in rows] == ["quick", "import: quick"]
+    assert rows[0]["validate"].endswith("refused by validation (missing-field)") or "refused" in rows[0]["validate"]
+    assert rows[0]["build"].endswith(" s") and rows[1]["import"].endswith(" s") and rows[1]["build"] == ""
+    table = bench_run.pathological_markdown(rows, 120)
+    assert "| quick | " in table and "stopped after 120 s" in table
+
+    stopped = bench_run.run([sys.executable, "-c", "import time; time.sleep(30)"], timeout=1)
+    assert stopped.timed_out and stopped.seconds < 10
+    assert bench_run._cell(stopped, 1) == "**> 1 s (stopped)**"
+    assert not bench_run.run([sys.executable, "-c", "pass"], timeout=30).timed_out
 
 
 def test_fast_schema_check_agrees_with_jsonschema(tmp_path):
