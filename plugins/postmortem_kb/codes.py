@@ -35,6 +35,9 @@ _CODES = (
     Code("not-utf8", ERROR, "save the file as UTF-8", "the file is not valid UTF-8"),
     Code("file-too-large", ERROR, "move logs and dumps out of the postmortem and link to them",
          "the file is over the size limit"),
+    Code("not-a-file", ERROR, "remove it from the postmortems folder",
+         "a device, FIFO, socket or folder where a postmortem file is expected"),
+    Code("symlink-loop", ERROR, "remove the link", "a symlink that leads back to itself"),
     Code("unreadable", ERROR, "check the file exists and is readable", "the file cannot be read"),
     # The front-matter block
     Code("missing-front-matter", ERROR, "put `---`, the fields, then `---` at the top",
@@ -96,6 +99,8 @@ _CODES = (
     Code("symlink-outside", ERROR, "copy the postmortem into the KB", "a symlink to a file outside the KB"),
     Code("no-postmortems-dir", ERROR, "create it, or point --kb at the KB root", "no postmortems folder"),
     Code("taxonomy-invalid", ERROR, "see the Taxonomy section of docs/format.md", "taxonomy.yml is not valid"),
+    Code("taxonomy-missing", ERROR, "create it or fix the path in the configuration",
+         "the configured taxonomy file does not exist"),
     Code("taxonomy-unreadable", ERROR, "save taxonomy.yml as UTF-8 text", "taxonomy.yml cannot be read"),
 )
 

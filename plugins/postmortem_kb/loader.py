@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import errno
 import hashlib
 import json
 import os
@@ -27,7 +28,9 @@ except ImportError:  # pragma: no cover - jsonschema alone gives the same answer
     fastjsonschema = None
 
 from .attachments import attachment_problems
-from .frontmatter import read_source, to_json_value
+from .kb import KBConfig, KnowledgeBase  # noqa: F401 - re-exported: `from .loader import KBConfig` still works
+from .files import FileRefused, read_regular_file
+from .frontmatter import MAX_FILE_BYTES, read_source, to_json_value
 from .model import TIME_FIELDS, ActionItem, Metrics, Postmortem
 from .problems import ERROR, WARNING, Problem, PostmortemError, display_path
 from .slugs import is_valid_id, slugify
@@ -43,49 +46,6 @@ _UNSAFE_URL = re.compile(r"\s*(javascript|data|vbscript|file)\s*:", re.I)
 REQUIRED_SECTIONS = ("summary", "root_cause")
 RECOMMENDED_SECTIONS = ("impact", "timeline", "resolution")
 _MIN_REPEAT_CHARS = 60
-
-
-@dataclass
-class KBConfig:
-    """Where a KB lives and how strict its checks are; shared by the CLI and the plugin."""
-
-    root: Path = Path(".")
-    postmortems_dir: str = "postmortems"
-    taxonomy_file: str = "taxonomy.yml"
-    strict_terms: bool = True  # unknown taxonomy terms are errors (False: warnings)
-    today: dt.date | None = None  # for "overdue"; None means the real today
-
-    @property
-    def postmortems_path(self) -> Path:
-        return (self.root / self.postmortems_dir).resolve()
-
-    @property
-    def taxonomy_path(self) -> Path:
-        return (self.root / self.taxonomy_file).resolve()
-
-    @property
-    def as_of(self) -> dt.date:
-        return self.today or dt.date.today()
-
-
-@dataclass
-class KnowledgeBase:
-    config: KBConfig
-    taxonomy: Taxonomy
-    postmortems: list[Postmortem] = field(default_factory=list)  # valid ones, newest first
-    problems: list[Problem] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)  # sources of files with errors
-
-    def __post_init__(self) -> None:
-        self.by_id = {p.id: p for p in self.postmortems}
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.is_error]
-
-    def visible(self, drafts: bool = False) -> list[Postmortem]:
-        """What a site shows: published and in-review postmortems, drafts only when asked."""
-        return [p for p in self.postmortems if drafts or p.status != "draft"]
 
 
 @lru_cache(maxsize=8)
@@ -510,8 +470,17 @@ def load_file(path: Path, taxonomy: Taxonomy, config: KBConfig) -> Postmortem | 
     """One file -> a Postmortem (possibly with problems), or the problems that stopped it."""
     source = display_path(path, config.root)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        if exc.reason == "too-large":
+            return [Problem(source, 1, "file-too-large", exc.message,
+                            "move logs and dumps out of the postmortem and link to them")]
+        return [Problem(source, 1, "not-a-file", exc.message,
+                        "postmortems are Markdown files; remove it from the postmortems folder")]
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return [Problem(source, 1, "symlink-loop", "the file is a symlink that leads back to itself",
+                            "remove the link, or point it at the postmortem it stands for")]
         return [Problem(source, 1, "unreadable", f"cannot read the file: {exc.strerror or exc}",
                         "check the file exists and is readable")]
     try:
@@ -544,8 +513,16 @@ def discover(config: KBConfig) -> tuple[list[Path], list[Problem]]:
                 continue
             path = here / name
             if path.is_symlink():
-                target = path.resolve()
-                if not target.is_relative_to(root):
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):  # a loop; a dangling link is reported when read
+                    target = None
+                if target is None and _is_loop(path):
+                    problems.append(Problem(display_path(path, config.root), 1, "symlink-loop",
+                                            "the file is a symlink that leads back to itself",
+                                            "remove the link, or point it at the postmortem it stands for"))
+                    continue
+                if target is not None and not target.is_relative_to(root):
                     problems.append(Problem(display_path(path, config.root), 1, "symlink-outside",
                                             "the file is a symlink to a file outside the KB",
                                             "copy the postmortem into the KB instead of linking it"))
@@ -554,10 +531,19 @@ def discover(config: KBConfig) -> tuple[list[Path], list[Problem]]:
     return found, problems
 
 
+def _is_loop(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
 def load_kb(config: KBConfig, paths: Iterable[Path] | None = None) -> KnowledgeBase:
     """Load and check a whole KB (or the given files, checked against the whole KB)."""
     try:
-        taxonomy = load_taxonomy(config.taxonomy_path if config.taxonomy_path.exists() else None)
+        taxonomy = load_taxonomy(config.taxonomy_path, required=config.taxonomy_required,
+                                 shown=display_path(config.taxonomy_path, config.root))
     except PostmortemError as exc:
         return KnowledgeBase(config, Taxonomy(), [], exc.problems, [])
     files, problems = discover(config)

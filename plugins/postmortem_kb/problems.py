@@ -62,11 +62,12 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     path = Path(path)
     if root is not None:
         # The link's own name first: a symlinked postmortem is shown where the writer sees it.
-        for here, base in ((Path(os.path.abspath(path)), Path(os.path.abspath(root))),
-                           (path.resolve(), root.resolve())):
+        for pair in (lambda: (Path(os.path.abspath(path)), Path(os.path.abspath(root))),
+                     lambda: (path.resolve(), root.resolve())):
             try:
+                here, base = pair()
                 return here.relative_to(base).as_posix()
-            except ValueError:
+            except (ValueError, OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
                 continue
     return path.as_posix()
 

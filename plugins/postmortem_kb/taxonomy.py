@@ -7,17 +7,21 @@ Postmortems name a term by its key or any alias; both are compared as slugs so
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .frontmatter import parse_yaml
 from .problems import Problem, PostmortemError
 from .slugs import slugify
+from .validation.content import control_characters_in_text, control_characters_in_values
 
 KINDS = ("root_causes", "components", "actions")
 KIND_TITLES = {"root_causes": "Root causes", "components": "Components", "actions": "Corrective actions"}
 KIND_SINGULAR = {"root_causes": "root cause", "components": "component", "actions": "action category"}
 DEFAULT_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+SEVERITY_ID = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
+MAX_TAXONOMY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,19 +96,38 @@ class Taxonomy:
         return found or Term(kind, slug, slug.replace("-", " ").capitalize())
 
 
-def load_taxonomy(path: Path | None) -> Taxonomy:
-    """Read taxonomy.yml; a missing file gives the default severities and open term lists."""
+def load_taxonomy(path: Path | None, *, required: bool = False, shown: str | None = None) -> Taxonomy:
+    """Read taxonomy.yml; a missing file gives the default severities and open term lists,
+    unless the configuration names it (``required``): then it is a ``taxonomy-missing`` problem.
+
+    Every term must make a URL: severity ids are words of letters and digits (``SEV2``, not
+    ``Sev 2``), keys slug to distinct non-empty slugs, and no alias stands for two terms.
+    ``shown`` is the path problems name (default: the file name)."""
     if path is None or not path.exists():
+        if path is not None and required:
+            raise PostmortemError([Problem(shown or path.name, 1, "taxonomy-missing",
+                                           f"the configured taxonomy `{shown or path.name}` does not exist",
+                                           "create it (`pmkb init` writes one) or fix the path in the configuration")])
         return Taxonomy(path=str(path) if path else None)
-    shown = path.name
+    shown = shown or path.name
     try:
+        if not path.is_file():
+            raise IsADirectoryError(f"`{shown}` is not a regular file")
+        if path.stat().st_size > MAX_TAXONOMY_BYTES:
+            raise OSError(f"`{shown}` is over {MAX_TAXONOMY_BYTES // 1024} KiB")
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise PostmortemError([Problem(shown, 1, "taxonomy-unreadable", str(exc),
                                        "save taxonomy.yml as UTF-8 text")]) from None
+    problems: list[Problem] = []
+    problems.extend(control_characters_in_text(text, 1, shown, "taxonomy.yml"))
+    if problems:
+        raise PostmortemError(problems)
     data, lines = parse_yaml(text, shown, first_line=1)
     data = data or {}
-    problems: list[Problem] = []
+    problems.extend(control_characters_in_values(
+        data, lambda where: next((lines[where[:i]] for i in range(len(where), 0, -1) if where[:i] in lines), 1),
+        shown))
 
     def bad(where: tuple, message: str, hint: str = "") -> None:
         line = next((lines[where[:i]] for i in range(len(where), 0, -1) if where[:i] in lines), 1)
@@ -125,6 +148,19 @@ def load_taxonomy(path: Path | None) -> Taxonomy:
                 if not isinstance(item, dict) or not isinstance(item.get("id"), str):
                     bad(("severities", i), "each severity needs an id", "- id: SEV1")
                     continue
+                if not SEVERITY_ID.fullmatch(item["id"]):
+                    bad(("severities", i, "id"), f"the severity id `{item['id']}` is not a word of letters, digits "
+                        "and single dashes: it is used in URLs and in the page's markup",
+                        f"write `{slugify(item['id']).upper() or 'SEV1'}`")
+                    continue
+                taken = next((s.id for s in severities if slugify(s.id) == slugify(item["id"])), None)
+                if taken is not None:
+                    bad(("severities", i, "id"), f"the severity `{item['id']}` has the same URL as `{taken}`",
+                        "give each severity a distinct id")
+                    continue
+                if not all(isinstance(item.get(k), (str, type(None))) for k in ("title", "description")):
+                    bad(("severities", i), "a severity's title and description are text")
+                    continue
                 severities.append(Severity(item["id"], str(item.get("title") or item["id"]),
                                            str(item.get("description") or ""), i))
     terms: dict[str, dict[str, Term]] = {k: {} for k in KINDS}
@@ -133,16 +169,36 @@ def load_taxonomy(path: Path | None) -> Taxonomy:
         if not isinstance(raw, dict):
             bad((kind,), f"{kind} must be a mapping of key: {{title, description, aliases}}")
             continue
+        alias_owner: dict[str, str] = {}
         for key, spec in raw.items():
             spec = spec if isinstance(spec, dict) else {"title": spec} if isinstance(spec, str) else {}
             slug = slugify(key)
             if not slug:
                 bad((kind, key), f"`{key}` cannot be made into a URL slug")
                 continue
+            if slug in terms[kind]:
+                bad((kind, key), f"`{key}` has the same URL (`{slug}`) as another {KIND_SINGULAR[kind]}",
+                    "merge the two terms, or make one of them an alias of the other")
+                continue
+            if not all(isinstance(spec.get(k), (str, type(None))) for k in ("title", "description")):
+                bad((kind, key), "a term's title and description are text")
+                continue
             aliases = spec.get("aliases") or []
-            if not isinstance(aliases, list):
-                bad((kind, key, "aliases"), "aliases must be a list")
+            if not isinstance(aliases, list) or not all(isinstance(a, (str, int, float)) for a in aliases):
+                bad((kind, key, "aliases"), "aliases must be a list of words")
                 aliases = []
+            for j, alias in enumerate(aliases):
+                other = alias_owner.get(slugify(alias))
+                if not slugify(alias):
+                    bad((kind, key, "aliases", j), f"the alias `{alias}` cannot be made into a URL slug")
+                elif other is not None and other != slug:
+                    bad((kind, key, "aliases", j), f"the alias `{alias}` also names `{other}`",
+                        "an alias stands for one term: remove it from one of them")
+                else:
+                    alias_owner[slugify(alias)] = slug
+            if alias_owner.setdefault(slug, slug) != slug:
+                bad((kind, key), f"`{key}` is already an alias of `{alias_owner[slug]}`",
+                    "an alias stands for one term: remove it from that term")
             terms[kind][slug] = Term(kind, slug, str(spec.get("title") or key),
                                      str(spec.get("description") or ""),
                                      tuple(str(a) for a in aliases))

@@ -1,0 +1,90 @@
+"""Reading and writing files of the repository safely: one way for every module.
+
+- :func:`read_regular_file` checks the type and size *before* reading: a symlink to
+  ``/dev/zero``, a FIFO or a socket is refused without blocking, and a 3 GiB file is not read
+  whole to find out that it is too large.
+- :func:`atomic_write` replaces a file in one step (a temporary file in the same folder, then
+  ``os.replace``), so a crash or a full disk never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+
+class FileRefused(OSError):
+    """A path that is not a regular file, or a file over the size limit; ``reason`` says which."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason  # "not-a-file" | "too-large"
+        self.message = message
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def read_regular_file(path: Path | str, limit: int) -> bytes:
+    """The bytes of a regular file of at most ``limit`` bytes.
+
+    Raises :class:`FileRefused` for anything else (checked on the open file, so a path that
+    changes between the check and the read cannot slip through), and OSError when unreadable.
+    """
+    info = os.stat(path)  # opening a socket fails, and opening a device may have effects
+    if not stat.S_ISREG(info.st_mode):
+        raise FileRefused("not-a-file", f"the path is {_kind(info.st_mode)}, not a file")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileRefused("not-a-file", f"the path is {_kind(info.st_mode)}, not a file")
+        if info.st_size > limit:
+            raise FileRefused("too-large", f"the file is {info.st_size:,} bytes; the limit is {limit:,}")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= limit:  # a file that grows while it is read stops at the limit
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileRefused("too-large", f"the file is over {limit:,} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path | str, data: str | bytes, *, encoding: str = "utf-8") -> Path:
+    """Write ``data`` to ``path`` in one step: readers see the old file or the new one, never
+    a part. The temporary file is in the same folder (``os.replace`` cannot cross file
+    systems) and is removed if the write fails (a full disk leaves the old file as it was)."""
+    path = Path(path)
+    payload = data.encode(encoding) if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
