@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import unquote
 
-from .problems import WARNING, Problem
+from .problems import ERROR, WARNING, Problem
 
 ATTACHMENT_TYPES = frozenset({"png", "jpg", "jpeg", "gif", "webp", "avif", "pdf", "txt", "log", "csv", "json"})
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 _SCRIPTABLE = frozenset({"svg", "svgz", "html", "htm", "xhtml", "xht", "xml", "js", "mjs"})
 _HINT_MISSING = "add the file next to the postmortem or fix the path"
+_UNSAFE = "unsafe-attachment"
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Refusal:
 
     message: str
     hint: str
+    code: str = "missing-attachment"  # a warning; "unsafe-attachment" (an error) for a link that reaches
+    # for what must never be published: outside the postmortems folder, hidden, a postmortem source
 
 
 # One pass over a write-up. Code (fenced blocks, inline spans) and HTML comments are matched
@@ -176,7 +179,7 @@ def find_attachment(link_path: str, folder: Path, postmortems: Path, root: Path)
     shown = unquote(link_path)
     if _UNSAFE_CHARS.search(shown):
         return Refusal(f"`{link_path}` has a backslash or a control character in its path",
-                       "write the path with forward slashes, e.g. img/latency.png")
+                       "write the path with forward slashes, e.g. img/latency.png", _UNSAFE)
     try:
         here = folder.relative_to(postmortems).as_posix()
     except ValueError:
@@ -185,10 +188,10 @@ def find_attachment(link_path: str, folder: Path, postmortems: Path, root: Path)
     parts = name.split("/")
     if posixpath.isabs(shown) or parts[0] in ("..", ".", ""):
         return Refusal(f"`{shown}` is outside the postmortems folder and is not published",
-                       "keep attachments under the postmortems folder, next to the postmortem")
+                       "keep attachments under the postmortems folder, next to the postmortem", _UNSAFE)
     if any(part.startswith(".") for part in parts):
         return Refusal(f"`{shown}` is a hidden file or in a hidden folder, which are not published",
-                       "rename it without the leading dot")
+                       "rename it without the leading dot", _UNSAFE)
     ext = posixpath.splitext(parts[-1])[1].lstrip(".").lower()
     if ext not in ATTACHMENT_TYPES:
         if ext in _SCRIPTABLE:
@@ -203,11 +206,12 @@ def find_attachment(link_path: str, folder: Path, postmortems: Path, root: Path)
             path = path / part
             if path.is_symlink():
                 return Refusal(f"`{shown}` is in a symlinked folder, which is not followed",
-                               "move the file into the KB")
+                               "move the file into the postmortems folder", _UNSAFE)
         path = path / parts[-1]
-        if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
-            return Refusal(f"`{shown}` is a symlink to a file outside the KB",
-                           "copy the file into the KB instead of linking it")
+        if path.is_symlink():
+            refusal = _unsafe_target(path, shown, postmortems)
+            if refusal is not None:
+                return refusal
         if not path.is_file():
             return Refusal(f"`{shown}` does not exist", _HINT_MISSING)
         size = path.stat().st_size
@@ -218,6 +222,28 @@ def find_attachment(link_path: str, folder: Path, postmortems: Path, root: Path)
                        f"{MAX_ATTACHMENT_BYTES // 2**20} MiB are not published",
                        "make it smaller, or link to where it is stored")
     return Attachment(path, name)
+
+
+def _unsafe_target(link: Path, shown: str, postmortems: Path) -> Refusal | None:
+    """Why the file a symlinked attachment points at must not be published, if it must not:
+    its name passed every rule, but what is published is its target (``.git/config``, ``.env``
+    or a draft's source behind an innocent ``graph.png``)."""
+    target = link.resolve(strict=True)
+    base = postmortems.resolve()
+    if not target.is_relative_to(base):
+        return Refusal(f"`{shown}` is a symlink to a file outside the postmortems folder",
+                       "copy the file next to the postmortem instead of linking it", _UNSAFE)
+    inside = target.relative_to(base).parts
+    if any(part.startswith(".") for part in inside):
+        return Refusal(f"`{shown}` is a symlink to a hidden file", "link the file itself, not a hidden one", _UNSAFE)
+    ext = target.suffix.lstrip(".").lower()
+    if ext == "md":
+        return Refusal(f"`{shown}` is a symlink to a postmortem source", "link the incident's page instead",
+                       _UNSAFE)
+    if ext not in ATTACHMENT_TYPES:
+        return Refusal(f"`{shown}` is a symlink to a .{ext or '(no type)'} file, which is not published",
+                       f"attach one of: {', '.join(sorted(ATTACHMENT_TYPES))}", _UNSAFE)
+    return None
 
 
 def is_page_link(link_path: str) -> bool:
@@ -236,7 +262,7 @@ def postmortem_folder(path: Path, postmortems: Path) -> Path | None:
 
 def attachment_problems(markdown: str, first_line: int, path: Path, postmortems: Path, root: Path,
                         source: str) -> list[Problem]:
-    """``missing-attachment`` warnings for the relative links of a write-up (starting at file
+    """``missing-attachment`` warnings and ``unsafe-attachment`` errors for the relative links of a write-up (starting at file
     line ``first_line``) that the site cannot publish. Postmortems outside the postmortems
     folder are not published, so their links are not checked."""
     folder = postmortem_folder(path, postmortems)
@@ -264,6 +290,6 @@ def attachment_problems(markdown: str, first_line: int, path: Path, postmortems:
             continue
         found = find_attachment(split[0], folder, postmortems, root)
         if isinstance(found, Refusal):
-            problems.append(Problem(source, line_of(link.offset), "missing-attachment", found.message,
-                                    found.hint, WARNING))
+            problems.append(Problem(source, line_of(link.offset), found.code, found.message, found.hint,
+                                    ERROR if found.code == _UNSAFE else WARNING))
     return problems

@@ -94,6 +94,8 @@ _CODES = (
          "unclosed brackets that make Markdown read far ahead"),
     Code("missing-attachment", WARNING, "add the file next to the postmortem or fix the path",
          "a linked file the site cannot publish"),
+    Code("unsafe-attachment", ERROR, "keep attachments as plain files next to the postmortem",
+         "a link to a file outside the postmortems folder, hidden, or a postmortem source"),
     # The KB's files
     Code("symlink", ERROR, "move the postmortems into the KB", "a symlinked folder is not followed"),
     Code("symlink-outside", ERROR, "copy the postmortem into the KB", "a symlink to a file outside the KB"),
