@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
@@ -32,16 +33,18 @@ class Problem:
         return self.severity == ERROR
 
     def format_text(self) -> str:
+        """One line, whatever the values hold: see :func:`escape_output`."""
         kind = "" if self.is_error else "warning: "
-        text = f"{self.path}:{self.line}: {self.code}: {kind}{self.message}"
+        text = f"{escape_output(self.path)}:{self.line}: {escape_output(self.code)}: {kind}{escape_output(self.message)}"
         if self.hint:
-            text += f" (hint: {self.hint})"
+            text += f" (hint: {escape_output(self.hint)})"
         return text
 
     def format_github(self) -> str:
         # Workflow command syntax: data escapes %, CR, LF; properties also escape : and ,
         def esc(value: str, prop: bool = False) -> str:
-            value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            value = _UNPRINTABLE.sub(_escape_char, value.replace("%", "%25"))
+            value = value.replace("\r", "%0D").replace("\n", "%0A")
             if prop:
                 value = value.replace(":", "%3A").replace(",", "%2C")
             return value
@@ -55,6 +58,27 @@ class Problem:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+# What could end, overwrite or disguise a line of output: C0/C1 controls (newline, carriage
+# return, ESC...), DEL, Unicode line and paragraph separators, and bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape_char(m: re.Match) -> str:
+    ch = m.group()
+    named = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+    if ch in named:
+        return named[ch]
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def escape_output(value: object) -> str:
+    """A value as it may appear inside one line of text output: newlines, carriage returns,
+    terminal escapes and other controls written as ``\\n``, ``\\x1b``..., so that a value can
+    neither start a line of its own (a forged ``::error``/``::add-mask::`` workflow command or
+    problem line) nor overwrite one. Tabs too: a line of output stays one field per colon."""
+    return _UNPRINTABLE.sub(_escape_char, str(value))
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:
