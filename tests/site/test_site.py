@@ -485,15 +485,12 @@ def test_templates_in_the_theme_custom_dir_override_too(small_kb):
 
 
 def test_a_generated_path_leaving_the_site_is_refused(small_kb, monkeypatch):
-    from postmortem_kb import site as site_package
-    from postmortem_kb.site import GeneratedFile
+    from postmortem_kb.site import GeneratedFile, build as site_build
 
-    def evil(kb, options):
+    def evil(build):
         yield GeneratedFile("../outside.txt", "x")
 
-    monkeypatch.setattr(site_package, "GENERATORS", site_package.GENERATORS + [evil])
-    import postmortem_kb.mkdocs_plugin.plugin as plugin_module
-    monkeypatch.setattr(plugin_module, "GENERATORS", site_package.GENERATORS)
+    monkeypatch.setattr(site_build, "GENERATORS", site_build.GENERATORS + (evil,))
     with pytest.raises(Abort):
         site_of(small_kb)
     assert not (small_kb / "outside.txt").exists()
@@ -503,7 +500,7 @@ def test_a_generated_path_leaving_the_site_is_refused(small_kb, monkeypatch):
 
 from hypothesis import given, strategies as st  # noqa: E402
 
-from postmortem_kb.site.render import page_url, relative_url  # noqa: E402
+from postmortem_kb.site.urls import page_url, relative_url  # noqa: E402
 
 _segment = st.sampled_from(["incidents", "kb", "tags", "a-b", "index", "x1"])
 _page = st.lists(_segment, min_size=0, max_size=3).flatmap(

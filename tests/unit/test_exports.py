@@ -13,6 +13,7 @@ from kit.insights import AS_OF, PUBLISHED, write_fixture_kb
 from postmortem_kb.cli import cli
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.site import SiteOptions
+from postmortem_kb.site.build import SiteBuild
 from postmortem_kb.site.exports import CATALOG, CATALOG_SCHEMA, catalog_schema, exports
 
 
@@ -23,7 +24,7 @@ def kb(tmp_path):
 
 
 def generate(kb, **options):
-    return {f.path: f.content for f in exports(kb, SiteOptions(**options))}
+    return {f.path: f.content for f in exports(SiteBuild(kb, SiteOptions(**options)))}
 
 
 def validator(schema):
@@ -33,7 +34,7 @@ def validator(schema):
 
 
 def test_catalog_validates_and_lists_exactly_the_published_postmortems(kb):
-    files = generate(kb, extra={"site_url": "https://kb.example.com/"})
+    files = generate(kb, site_url="https://kb.example.com/")
     data = json.loads(files[CATALOG])
     schema = json.loads(files[CATALOG_SCHEMA])
     assert schema == catalog_schema()  # the site ships the package's schema
@@ -43,7 +44,7 @@ def test_catalog_validates_and_lists_exactly_the_published_postmortems(kb):
 
 
 def test_catalog_records_hold_metadata_metrics_action_items_and_urls(kb):
-    data = json.loads(generate(kb, extra={"site_url": "https://kb.example.com"})[CATALOG])
+    data = json.loads(generate(kb, site_url="https://kb.example.com")[CATALOG])
     rec = {p["id"]: p for p in data["postmortems"]}
     a = rec["disk-a"]
     assert a["url"] == "https://kb.example.com/incidents/disk-a/"

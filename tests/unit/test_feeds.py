@@ -10,6 +10,7 @@ import pytest
 from kit.insights import AS_OF, PUBLISHED, write_fixture_kb
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.site import GeneratedFile, SiteOptions
+from postmortem_kb.site.build import SiteBuild
 from postmortem_kb.site.feeds import SITE_FEED, feed_path, feeds
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -22,7 +23,7 @@ def kb(tmp_path):
 
 
 def generate(kb, **options):
-    files = {f.path: f for f in feeds(kb, SiteOptions(**options))}
+    files = {f.path: f for f in feeds(SiteBuild(kb, SiteOptions(**options)))}
     assert all(isinstance(f, GeneratedFile) for f in files.values())
     return files
 
@@ -35,7 +36,7 @@ def parse(content):
 
 
 def test_site_feed_lists_exactly_the_published_postmortems_newest_first(kb):
-    feed = parse(generate(kb, extra={"site_url": "https://kb.example.com/"})[SITE_FEED].content)
+    feed = parse(generate(kb, site_url="https://kb.example.com/")[SITE_FEED].content)
     links = [e.link for e in feed.entries]
     assert links == [f"https://kb.example.com/incidents/{pm_id}/" for pm_id in PUBLISHED]
     assert all("draft-f" not in e.id for e in feed.entries)
@@ -45,7 +46,7 @@ def test_site_feed_lists_exactly_the_published_postmortems_newest_first(kb):
 
 
 def test_entries_carry_summary_severity_and_categories(kb):
-    feed = parse(generate(kb, extra={"site_url": "https://kb.example.com"})[SITE_FEED].content)
+    feed = parse(generate(kb, site_url="https://kb.example.com")[SITE_FEED].content)
     entry = next(e for e in feed.entries if e.link.endswith("/disk-b/"))
     assert entry.title == "[SEV2] Incident disk-b <b>&</b>"  # the text as written, escaped in the XML
     assert entry.summary.startswith("SEV2 (Major). Summary of disk-b")
@@ -57,7 +58,7 @@ def test_entries_carry_summary_severity_and_categories(kb):
 
 
 def test_one_feed_per_root_cause_and_component(kb):
-    files = generate(kb, extra={"site_url": "https://kb.example.com/"})
+    files = generate(kb, site_url="https://kb.example.com/")
     web = parse(files[feed_path("components", "web-server")].content)
     assert [e.link.rsplit("/", 2)[-2] for e in web.entries] == ["capacity-d", "disk-b", "disk-a"]  # not draft-f
     hw = parse(files["feeds/root-causes/hardware-failure.xml"].content)
@@ -89,7 +90,7 @@ def test_without_site_url_ids_are_urns_and_links_relative_to_the_feed(kb):
 
 
 def test_base_dir_and_plain_urls_are_respected(kb):
-    files = generate(kb, base_dir="kb", extra={"site_url": "https://x.example/docs/", "directory_urls": False})
+    files = generate(kb, base_dir="kb", site_url="https://x.example/docs/", directory_urls=False)
     assert "kb/feeds/postmortems.xml" in files
     feed = parse(files["kb/feeds/postmortems.xml"].content)
     assert feed.entries[0].link == "https://x.example/docs/kb/incidents/dns-g.html"
@@ -112,11 +113,11 @@ def test_feed_xml_is_well_formed_atom_with_required_elements(kb):
 
 
 def test_feeds_carry_the_newest_entries_up_to_the_limit(kb):
-    files = generate(kb, extra={"feed_limit": 2})
+    files = generate(kb, feed_limit=2)
     site = parse(files[SITE_FEED].content)
     assert [e.id.rsplit(":", 1)[1] for e in site.entries] == PUBLISHED[:2]
     assert site.feed.updated == "2024-09-01T00:00:00+00:00"
     web = parse(files["feeds/components/web-server.xml"].content)
     assert [e.id.rsplit(":", 1)[1] for e in web.entries] == ["capacity-d", "disk-b"]
-    everything = parse(generate(kb, extra={"feed_limit": 0})[SITE_FEED].content)
+    everything = parse(generate(kb, feed_limit=0)[SITE_FEED].content)
     assert len(everything.entries) == len(PUBLISHED)

@@ -1,65 +1,65 @@
-"""MkDocs event hooks: load the KB, add the generated pages, sanitize writers' HTML, watch files."""
+"""MkDocs event hooks: the KB's site, as :class:`~postmortem_kb.site.build.SiteBuild` makes it.
+
+The plugin translates MkDocs' configuration into :class:`~postmortem_kb.site.options.SiteOptions`
+and its events into calls of one ``SiteBuild``; it draws nothing itself.
+
+Order of events, and why: everything that can fail (loading the KB, every generator, every
+template, every write-up) runs in ``on_pre_build``, because MkDocs empties the output folder
+right after it: a strict build that fails leaves the previous site as it was. ``on_files``
+then only adds the finished pages; ``on_page_content`` puts back the HTML held out of Markdown;
+``on_post_build`` runs last (priority -100), after the search plugin wrote its index, so that
+the offline copy of that index and Pagefind's index cover what every other plugin wrote.
+"""
 
 from __future__ import annotations
 
-import importlib
 import logging
-import posixpath
 from pathlib import Path
 
 try:
     from mkdocs.exceptions import PluginError
     from mkdocs.plugins import BasePlugin, event_priority
     from mkdocs.structure.files import File, Files, InclusionLevel
+    from mkdocs.structure.toc import get_toc
 except ImportError:  # ProperDocs installed without MkDocs
     from properdocs.exceptions import PluginError  # type: ignore[no-redef]
     from properdocs.plugins import BasePlugin, event_priority  # type: ignore[no-redef]
     from properdocs.structure.files import File, Files, InclusionLevel  # type: ignore[no-redef]
+    from properdocs.structure.toc import get_toc  # type: ignore[no-redef]
 
 from ..loader import KBConfig, KnowledgeBase, load_kb
-from ..sanitize import sanitize_html
-from ..site import GENERATORS, GeneratedFile, GeneratedPage, SiteOptions
-from ..site.common import body_fence
-from ..site.rawhtml import HtmlHold
-from ..site.render import environment, render_page
+from ..site import GeneratedPage, MarkdownSetup, SiteOptions
+from ..site.bodies import guard_heading_ids
+from ..site.build import SiteBuild, UnsafePath, toc_tokens
+from ..engines.notice import strip_notice
 from .config import PostmortemsConfig
 
 # Not get_plugin_logger: its "postmortems:" prefix would hide the `path:line:` start that
 # editors and CI read, and the lines must match `pmkb validate` exactly.
 log = logging.getLogger("mkdocs.plugins.postmortems")
 
-# Modules whose @generator functions make the site; a module not written yet is skipped.
-SITE_MODULES = ("home", "incidents", "terms", "actions", "insights", "feeds", "exports", "search_page")
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# The theme overrides we ship (the feeds' <link rel="alternate"> and og: metadata in every head).
+THEME_OVERRIDES = Path(__file__).resolve().parent.parent / "templates" / "theme"
 CSS = "assets/pmkb/postmortems.css"
 FILE_WORKER = "assets/pmkb/file-worker.js"
+# The theme's search box, answered from our sharded index (site/searchindex.py) by our worker.
+SEARCH_SCRIPT = "assets/pmkb/pmkb-search.js"
+SEARCH_WORKER = "assets/pmkb/pmkb-search-worker.js"
 MARKDOWN_EXTENSIONS = ("tables",)  # write-ups use Markdown tables
-
-
-def load_generators() -> None:
-    for name in SITE_MODULES:
-        module = f"postmortem_kb.site.{name}"
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:  # a module that is there but broken must say so
-                raise
-            log.debug("no site module %s", module)
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     supports_multiple_instances = False
 
     def __init__(self) -> None:
-        self.kb: KnowledgeBase | None = None
+        self.site: SiteBuild | None = None
         self._preloaded: KnowledgeBase | None = None
-        self.options: SiteOptions | None = None
-        self.generated: dict[str, dict] = {}  # src_uri -> how its HTML is wrapped
-        self.env = None
-        self.html_hold = HtmlHold()  # the templates' HTML, kept out of Markdown (site/rawhtml.py)
 
-    def _root(self, config) -> Path:
-        return Path(config.config_file_path or ".").resolve().parent
+    @property
+    def kb(self) -> KnowledgeBase | None:
+        """The KB of the last build (read by ``pmkb build`` for its report)."""
+        return self.site.kb if self.site else None
 
     def on_config(self, config):
         if not self.config.enabled:
@@ -67,6 +67,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for ext in MARKDOWN_EXTENSIONS:
             if ext not in config.markdown_extensions:
                 config.markdown_extensions.append(ext)
+        # No heading of any page may take an id of the theme's own (`__config`...).
+        guard_heading_ids(config.mdx_configs)
+        if THEME_OVERRIDES.is_dir() and str(THEME_OVERRIDES) not in config.theme.dirs:
+            # After the site's own custom_dir (it wins), before the theme's.
+            config.theme.dirs.insert(1 if config.theme.custom_dir else 0, str(THEME_OVERRIDES))
         if CSS not in [str(x) for x in config.extra_css]:
             config.extra_css.append(CSS)
         if self.config.offline_search:
@@ -74,111 +79,115 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             polyfills = config.extra["polyfills"] = list(config.extra.get("polyfills") or [])
             if FILE_WORKER not in [str(x) for x in polyfills]:
                 polyfills.append(FILE_WORKER)
+        if self.config.search == "material":
+            polyfills = config.extra["polyfills"] = list(config.extra.get("polyfills") or [])
+            if SEARCH_SCRIPT not in [str(x) for x in polyfills]:
+                polyfills.append(SEARCH_SCRIPT)
         return config
 
     def use_kb(self, kb: KnowledgeBase) -> None:
-        """Build the next site from a KB the caller already loaded and checked (``pmkb build``
-        validates first), instead of reading every postmortem a second time."""
+        """Deprecated: build the next site from a KB the caller already loaded. Kept until
+        ``pmkb build`` reads the KB from the plugin instead (see ``kb``)."""
         self._preloaded = kb
 
     def on_pre_build(self, config) -> None:
-        """Load and check the KB before MkDocs empties the site folder, so a KB that fails a
-        strict build leaves the previous site as it was."""
         if not self.config.enabled:
             return
-        root = self._root(config)
+        self.site = None
+        root = Path(config.config_file_path or ".").resolve().parent
         kb, self._preloaded = self._preloaded, None  # used once: `serve` rebuilds must re-read
         if kb is None:
             kb = load_kb(KBConfig(root=root, postmortems_dir=self.config.postmortems_dir,
                                   taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms))
-        errors = [p for p in kb.problems if p.is_error]
         for problem in kb.problems:
             # Errors as warnings: `mkdocs build --strict` fails on them, a plain build goes on.
             log.log(logging.WARNING if problem.is_error else logging.INFO, problem.format_text())
-        if errors and config.strict:
-            raise PluginError(f"{len(errors)} error(s) in postmortems (see above); fix them or run "
-                              "`pmkb validate` for details")
+        if kb.errors and config.strict:
+            raise PluginError(f"{len(kb.errors)} error(s) in postmortems (see above); fix them or run "
+                              "`pmkb validate` for details; the previous site is left as it was")
         if kb.rejected:
             log.warning("skipped %d postmortem(s) with errors: %s", len(kb.rejected), ", ".join(kb.rejected))
-        self.kb = kb
+        site = SiteBuild(kb, self._options(config))
+        try:
+            site.generate()
+        except UnsafePath as exc:
+            raise PluginError(str(exc)) from None
+        for name in site.bodies.left_out:
+            log.info("write-ups are rendered without %s (not safe for writers' text; see docs/security.md)", name)
+        self.site = site
+
+    def _options(self, config) -> SiteOptions:
+        themes = [Path(d) / "postmortems" for d in config.theme.dirs]
+        own = [Path(self.config.templates_dir)] if self.config.templates_dir else []
+        return SiteOptions(
+            drafts=self.config.drafts, base_dir=self.config.base_path.strip("/"), search=self.config.search,
+            related_limit=self.config.related_limit, feed_limit=self.config.feed_limit,
+            directory_urls=config.use_directory_urls, site_url=config.site_url or "",
+            template_dirs=tuple(own + themes),
+            markdown=MarkdownSetup(tuple(config.markdown_extensions), dict(config.mdx_configs)))
 
     def on_files(self, files: Files, config) -> Files:
-        if not self.config.enabled or self.kb is None:
+        if not self.config.enabled or self.site is None:
             return files
-        root = self._root(config)
-        templates_dir = str((root / self.config.templates_dir).resolve()) if self.config.templates_dir else None
-        options = SiteOptions(drafts=self.config.drafts, base_dir=self.config.base_path.strip("/"),
-                              search=self.config.search,
-                              extra={"related_limit": self.config.related_limit,
-                                     "custom_templates": templates_dir,
-                                     "directory_urls": config.use_directory_urls,
-                                     # feeds and catalog.json carry absolute URLs when the site has one
-                                     "site_url": config.site_url or ""})
-        self.options = options
-        search_dirs = [templates_dir] + [str(Path(d) / "postmortems") for d in config.theme.dirs]
-        env = self.env = environment(search_dirs)
-        load_generators()
-        self.generated = {}
-        self.html_hold = HtmlHold()
-        for make in GENERATORS:
-            for item in make(self.kb, options):
-                self._add(files, config, env, item)
+        for item in self.site.generate():
+            existing = files.get_file_from_path(item.path)
+            if existing is not None and not existing.generated_by and not _only_notice(existing):
+                log.info("docs/%s is the site's own page; the generated one is not used", item.path)
+                continue
+            if existing is not None:
+                files.remove(existing)
+            if isinstance(item, GeneratedPage):
+                # Only listings go into an automatic navigation: a nav entry per incident makes
+                # every page carry every link, and the build quadratic.
+                inclusion = InclusionLevel.UNDEFINED if item.path.endswith("index.md") else InclusionLevel.NOT_IN_NAV
+                files.append(File.generated(config, item.path, content=self.site.markdown_of(item.path),
+                                            inclusion=inclusion))
+            elif item.source is not None:
+                files.append(File.generated(config, item.path, abs_src_path=str(item.source)))
+            else:
+                files.append(File.generated(config, item.path, content=item.content))
         files.append(File.generated(config, CSS, abs_src_path=str(ASSETS / "postmortems.css")))
         if self.config.offline_search:
             files.append(File.generated(config, FILE_WORKER, abs_src_path=str(ASSETS / "file-worker.js")))
+        if self.config.search == "material":
+            for asset in (SEARCH_SCRIPT, SEARCH_WORKER):
+                files.append(File.generated(config, asset, abs_src_path=str(ASSETS / Path(asset).name)))
         return files
 
-    def _add(self, files: Files, config, env, item: GeneratedPage | GeneratedFile) -> None:
-        # Generators build paths from validated ids and slugs; this is the second lock on the door.
-        clean = posixpath.normpath(item.path)
-        if item.path.startswith("/") or "\\" in item.path or clean != item.path or clean.startswith(".."):
-            raise PluginError(f"a generated page has an unsafe path: {item.path!r}")
-        existing = files.get_file_from_path(item.path)
-        if existing is not None and not existing.generated_by:
-            log.info("docs/%s is the site's own page; the generated one is not used", item.path)
-            return
-        if existing is not None:
-            files.remove(existing)
-        if isinstance(item, GeneratedPage):
-            fence = body_fence(self.options)
-            content = self.html_hold.hold(render_page(item, env, config.use_directory_urls), (fence.start, fence.end))
-            # Only listings go into an automatic navigation: a nav entry per incident makes
-            # every page carry every link, and the build quadratic.
-            inclusion = InclusionLevel.UNDEFINED if item.path.endswith("index.md") else InclusionLevel.NOT_IN_NAV
-            file = File.generated(config, item.path, content=content, inclusion=inclusion)
-            self.generated[file.src_uri] = item.context.get("wrapper") or {"css_class": "", "search_body": False}
-        elif item.source is not None:
-            file = File.generated(config, item.path, abs_src_path=str(item.source))
-        else:
-            file = File.generated(config, item.path, content=item.content)
-        files.append(file)
+    def on_page_markdown(self, markdown: str, page, config, files):
+        if not self.config.enabled or self.site is None or self.site.is_generated(page.file.src_uri):
+            return markdown
+        # A site's own page may carry the notice shown by engines that ignore this plugin.
+        stripped = strip_notice(markdown)
+        return markdown if stripped is None else stripped
 
     def on_page_content(self, html: str, page, config, files):
-        if not self.config.enabled or self.options is None or page.file.src_uri not in self.generated:
+        if not self.config.enabled or self.site is None or not self.site.is_generated(page.file.src_uri):
             return html
-        html = body_fence(self.options).clean(self.html_hold.release(html))
-        if "pmkb-body-start-" in html or "pmkb-body-end-" in html:
-            # A marker survived, so some writer's part may have escaped the sanitizer: sanitize
-            # the whole page rather than publish it (it loses only our layout's styling).
-            log.warning("%s: the write-up could not be isolated; the whole page is sanitized", page.file.src_uri)
-            html = sanitize_html(html)
-        return self.env.get_template("_wrapper.html.j2").render(content=html, wrapper=self.generated[page.file.src_uri])
+        html = self.site.finish(page.file.src_uri, html)
+        if self.config.search == "material":
+            # Indexed from the KB's data in on_post_build, not from this HTML (listings not at all).
+            page.meta["search"] = {"exclude": True}
+        # The write-up's headings were held out of Markdown: the engine's table of contents
+        # missed them, so it is read from the finished page.
+        page.toc = get_toc(toc_tokens(html))
+        return html
 
     def on_serve(self, server, config, builder):
         if self.config.enabled:
-            root = self._root(config)
+            root = Path(config.config_file_path or ".").resolve().parent
             for path in (root / self.config.postmortems_dir, root / self.config.taxonomy):
                 if path.exists():
                     server.watch(str(path))
         return server
 
-    # Last: after the search plugin has written search_index.json, and so that Pagefind's index
-    # covers what every other plugin wrote.
     @event_priority(-100)
     def on_post_build(self, config) -> None:
         if not self.config.enabled:
             return
         index = Path(config.site_dir) / "search" / "search_index.json"
+        if self.config.search == "material" and self.site is not None:
+            self._write_search_index(config)
         if self.config.offline_search and index.is_file():
             # From file:// material cannot fetch the index; it loads it as a script defining __index.
             data = index.read_text(encoding="utf-8")
@@ -193,3 +202,23 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             except (pagefind.PagefindUnavailable, pagefind.PagefindFailed) as exc:
                 raise PluginError(str(exc)) from None
 
+    def _write_search_index(self, config) -> None:
+        from ..site.searchindex import write_search_index
+        from ..site.urls import served_path
+
+        site, urls = self.site, config.use_directory_urls
+        generated = {served_path(item.path, urls) for item in site.generate() if isinstance(item, GeneratedPage)}
+        write_search_index(Path(config.site_dir), site.data.postmortems, site.kb.taxonomy,
+                           url_of=lambda pm_id: served_path(site.paths.incident(pm_id), urls),
+                           skip=lambda url: url in generated)
+
+
+def _only_notice(file) -> bool:
+    """Whether a site's own page is only the notice for engines that ignore this plugin (then the
+    generated page replaces it)."""
+    if not file.src_uri.endswith(".md"):
+        return False
+    try:
+        return strip_notice(file.content_string) is None
+    except (OSError, UnicodeDecodeError):
+        return False

@@ -1,27 +1,20 @@
-"""The site, independent of any site engine.
+"""The generated part of a site, independent of the engine that builds it.
 
-Every generated page or file of the site is described here as a value (path, template,
-context) by *generators*: plain functions ``(kb, options) -> iterable of GeneratedPage |
-GeneratedFile``. The MkDocs plugin only turns these values into MkDocs files; another
-engine could do the same. Pages are drawn by Jinja templates shipped in
-``postmortem_kb/templates/site/`` and overridable by a site.
+Every page and file of the site is described here as a value (path, template, context) by
+*generators*: plain functions ``(build) -> iterable of GeneratedPage | GeneratedFile``,
+listed in :data:`postmortem_kb.site.build.GENERATORS`. A :class:`~postmortem_kb.site.build.SiteBuild`
+runs them and draws the pages with the Jinja templates shipped in
+``postmortem_kb/templates/site/`` (overridable by a site); the MkDocs plugin only turns the
+result into MkDocs files, and another engine can write it into a copy of the docs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional, Union
+from typing import Any, Optional, Union
 
-
-@dataclass
-class SiteOptions:
-    """What a site owner can choose; mirrors the plugin's config."""
-
-    drafts: bool = False
-    base_dir: str = ""  # folder under docs for generated pages ("" = site root)
-    search: str = "material"  # "material" or "pagefind"
-    extra: dict[str, Any] = field(default_factory=dict)
+from .options import MarkdownSetup, SiteOptions
 
 
 @dataclass
@@ -33,6 +26,14 @@ class GeneratedPage:
     template: str
     context: dict[str, Any]
     title: str
+    css_class: str = ""
+    """A class on the page's wrapper, for our stylesheet."""
+    meta: dict[str, Any] = field(default_factory=dict)
+    """Front matter for the theme besides the title (``{"search": {"exclude": True}}``,
+    ``"description"``...); its text is HTML-escaped, as themes print it as it is."""
+    search_body: bool = False
+    """Whether a search index built from the pages' HTML (Pagefind) indexes this page: incidents
+    are, listings of them are not."""
 
 
 @dataclass
@@ -45,11 +46,4 @@ class GeneratedFile:
     source: Optional[Path] = None
 
 
-Generator = Callable[[Any, SiteOptions], Iterable[Union[GeneratedPage, GeneratedFile]]]
-GENERATORS: list[Generator] = []
-
-
-def generator(func: Generator) -> Generator:
-    """Register a function that contributes pages or files to the site."""
-    GENERATORS.append(func)
-    return func
+__all__ = ["GeneratedFile", "GeneratedPage", "MarkdownSetup", "SiteOptions"]

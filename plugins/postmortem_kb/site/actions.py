@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ..model import ACTION_STATUSES
 from ..slugs import slugify
-from . import GeneratedPage, SiteOptions, generator
-from .common import ACTION_ITEMS, Paths, site_data, site_path
+
+from . import GeneratedPage
+from .urls import ACTION_ITEMS
+
+if TYPE_CHECKING:
+    from .build import SiteBuild
 
 GROUPS = (("overdue", "Overdue"), ("open", "Open"), ("in-progress", "In progress"), ("done", "Done"),
           ("wont-do", "Won't do"))
@@ -28,9 +33,8 @@ def tracker_rows(postmortems, today) -> dict[str, list[dict]]:
     return groups
 
 
-@generator
-def action_items_page(kb, options: SiteOptions):
-    data = site_data(kb, options)
+def action_items_page(build: SiteBuild):
+    data = build.data
     groups = tracker_rows(data.postmortems, data.today)
     owners: Counter = Counter()
     names: dict[str, str] = {}
@@ -40,8 +44,8 @@ def action_items_page(kb, options: SiteOptions):
             names.setdefault(row["owner_key"], row["item"].owner or "(nobody)")
     categories = data.crosslinks.terms("actions")
     yield GeneratedPage(
-        path=site_path(options, ACTION_ITEMS), template="action_items.md.j2", title="Action items",
+        path=build.paths.page(ACTION_ITEMS), template="action_items.md.j2", title="Action items",
         context={"groups": [(key, title, groups[key]) for key, title in GROUPS], "today": data.today,
                  "owners": sorted(((k, names[k], n) for k, n in owners.items()), key=lambda t: t[1].lower()),
                  "categories": categories, "category_titles": {e.slug: e.title for e in categories},
-                 "statuses": ACTION_STATUSES, "paths": Paths(options)})
+                 "statuses": ACTION_STATUSES})

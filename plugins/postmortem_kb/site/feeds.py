@@ -13,46 +13,59 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
-from typing import Iterable
+import re
+from typing import TYPE_CHECKING, Iterable
 
 from feedgen.feed import FeedGenerator
 
+from ..inline import plain_text
 from ..model import Postmortem
 from ..taxonomy import Taxonomy
-from . import GeneratedFile, SiteOptions, generator
-from .exports import Urls, incident_page, page_url, published
+from . import GeneratedFile
+from .options import FEED_LIMIT
+from .urls import FEED_FOLDERS, SITE_FEED, Urls, feed_path, incident_path, served_path
 
-SITE_FEED = "feeds/postmortems.xml"
-FEED_LIMIT = 50
-TERM_FOLDERS = {"root_causes": "root-causes", "components": "components"}
+if TYPE_CHECKING:
+    from .build import SiteBuild
+
+__all__ = ["FEED_LIMIT", "SITE_FEED", "all_feeds", "build_feed", "feed_path", "feeds"]
+
+TERM_FOLDERS = FEED_FOLDERS
 KIND_WORDS = {"root_causes": "root cause", "components": "component"}
 _EMPTY_FEED_UPDATED = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+# What XML 1.0 cannot carry at all: control characters but tab and newlines, lone surrogates,
+# U+FFFE and U+FFFF. The loader refuses them in values; a feed drops them rather than fail.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-def feed_path(kind: str, slug: str) -> str:
-    """Where the feed of one root cause or component lives: ``feeds/root-causes/<slug>.xml``."""
-    return f"feeds/{TERM_FOLDERS[kind]}/{slug}.xml"
+def _text(value: object) -> str:
+    return _NOT_XML.sub("", str(value))
 
 
 def _moment(pm: Postmortem) -> dt.datetime:
-    """When an entry happened: the incident's start, or midnight UTC of its date."""
+    """When an entry happened: the incident's start, or midnight UTC of its date (a start
+    that cannot be said in UTC, at the edge of the calendar, counts as its date)."""
     started = pm.metrics.started_at
     if started is not None:
-        return started.astimezone(dt.timezone.utc)
+        try:
+            return started.astimezone(dt.timezone.utc)
+        except (OverflowError, ValueError):
+            pass
     return dt.datetime.combine(pm.date, dt.time(0, 0), tzinfo=dt.timezone.utc)
 
 
 def _summary(pm: Postmortem, taxonomy: Taxonomy) -> str:
     severity = taxonomy.severity(pm.severity)
     level = f"{pm.severity} ({severity.title})" if severity and severity.title else pm.severity
-    text = " ".join(pm.summary.split())
+    text = plain_text(pm.summary)  # feed readers show text: the writer's backticks and stars dropped
     return f"{level}. {text}" if text else f"{level}."
 
 
 def build_feed(title: str, subtitle: str, path: str, postmortems: Iterable[Postmortem], taxonomy: Taxonomy,
-               urls: Urls, limit: int = FEED_LIMIT) -> bytes:
+               urls: Urls, limit: int = FEED_LIMIT, empty_updated: dt.datetime | None = None) -> bytes:
     """One Atom feed at ``path`` (relative to the KB's part of the site): the newest ``limit``
-    postmortems (all when 0), newest first."""
+    postmortems (all when 0), newest first. A feed without entries is as recent as
+    ``empty_updated`` (the site's newest incident), never a made-up 1970."""
     pms = sorted(postmortems, key=lambda p: (p.date, _moment(p), p.id), reverse=True)
     if limit > 0:
         pms = pms[:limit]
@@ -66,43 +79,48 @@ def build_feed(title: str, subtitle: str, path: str, postmortems: Iterable[Postm
 
     fg = FeedGenerator()
     fg.id(urls.id_for(path, "feed:" + path.removesuffix(".xml").replace("/", ":")))
-    fg.title(title)
-    fg.subtitle(subtitle)
+    fg.title(_text(title))
+    fg.subtitle(_text(subtitle))
     fg.link(href=link(path), rel="self", type="application/atom+xml")
-    fg.link(href=link(page_url("index.md", urls.directory_urls)), rel="alternate", type="text/html")
+    fg.link(href=link(served_path("index.md", urls.directory_urls)), rel="alternate", type="text/html")
     fg.language("en")
     fg.generator("postmortem-kb")
-    fg.updated(max((_moment(p) for p in pms), default=_EMPTY_FEED_UPDATED))
+    fg.updated(max((_moment(p) for p in pms), default=empty_updated or _EMPTY_FEED_UPDATED))
     # feedgen puts the first added entry last; add oldest first so the feed reads newest first.
     for pm in reversed(pms):
-        page = page_url(incident_page(pm.id), urls.directory_urls)
+        page = served_path(incident_path(pm.id), urls.directory_urls)
         entry = fg.add_entry()
         entry.id(urls.id_for(page, "incident:" + pm.id))
-        entry.title(f"[{pm.severity}] {pm.title}")
+        entry.title(_text(f"[{pm.severity}] {pm.title}"))
         entry.link(href=link(page), rel="alternate", type="text/html")
         entry.published(_moment(pm))
         entry.updated(_moment(pm))
-        entry.summary(_summary(pm, taxonomy))
+        entry.summary(_text(_summary(pm, taxonomy)))
         for name in pm.authors:
-            entry.author(name=name)
-        entry.category(term=pm.severity, scheme="severity", label=f"Severity {pm.severity}")
+            if _text(name).strip():
+                entry.author(name=_text(name))
+        entry.category(term=_text(pm.severity), scheme="severity", label=_text(f"Severity {pm.severity}"))
         for kind in ("root_causes", "components"):
             for slug in getattr(pm, kind):
-                entry.category(term=slug, scheme=KIND_WORDS[kind], label=taxonomy.term(kind, slug).title)
+                entry.category(term=_text(slug), scheme=KIND_WORDS[kind], label=_text(taxonomy.term(kind, slug).title))
     if not pms:
         fg.author(name="postmortem-kb")  # Atom wants an author on the feed when no entry has one
     else:
-        missing = [pm for pm in pms if not pm.authors]
+        missing = [pm for pm in pms if not any(_text(a).strip() for a in pm.authors)]
         if missing:
             fg.author(name="postmortem-kb")
     return fg.atom_str(pretty=True)
 
 
 def all_feeds(postmortems: list[Postmortem], taxonomy: Taxonomy, urls: Urls,
-              limit: int = FEED_LIMIT) -> dict[str, bytes]:
-    """Every feed by path: the site's, then one per term of the taxonomy or in use."""
+              limit: int = FEED_LIMIT, as_of: dt.date | None = None) -> dict[str, bytes]:
+    """Every feed by path: the site's, then one per term of the taxonomy or in use. Feeds without
+    entries say the site's newest incident (or ``as_of``, the KB's "today", when there is none)."""
+    newest = max((_moment(p) for p in postmortems), default=None)
+    if newest is None and as_of is not None:
+        newest = dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=dt.timezone.utc)
     feeds = {SITE_FEED: build_feed("Postmortems", "Published postmortems, newest first.", SITE_FEED,
-                                   postmortems, taxonomy, urls, limit)}
+                                   postmortems, taxonomy, urls, limit, newest)}
     for kind in ("root_causes", "components"):
         by_term: dict[str, list[Postmortem]] = {slug: [] for slug in taxonomy.terms.get(kind, {})}
         for pm in postmortems:
@@ -114,13 +132,12 @@ def all_feeds(postmortems: list[Postmortem], taxonomy: Taxonomy, urls: Urls,
             path = feed_path(kind, slug)
             feeds[path] = build_feed(f"Postmortems: {term.title}",
                                      f"Published postmortems with the {KIND_WORDS[kind]} {term.title}.",
-                                     path, pms, taxonomy, urls, limit)
+                                     path, pms, taxonomy, urls, limit, newest)
     return feeds
 
 
-@generator
-def feeds(kb, options: SiteOptions):
-    urls = Urls(options)
-    limit = int(options.extra.get("feed_limit", FEED_LIMIT) or 0)
-    for path, content in all_feeds(published(kb, options), kb.taxonomy, urls, limit).items():
+def feeds(build: SiteBuild):
+    urls = build.urls
+    for path, content in all_feeds(build.data.postmortems, build.kb.taxonomy, urls, build.options.feed_limit,
+                                   build.kb.config.as_of).items():
         yield GeneratedFile(urls.path(path), content)

@@ -3,46 +3,57 @@ incidents of one postmortem; and the list of every incident."""
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 from ..attachments import (Attachment, BodyLink, Refusal, find_attachment, is_page_link, postmortem_folder,
                            relative_file_link, rewrite_links)
+from ..inline import to_html as inline_html
 from ..model import ActionItem, Postmortem
+from ..sanitize import anchor
 from ..timeline import Section
-from . import GeneratedFile, GeneratedPage, SiteOptions, generator
-from .common import (INCIDENTS, Paths, body_fence, duration, elapsed, format_moment, incident_path, site_data,
-                     site_path)
+from . import GeneratedFile, GeneratedPage
+from .common import duration, elapsed, format_moment
+from .options import SiteOptions
+from .urls import INCIDENT_FILES, INCIDENTS, Paths, relative_url
+
+if TYPE_CHECKING:
+    from .build import SiteBuild
 
 
 @dataclass
 class BodyPart:
-    """A piece of the write-up: the writer's Markdown (``markdown``), or our drawn timeline."""
+    """A piece of the write-up: the writer's part, rendered, sanitized and held out of Markdown
+    (``markdown`` is its placeholder), or our drawn timeline."""
 
     kind: str  # "markdown" | "timeline"
     markdown: str = ""
 
 
-def body_parts(pm: Postmortem, options: SiteOptions, targets: LinkTargets) -> list[BodyPart]:
-    """The write-up section by section, each fenced for the sanitizer; the timeline section is
-    replaced by the drawn timeline when its entries could be read."""
-    fence = body_fence(options)
-    here = site_path(options, incident_path(pm.id))
-    parts: list[BodyPart] = []
+def body_parts(pm: Postmortem, build: SiteBuild, targets: LinkTargets) -> list[BodyPart]:
+    """The write-up, with the timeline section's entries replaced by the drawn timeline when
+    they could be read. The writer's parts are rendered as one document (footnotes and heading
+    ids run across sections) and cut around the timeline."""
+    here = build.paths.incident(pm.id)
+    chunks: list[list[str]] = [[]]
     for section in pm.sections:
         if section.key == "timeline" and pm.timeline:
             # The writer's heading, then the entries drawn as a strip and a table.
-            parts += [BodyPart("markdown", fence.wrap(f"## {section.title}")), BodyPart("timeline")]
+            chunks[-1].append(f"## {section.title}")
+            chunks.append([])
             continue
-        text = rewrite_postmortem_links(_section_markdown(section), pm.path, here, targets)
-        parts.append(BodyPart("markdown", fence.wrap(text)))
+        chunks[-1].append(rewrite_postmortem_links(_section_markdown(section), pm.path, here, targets))
+    rendered = build.bodies.render_parts("\n\n".join(c) for c in chunks)
+    parts: list[BodyPart] = []
+    for i, html in enumerate(rendered):
+        if i:
+            parts.append(BodyPart("timeline"))
+        if html.strip():
+            parts.append(BodyPart("markdown", build.held.put(html)))
     return parts
-
-
-FILES = f"{INCIDENTS}/files"  # attachments, under their path in the postmortems folder
 
 
 @dataclass
@@ -61,21 +72,15 @@ class LinkTargets:
 def rewrite_postmortem_links(markdown: str, path: Path, here: str, targets: LinkTargets) -> str:
     """Writers link postmortems to each other as files (``../2021/x.md``) and their graphs and
     logs as files beside them (``img/latency.png``), which also works on a Git host. On the
-    site such a link goes to the incident's page, or to the attachment's published copy. A
-    relative link to anything the site does not publish (a draft, a rejected or missing file,
-    a type that is not published) keeps its text and loses the link; the loader reports the
-    attachments (`missing-attachment`)."""
+    site such a link goes to the incident's page (an anchor in it to the writer's heading
+    there, ``user-content-`` prefixed like every writer's id), or to the attachment's published
+    copy. A relative link to anything the site does not publish (a draft, a rejected or missing
+    file, a type that is not published) keeps its text and loses the link; the loader reports
+    the attachments (`missing-attachment`). Links are the URLs the browser follows: the
+    write-up is rendered by us, not by the engine."""
     folder = postmortem_folder(path, targets.postmortems)
-    directory_urls = bool(targets.options.extra.get("directory_urls", True))
-
-    def href(target: str, raw_html: bool) -> str:
-        # Markdown links name the file and MkDocs turns them into URLs; raw HTML is passed
-        # through as it is, so its URL must already be the one the browser follows.
-        if not raw_html:
-            return posixpath.relpath(target, posixpath.dirname(here) or ".")
-        page, url = _served_at(here, directory_urls), _served_at(target, directory_urls)
-        rel = posixpath.relpath(url, page if page.endswith("/") else posixpath.dirname(page) or ".")
-        return f"{rel}/" if url.endswith("/") else rel
+    directory_urls = targets.options.directory_urls
+    paths = Paths(targets.options)
 
     def resolve(link: BodyLink) -> str | None:
         split = relative_file_link(link.url)
@@ -89,27 +94,20 @@ def rewrite_postmortem_links(markdown: str, path: Path, here: str, targets: Link
                 page = targets.pages_by_file.get((path.parent / unquote(target)).resolve())
             except (OSError, ValueError):
                 return None
-            return None if page is None else href(page, link.kind == "html") + rest
+            if page is None:
+                return None
+            query, _, fragment = rest.partition("#")
+            return relative_url(here, page, directory_urls) + query + (f"#{anchor(fragment)}" if fragment else "")
         if folder is None:
             return None
         found = find_attachment(target, folder, targets.postmortems, targets.root)
         if isinstance(found, Refusal):
             return None
-        published = site_path(targets.options, f"{FILES}/{found.name}")
+        published = paths.page(f"{INCIDENT_FILES}/{found.name}")
         targets.published.setdefault(published, found)
-        return quote(href(published, link.kind == "html")) + rest
+        return quote(relative_url(here, published, directory_urls)) + rest
 
     return rewrite_links(markdown, resolve)
-
-
-def _served_at(src: str, directory_urls: bool) -> str:
-    """Where a page or file of the site is served, as MkDocs places it (``incidents/x/``)."""
-    if not src.endswith(".md"):
-        return src
-    if not directory_urls:
-        return f"{src[:-3]}.html"
-    folder, name = posixpath.split(src[:-3])
-    return f"{folder}/" if name == "index" else f"{src[:-3]}/"
 
 
 def _section_markdown(section: Section) -> str:
@@ -180,48 +178,60 @@ def action_rows(items: list[ActionItem], today, crosslinks) -> list[dict]:
              "category": crosslinks.entry("actions", a.action) if a.action else None} for a in items]
 
 
+DURATIONS = (
+    # (metric, what the card calls it, what it measures)
+    ("time_to_detect", "Time to detect", "start → detected"),
+    ("time_to_mitigate", "Time to mitigate", "start → mitigated"),
+    ("time_to_resolve", "Total duration", "start → resolved"),
+)
+
+
+def durations(pm: Postmortem) -> list[dict]:
+    """Each duration the timeline gives, named for what it measures; with the writer's own figure
+    beside it when the write-up states one that differs (``stated``)."""
+    stated = getattr(pm, "stated_durations", None) or {}
+    out = []
+    for name, label, measures in DURATIONS:
+        computed = getattr(pm.metrics, name)
+        said = stated.get(name)
+        if computed is None and said is None:
+            continue
+        out.append({"label": label, "measures": measures, "value": duration(computed) if computed is not None else "",
+                    "stated": duration(said) if said is not None and said != computed else ""})
+    return out
+
+
 def meta_line(pm: Postmortem, root_cause_titles: list[str]) -> str:
     """``SEV2 · 2023-05-01 · Hardware failure``: what a search result shows first."""
     return " · ".join([pm.severity, pm.date.isoformat(), *root_cause_titles])
 
 
-@generator
-def incident_pages(kb, options: SiteOptions):
-    data = site_data(kb, options)
-    limit = int(options.extra.get("related_limit", 5))
-    pages_by_file = {pm.path.resolve(): site_path(options, incident_path(pm.id)) for pm in data.postmortems}
+def incident_pages(build: SiteBuild):
+    data = build.data
+    kb, options, paths = build.kb, build.options, build.paths
+    pages_by_file = {pm.path.resolve(): paths.incident(pm.id) for pm in data.postmortems}
     targets = LinkTargets(pages_by_file, kb.config.postmortems_path, kb.config.root.resolve(), options)
     for pm in data.postmortems:
         terms = data.crosslinks.terms_of(pm)
-        metrics = pm.metrics
-        facts = [
-            ("Started", format_moment(metrics.started_at, pm.tzinfo)),
-            ("Impact duration", duration(metrics.impact_duration)),
-            ("Time to detect", duration(metrics.time_to_detect)),
-            ("Time to mitigate", duration(metrics.time_to_mitigate)),
-            ("Time to resolve", duration(metrics.time_to_resolve)),
-        ]
         yield GeneratedPage(
-            path=site_path(options, incident_path(pm.id)), template="incident.md.j2", title=pm.title,
+            path=paths.incident(pm.id), template="incident.md.j2", title=pm.title,
+            # What a search index should hold: incidents, not listings of them.
+            css_class="pmkb-incident", search_body=True,
             context={
-                "pm": pm, "terms": terms, "facts": [f for f in facts if f[1]],
-                "meta_line": meta_line(pm, [e.title for e in terms["root_causes"]]),
-                "recurrences": data.crosslinks.recurrences(pm),
-                "related": data.similarity.related(pm, limit),
-                "parts": body_parts(pm, options, targets), "timeline": timeline_rows(pm),
+                "pm": pm, "terms": terms, "started": format_moment(pm.metrics.started_at, pm.tzinfo),
+                "approximate": bool(getattr(pm, "date_approximate", False)), "durations": durations(pm),
+                "recurrence": data.crosslinks.recurrence(pm), "neighbours": data.crosslinks.neighbours(pm),
+                "today": data.today, "inline": inline_html,
+                "related": data.similarity.related(pm, options.related_limit),
+                "parts": body_parts(pm, build, targets), "timeline": timeline_rows(pm),
                 "strip": timeline_strip(pm), "actions": action_rows(pm.action_items, data.today, data.crosslinks),
-                "paths": Paths(options),
-                # What a search index should hold: incidents, not listings of them.
-                "wrapper": {"css_class": "pmkb-incident", "search_body": True},
             })
     # Only what a shown write-up links to: a draft's graphs and stray files stay off the site.
     for published, attachment in sorted(targets.published.items()):
         yield GeneratedFile(published, b"", source=attachment.file)
 
 
-@generator
-def incident_list(kb, options: SiteOptions):
-    data = site_data(kb, options)
+def incident_list(build: SiteBuild):
     yield GeneratedPage(
-        path=site_path(options, f"{INCIDENTS}/index.md"), template="incidents.md.j2", title="Incidents",
-        context={"postmortems": data.postmortems, "crosslinks": data.crosslinks, "paths": Paths(options)})
+        path=build.paths.page(f"{INCIDENTS}/index.md"), template="incidents.md.j2", title="Incidents",
+        context={"postmortems": build.data.postmortems, "crosslinks": build.data.crosslinks})

@@ -3,49 +3,50 @@
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from .. import charts
+from ..inline import to_html as inline_html
 from ..insights import DURATIONS, DURATION_TITLES, compute_insights, format_minutes
-from . import GeneratedPage, SiteOptions, generator
-from .common import Paths, site_path
-from .exports import published
+from . import GeneratedPage
+from .options import SiteOptions
+from .templates import escape_value
+from .urls import INSIGHTS, Paths
 
-PAGE = "insights/index.md"
+if TYPE_CHECKING:
+    from .build import SiteBuild
 
-# Characters Markdown would read as syntax inside a table cell or link text, as entities.
-_MARKDOWN_SYNTAX = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]|#!~"})
-
+PAGE = INSIGHTS
 
 def md_text(value: object) -> Markup:
-    """Any value from a postmortem, safe in Markdown table cells and link texts: HTML-escaped,
-    and Markdown punctuation turned into entities so it shows as written."""
-    return Markup(str(escape(value)).translate(_MARKDOWN_SYNTAX))
+    """Any value from a postmortem, safe in Markdown table cells and link texts (what every
+    ``{{ value }}`` of the templates gets too: see ``site/templates.py``)."""
+    return escape_value(value)
 
 
 def page_path(options: SiteOptions) -> str:
-    return site_path(options, PAGE)
+    return Paths(options).page(PAGE)
 
 
-@generator
-def insights_page(kb, options: SiteOptions):
-    postmortems = published(kb, options)
-    figures = compute_insights(postmortems, kb.taxonomy, kb.config.as_of)
-    env = charts.environment(options.extra.get("custom_templates"))
-    drawn = {name: charts.render(chart, env) for name, chart in charts.all_charts(figures).items()}
-    here = page_path(options)
-    paths = Paths(options)
+def insights_page(build: SiteBuild):
+    kb = build.kb
+    figures = compute_insights(build.data.postmortems, kb.taxonomy, kb.config.as_of)
+    drawn = {name: charts.render(chart, build.templates) for name, chart in charts.all_charts(figures).items()}
+    paths = build.paths
+    here = paths.page(PAGE)
 
-    def link(pm_id: str) -> str:
+    def link(pm_id: str) -> Markup:
         """A Markdown link to an incident page: its .md path, which MkDocs checks and turns into a URL."""
-        return posixpath.relpath(paths.incident(pm_id), posixpath.dirname(here))
+        return Markup(posixpath.relpath(paths.incident(pm_id), posixpath.dirname(here)))
 
-    def site_link(path: str) -> str:
+    def site_link(path: str) -> Markup:
         """A Markdown link to a generated file (catalog.json, a feed), which MkDocs also resolves."""
-        return posixpath.relpath(paths.page(path), posixpath.dirname(here))
+        return Markup(posixpath.relpath(paths.page(path), posixpath.dirname(here)))
 
     yield GeneratedPage(
         path=here, template="insights.md.j2", title="Insights",
         context={"insights": figures, "charts": drawn, "md": md_text, "link": link, "site_link": site_link,
-                 "minutes": format_minutes, "durations": DURATIONS, "duration_titles": DURATION_TITLES})
+                 "minutes": format_minutes, "durations": DURATIONS, "duration_titles": DURATION_TITLES,
+                 "titles": {pm.id: pm.title for pm in build.data.postmortems}, "inline": inline_html})

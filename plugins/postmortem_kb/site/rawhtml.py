@@ -8,8 +8,8 @@ build. :class:`HtmlHold` takes each top-level HTML block of the template's outpu
 the Markdown before it is converted, leaves a placeholder paragraph in its place, and
 puts the block back into the converted page: the same HTML, without the parsing.
 
-Only what the templates wrote is held: the writer's parts of an incident page, between
-the sanitizer's fence markers, go through Markdown as before. A block is held only when
+Writers' write-ups are held too, already rendered and sanitized (:meth:`HtmlHold.put`), so
+that the site's Markdown never reads a writer's text. A template's block is held only when
 Markdown would have kept it verbatim: it starts a line with a block-level tag, that tag
 closes, nothing follows on the closing line, and no element in it asks for Markdown
 inside (a ``markdown`` attribute). Anything else is left to Markdown.
@@ -56,6 +56,13 @@ class HtmlHold:
             last = m.end()
         out.append(self._hold_template_part(markdown[last:]))
         return "".join(out)
+
+    def put(self, html: str) -> str:
+        """Hold finished HTML (a sanitized write-up): its placeholder paragraph, to put in the
+        page's Markdown in its place."""
+        key = f"{self._prefix}{len(self._blocks)}"
+        self._blocks[key] = html
+        return f"\n\n{key}\n\n"
 
     @staticmethod
     @lru_cache(maxsize=4)

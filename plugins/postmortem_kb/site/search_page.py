@@ -7,19 +7,23 @@ severity, root cause and component. Nothing of it comes from outside the site.
 
 from __future__ import annotations
 
-from . import GeneratedPage, SiteOptions, generator
-from .common import site_path
+from typing import TYPE_CHECKING
 
-SEARCH_PAGE = "search/index.md"
+from markupsafe import Markup
+
+from . import GeneratedPage
+from .urls import SEARCH
+
+if TYPE_CHECKING:
+    from .build import SiteBuild
 
 
-@generator
-def pagefind_search_page(kb, options: SiteOptions):
-    if options.search != "pagefind":
+def pagefind_search_page(build: SiteBuild):
+    if build.options.search != "pagefind":
         return
-    path = site_path(options, SEARCH_PAGE)
+    path = build.paths.page(SEARCH)
     # The page sits in a folder whatever the URL style (search/ or search/index.html), so
     # the bundle is always this many folders up.
     prefix = "../" * path.count("/")
     yield GeneratedPage(path=path, template="search.md.j2", title="Search",
-                        context={"bundle": f"{prefix}pagefind/"})
+                        context={"bundle": Markup(f"{prefix}pagefind/")})

@@ -3,28 +3,29 @@ severity, year, tag) listing every incident for it, and one listing per facet wi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ..crosslinks import FACET_SINGULAR, FACET_TITLES, FACETS
-from . import GeneratedPage, SiteOptions, generator
-from .common import Paths, facet_path, site_data, site_path, term_path
+from . import GeneratedPage
+
+if TYPE_CHECKING:
+    from .build import SiteBuild
 
 
-@generator
-def term_pages(kb, options: SiteOptions):
-    data = site_data(kb, options)
-    paths = Paths(options)
+def term_pages(build: SiteBuild):
+    data = build.data
+    paths = build.paths
     for facet in FACETS:
         entries = data.crosslinks.terms(facet)
         yield GeneratedPage(
-            path=site_path(options, facet_path(facet)), template="facet.md.j2", title=FACET_TITLES[facet],
+            path=paths.facet(facet), template="facet.md.j2", title=FACET_TITLES[facet],
             context={"facet": facet, "entries": entries, "singular": FACET_SINGULAR[facet],
-                     "unused": data.crosslinks.unused_terms(facet), "paths": paths})
+                     "unused": data.crosslinks.unused_terms(facet)})
         for entry in entries:
             yield GeneratedPage(
-                path=site_path(options, term_path(facet, entry.slug)), template="term.md.j2",
-                title=_title(facet, entry.title),
+                path=paths.term(facet, entry.slug), template="term.md.j2", title=_title(facet, entry.title),
                 context={"facet": facet, "entry": entry, "singular": FACET_SINGULAR[facet],
-                         "facet_title": FACET_TITLES[facet], "paths": paths,
-                         "today": data.today, "crosslinks": data.crosslinks})
+                         "facet_title": FACET_TITLES[facet], "today": data.today, "crosslinks": data.crosslinks})
 
 
 def _title(facet: str, title: str) -> str:
