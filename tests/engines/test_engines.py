@@ -1,0 +1,281 @@
+"""One KB, every engine: `pmkb build --engine NAME` gives the same site with MkDocs, ProperDocs and Zensical.
+
+Two KBs are built with each installed engine, through the command line, each in a process of
+its own as CI runs it: the sample KB and a KB made by `pmkb init`, each with a hostile
+postmortem added (HTML and scripts in every field). The same checks run on every output:
+every visible postmortem has its page; every cross-link page lists exactly its incidents;
+the engine's own search index has every incident; hostile values are text; the pages ask for
+nothing outside the site; and the engines agree on the URLs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from kit import ROOT, write_postmortem
+from kit.hostile import FIXTURES
+from postmortem_kb.crosslinks import FACET_FOLDERS, CrossLinks
+from postmortem_kb.engines.notice import HOME_PAGE
+from postmortem_kb.loader import KBConfig, load_kb
+
+pytestmark = pytest.mark.slow
+
+ENGINES = [pytest.param(name, marks=pytest.mark.skipif(importlib.util.find_spec(name) is None,
+                                                       reason=f"{name} is not installed"))
+           for name in ("mkdocs", "properdocs", "zensical")]
+HOSTILE = "ok-html-everywhere"
+ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+ENV.pop("PMKB_ENGINE", None)
+
+
+def pmkb(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "postmortem_kb", *args], cwd=cwd, env=ENV,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def kbs(tmp_path_factory) -> dict[str, Path]:
+    sample = tmp_path_factory.mktemp("sample")
+    for name in ("mkdocs.yml", "taxonomy.yml"):
+        shutil.copy(ROOT / name, sample / name)
+    for folder in ("docs", "postmortems"):
+        shutil.copytree(ROOT / folder, sample / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    made = tmp_path_factory.mktemp("init") / "kb"
+    result = pmkb(made.parent, "init", str(made))
+    assert result.returncode == 0, result.stderr
+    hostile = (FIXTURES / f"{HOSTILE}.md").read_text(encoding="utf-8")
+    (sample / "postmortems" / f"{HOSTILE}.md").write_text(hostile, encoding="utf-8")
+    # The same write-up in the new KB's own vocabulary.
+    (made / "postmortems" / f"{HOSTILE}.md").write_text(hostile.replace("[web-server]", "[website]"), encoding="utf-8")
+    return {"sample": sample, "init": made}
+
+
+@pytest.fixture(scope="module")
+def built(kbs, tmp_path_factory):
+    """(kb, engine) -> the folder its site was built into, built once for the module."""
+    cache: dict[tuple[str, str], Path] = {}
+
+    def get(kb: str, engine: str) -> Path:
+        if (kb, engine) not in cache:
+            out = tmp_path_factory.mktemp(f"{kb}-{engine}") / "site"
+            result = pmkb(kbs[kb], "build", "--engine", engine, "--site-dir", str(out))
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert "Traceback" not in result.stderr
+            cache[kb, engine] = out
+        return cache[kb, engine]
+
+    return get
+
+
+def visible(root: Path):
+    kb = load_kb(KBConfig(root=root))
+    return kb, kb.visible(False)
+
+
+class Page(HTMLParser):
+    """Links, scripts, event handlers and what the page loads, from one HTML page."""
+
+    LOADS = {("script", "src"), ("link", "href"), ("img", "src"), ("iframe", "src"), ("source", "src"),
+             ("video", "src"), ("audio", "src"), ("embed", "src"), ("object", "data")}
+
+    def __init__(self, text: str):
+        super().__init__(convert_charrefs=True)
+        self.links: list[str] = []
+        self.loads: list[str] = []
+        self.handlers: list[str] = []
+        self.scripts: list[str] = []
+        self._script = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.handlers.append(f"<{tag} {name}>")
+            if tag == "a" and name == "href" and value:
+                self.links.append(value)
+            if (tag, name) in self.LOADS and value:
+                self.loads.append(value)
+        if tag == "script":
+            self._script = True
+            self.scripts.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._script = False
+
+    def handle_data(self, data):
+        if self._script:
+            self.scripts[-1] += data
+
+
+def incident_links(site: Path, page: Path) -> set[str]:
+    """The incidents a page links to, by id, from its content (not the navigation)."""
+    html = page.read_text(encoding="utf-8")
+    start = html.find('class="pmkb-page')
+    assert start != -1, f"{page.relative_to(site)} has no generated content"
+    found = set()
+    for link in Page(html[start:]).links:
+        m = re.match(r"(?:\.\./)*incidents/([^/#]+)\.html(?:#|$)", link.split("?")[0])
+        if m and m.group(1) != "index":
+            found.add(m.group(1))
+    return found
+
+
+def search_locations(site: Path) -> set[str]:
+    """The pages the engine's search index points at (MkDocs' search_index.json, Zensical's search.json,
+    and any index split into shards under search/)."""
+    found: set[str] = set()
+    for index in [site / "search.json", *sorted((site / "search").rglob("*.json"))] if (site / "search").is_dir() \
+            else [site / "search.json"]:
+        if not index.is_file():
+            continue
+        text = index.read_text(encoding="utf-8")
+        found.update(re.findall(r'"(?:location|url|u)"\s*:\s*"([^"#]+)', text))
+    return found
+
+
+# --- the checks, on every engine and both KBs -------------------------------------------------------
+
+@pytest.mark.parametrize("kb", ["sample", "init"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_visible_postmortem_has_its_page_and_is_found_by_search(kbs, built, kb: str, engine: str) -> None:
+    site = built(kb, engine)
+    _, shown = visible(kbs[kb])
+    assert shown
+    located = search_locations(site)
+    for pm in shown:
+        page = site / "incidents" / f"{pm.id}.html"
+        assert page.is_file(), f"no page for {pm.id}"
+        assert f"incidents/{pm.id}.html" in located, f"the search index of {engine} does not have {pm.id}"
+    assert (site / "catalog.json").is_file()
+    catalog = json.loads((site / "catalog.json").read_text(encoding="utf-8"))
+    assert len(catalog["postmortems"] if isinstance(catalog, dict) else catalog) == len(shown)
+    for pm in shown:
+        assert (site / "incidents" / f"{pm.id}.json").is_file()
+
+
+@pytest.mark.parametrize("kb", ["sample", "init"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_cross_link_pages_list_exactly_their_incidents(kbs, built, kb: str, engine: str) -> None:
+    site = built(kb, engine)
+    loaded, shown = visible(kbs[kb])
+    links = CrossLinks(shown, loaded.taxonomy)
+    checked = 0
+    for facet in ("root_causes", "components"):
+        for term in links.terms(facet):
+            page = site / FACET_FOLDERS[facet] / f"{term.slug}.html"
+            assert page.is_file(), page
+            assert incident_links(site, page) == {pm.id for pm in term.postmortems}, page
+            checked += 1
+    assert checked
+
+
+@pytest.mark.parametrize("kb", ["sample", "init"])
+@pytest.mark.parametrize("engine", ENGINES)
+def test_hostile_values_are_text_and_nothing_is_loaded_from_elsewhere(built, kb: str, engine: str) -> None:
+    site = built(kb, engine)
+    shown = False
+    for path in site.rglob("*.html"):
+        text = path.read_text(encoding="utf-8")
+        page = Page(text)
+        where = path.relative_to(site).as_posix()
+        assert page.handlers == [], (where, page.handlers)
+        assert not [s for s in page.scripts if "alert(" in s], where
+        assert not [u for u in page.links if re.sub(r"[\x00-\x20]", "", u).lower().startswith("javascript:")], where
+        external = [u for u in page.loads if re.match(r"(?i)^\s*(https?:)?//", u)]
+        assert external == [], (where, external)
+        for raw in ("<script>alert", "<img src=x onerror", "<svg onload", "<iframe src=javascript"):
+            assert raw not in text, (where, raw)
+        shown = shown or "&lt;script&gt;alert(1)&lt;/script&gt; outage" in text
+    assert shown, "the hostile title is not shown as text on any page"
+    # The search UI shows the index's text as HTML: it holds the hostile values escaped too.
+    for index in (site / "search.json", site / "search" / "search_index.json"):
+        if index.is_file():
+            text = json.dumps(json.loads(index.read_text(encoding="utf-8")), ensure_ascii=False)
+            for raw in ("<script>alert", "<img src=x onerror", "<svg onload", "<b onmouseover"):
+                assert raw not in text, (index.name, raw)
+
+
+@pytest.mark.parametrize("kb", ["sample", "init"])
+def test_the_engines_agree_on_the_urls(built, kb: str) -> None:
+    sites = {name: built(kb, name) for name in ("mkdocs", "properdocs", "zensical")
+             if importlib.util.find_spec(name) is not None}
+    if len(sites) < 2:
+        pytest.skip("fewer than two engines installed")
+
+    def urls(site: Path) -> set[str]:
+        # The generated part of the site and the docs' pages; each engine's own assets and indexes aside.
+        return {p.relative_to(site).as_posix() for p in site.rglob("*")
+                if p.is_file() and not p.relative_to(site).as_posix().startswith(("assets/", "search"))
+                and p.suffix in (".html", ".json", ".xml") and p.name != "sitemap.xml"}
+
+    reference_name, reference = next(iter(sites.items()))
+    for name, site in sites.items():
+        assert urls(site) == urls(reference), f"{name} and {reference_name} differ"
+
+
+# --- what each engine does with failures, drafts and the published site ----------------------------
+
+BROKEN = (FIXTURES / "impossible-date.md")
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_strict_failure_names_the_line_and_keeps_the_published_site(kbs, tmp_path: Path, engine: str) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(kbs["init"], root)
+    assert pmkb(root, "build", "--engine", engine).returncode == 0
+    before = snapshot(root / "site")
+    shutil.copy(BROKEN, root / "postmortems" / "impossible-date.md")
+    result = pmkb(root, "build", "--engine", engine)
+    assert result.returncode == 1
+    assert "postmortems/impossible-date.md:3: invalid-date: " in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(root / "site") == before
+    assert not [p for p in root.iterdir() if p.name.startswith(".pmkb-building-")]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_drafts_only_in_a_preview(kbs, tmp_path: Path, engine: str) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(kbs["init"], root)
+    draft = write_postmortem(root, "2020-01-01-draft-one", title="Draft one", date="2020-01-01", components="website")
+    draft.write_text(draft.read_text().replace("severity: SEV2", "severity: SEV2\nstatus: draft"))
+    assert pmkb(root, "build", "--engine", engine, "--site-dir", "public").returncode == 0
+    assert not (root / "public" / "incidents" / "2020-01-01-draft-one.html").exists()
+    result = pmkb(root, "build", "--engine", engine, "--drafts", "--site-dir", "preview")
+    assert result.returncode == 0, result.stderr
+    assert (root / "preview" / "incidents" / "2020-01-01-draft-one.html").is_file()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("zensical") is None, reason="Zensical is not installed")
+def test_zensical_run_directly_tells_the_reader_what_to_run(kbs, tmp_path: Path) -> None:
+    """`zensical build` ignores the plugin: the home page's notice says so; pmkb's build removes it."""
+    root = tmp_path / "kb"
+    shutil.copytree(kbs["sample"], root)
+    (root / "docs" / "index.md").write_text(HOME_PAGE, encoding="utf-8")
+    direct = subprocess.run([sys.executable, "-m", "zensical", "build"], cwd=root, env=ENV, capture_output=True,
+                            text=True, timeout=300)
+    assert direct.returncode == 0, direct.stderr
+    home = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "built without its postmortems" in home and "pmkb build --engine zensical" in home
+    shutil.rmtree(root / "site")
+    assert pmkb(root, "build", "--engine", "zensical").returncode == 0
+    home = (root / "site" / "index.html").read_text(encoding="utf-8")
+    assert "built without its postmortems" not in home
+    assert "incidents/" in home  # the generated home page took the notice's place
