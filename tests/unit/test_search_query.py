@@ -19,6 +19,13 @@ def kb(tmp_path: Path) -> Path:
     return sample_kb(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch) -> Path:
+    """The user's cache folder, where `pmkb search` keeps the index: one per test."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 @pytest.fixture
 def index(kb: Path, tmp_path: Path):
     ix = KBIndex(tmp_path / "ix", KBConfig(root=kb))
@@ -154,14 +161,15 @@ def test_no_words_means_newest_first(index):
 # -- the command ---------------------------------------------------------------------------
 
 
-def test_cli_search_text_and_json(kb, runner):
+def test_cli_search_text_and_json(kb, runner, cache_home):
     result = runner.invoke(cli, ["--kb", str(kb), "search", "evicted", "--component", "redis"])
     assert result.exit_code == 0, result.output
     assert "Sessions evicted from Redis" in result.stdout
     assert ">>evicted<<" in result.stdout.lower() or ">>evict" in result.stdout.lower()
     assert "severity: SEV2 1" in result.stdout
     assert "index rebuilt" in result.stderr
-    assert (kb / ".pmkb" / "index").is_dir()
+    assert not (kb / ".pmkb").exists()  # the index lives in the user's cache, never in the KB
+    assert list((cache_home / "postmortem-kb").glob("kb-*/index"))
 
     result = runner.invoke(cli, ["--kb", str(kb), "search", "component:postgres", "--format", "json"])
     assert result.exit_code == 0, result.output

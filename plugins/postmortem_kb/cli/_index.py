@@ -15,11 +15,14 @@ if TYPE_CHECKING:
 
 def index_option(func: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path),
-                        help="Where the search index lives. Default: .pmkb/index under the KB root.")(func)
+                        help="Where the search index lives. Default: a folder of this KB in the user's cache "
+                             "($XDG_CACHE_HOME/postmortem-kb, else ~/.cache/postmortem-kb).")(func)
 
 
 def default_index_dir(obj: Context) -> Path:
-    return obj.root / ".pmkb" / "index"
+    from ..search.index import default_index_dir as for_kb
+
+    return for_kb(obj.root)
 
 
 def open_index(obj: Context, index_dir: Path | None, rebuild: bool = False) -> tuple[KBIndex, UpdateReport]:
@@ -28,6 +31,11 @@ def open_index(obj: Context, index_dir: Path | None, rebuild: bool = False) -> t
     if not obj.config.postmortems_path.is_dir():
         raise click.ClickException(f"no postmortems folder at {clean(obj.config.postmortems_path)} "
                                    "(hint: run `pmkb new` to write the first one)")
+    if index_dir is not None and index_dir.resolve().is_relative_to(obj.root):
+        # whoosh unpickles what it opens: an index inside the KB could have come with a pull request.
+        raise click.BadParameter(f"{clean(index_dir)} is inside the knowledge base; the index must live outside "
+                                 "it (a repository could ship one, and opening an index runs code from it); "
+                                 "leave --index-dir out to use the user's cache", param_hint="--index-dir")
     index = KBIndex(index_dir or default_index_dir(obj), obj.config)
     try:
         report = index.rebuild() if rebuild else index.open()

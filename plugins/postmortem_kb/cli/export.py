@@ -14,7 +14,15 @@ from ._period import load_for_figures, period_options
 
 
 def _write(path: Path, text: str) -> None:
-    """Write whole or not at all: a failed export never leaves half a file."""
+    """Write whole or not at all: a failed export never leaves half a file.
+
+    A target that exists and is not a regular file (``/dev/stdout``, a pipe) is written to as it is,
+    never replaced.
+    """
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

@@ -10,6 +10,13 @@ Two rules keep it from ever being read wrong:
   written first and the table of contents that names them is renamed into place last,
   so a writer killed mid-update leaves the previous generation readable.
 
+Where it lives matters: whoosh unpickles its table of contents, so opening an index runs
+whatever that file says. An index is therefore never read from the repository (where a pull
+request could ship one): by default it sits in the user's cache folder
+(``$XDG_CACHE_HOME/postmortem-kb/``, else ``~/.cache/postmortem-kb/``), one folder per KB keyed
+by a hash of the KB's resolved path (:func:`default_index_dir`), created private to the user.
+A ``.pmkb/`` folder committed in a KB is never looked at.
+
 Changes are found cheaply: every indexed document keeps its file's size, mtime and
 sha1 in columns. Only files whose size or mtime moved are hashed, and only files whose
 hash moved are parsed again.
@@ -51,6 +58,20 @@ METRIC_FIELDS = {  # index field -> key of Metrics.minutes()
     "time_to_resolve": "time_to_resolve_minutes",
     "impact_duration": "impact_duration_minutes",
 }
+
+
+def cache_root() -> Path:
+    """The user's cache folder for postmortem-kb: ``$XDG_CACHE_HOME/postmortem-kb``, else ``~/.cache/postmortem-kb``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if base and os.path.isabs(base) else Path.home() / ".cache") / "postmortem-kb"
+
+
+def default_index_dir(kb_root: Path) -> Path:
+    """Where the index of the KB at ``kb_root`` lives: outside the KB, one folder per resolved KB path."""
+    root = Path(kb_root).resolve()
+    key = hashlib.sha256(os.fsencode(root)).hexdigest()[:24]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", root.name).strip("-")[:40] or "kb"
+    return cache_root() / f"{name}-{key}" / "index"
 
 
 def build_schema() -> Schema:
@@ -324,7 +345,7 @@ class KBIndex:
         self.close()
         folder = self.index_dir
         _check_replaceable(folder)
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the cache is the user's alone
         fresh = Path(tempfile.mkdtemp(prefix=f".{folder.name}.new-", dir=folder.parent))
         try:
             (fresh / MARKER).write_text(self.context + "\n", encoding="utf-8")
