@@ -103,7 +103,9 @@ def split(text: str, path: str) -> tuple[str, str, int]:
                     "put `---`, the fields (title, date, severity...), then `---` at the top")
     for i in range(1, len(lines)):
         if _FENCE.match(lines[i]):
-            return "\n".join(lines[1:i]), "\n".join(lines[i + 1:]), i + 2
+            # Each front-matter line keeps its newline: a literal block (`|`) ending the front
+            # matter keeps its final newline, as YAML says.
+            return "".join(line + "\n" for line in lines[1:i]), "\n".join(lines[i + 1:]), i + 2
     raise _fail(path, 1, "unterminated-front-matter",
                 "the front matter opened on line 1 is never closed",
                 "add a line `---` after the last front-matter field")
