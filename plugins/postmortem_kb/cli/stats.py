@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -80,13 +78,11 @@ def render_text(ins: Insights) -> str:
 
 
 def render_csv(ins: Insights) -> str:
+    """One figure per row; text cells quoted and neutralised for spreadsheets (catalog.to_csv)."""
+    from ..catalog import to_csv
     from ..insights import stat_rows
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["figure", "group", "key", "value"])
-    writer.writerows(stat_rows(ins))
-    return out.getvalue()
+    return to_csv(["figure", "group", "key", "value"], stat_rows(ins))
 
 
 @click.command(epilog=examples("pmkb stats", "pmkb stats --since 2024 --until 2024-06",
