@@ -184,3 +184,130 @@ def pm(root: Path, name: str, **fields) -> Path:
               "summary": "A disk failed on a web node and requests errored."}
     values.update(fields)
     return _write_postmortem(root, name, PM.format(**values))
+
+
+# --- a KB written by an attacker, for the hostile-site tests ----------------------------------
+
+# Markdown extensions many material sites enable; the attacker's KB is built with and without them.
+COMMON_EXTENSIONS = """\
+markdown_extensions:
+  - attr_list
+  - md_in_html
+  - def_list
+  - footnotes
+  - admonition
+  - abbr
+  - toc:
+      permalink: true
+  - pymdownx.snippets
+  - pymdownx.superfences
+  - pymdownx.details
+  - pymdownx.tabbed:
+      alternate_style: true
+"""
+SECRET = "SECRET-TOKEN-1f3e9"  # in files an attacker would like published
+# Names the theme, the search UIs and our scripts read from the page.
+THEME_IDS = ("__config", "__search", "__drawer", "__toc", "__palette_0", "__palette_1", "__tabbed_1_1", "__consent",
+             "__analytics", "__settings")
+
+
+def attack(where: str) -> str:
+    """JavaScript that marks the page as attacked (caught by the browser tests and by text search)."""
+    return f"window.pmkbPwned='{where}'"
+
+
+ATTACK_FRONT = {
+    "title": "Certificates expired {: #__config onclick=\"" + attack("title-attr") + "\" }",
+    "date": "2024-05-02",
+    "severity": "SEV2",
+    "status": "published",
+    "authors": ["*[HTML]: <b>abbr</b>", "@mention [^1]"],
+    "components": ["web-server"],
+    "root_causes": ["hardware-failure"],
+    "tags": ["certs"],
+    "timezone": "+00:00",
+    "impact": "[TOC] and {: autofocus onfocus=\"" + attack("impact-attr") + "\" } and [x](javascript:alert(1))",
+    "trigger": '--8<-- "secret.txt"',
+    "detection": "=== \"Tab\"\n: definition {: onclick=x }",
+    "action_items": [
+        {"title": "Rotate certs {: autofocus onfocus=\"" + attack("item-attr") + "\" }", "type": "corrective",
+         "action": "add-monitoring", "owner": '--8<-- "secret.txt"', "status": "open", "due": "2020-01-01",
+         "ticket": "OPS-7"},
+        {"title": "=HYPERLINK(\"https://evil.example\")", "type": "preventive", "action": "fix-bug",
+         "owner": "@SUM(1+1)", "status": "open", "due": "2031-01-01"},
+    ],
+}
+ATTACK_BODY = """
+## Summary
+
+Certificates expired. A paragraph with attributes {: #__search onclick="ATTACK_PARA" }
+
+<div id="__config" data-pagefind-meta="url:javascript:ATTACK_META" data-md-component="search">{"version": {"provider": "mike"}, "search": "x"}</div>
+
+<div markdown="1" id="__drawer" data-pagefind-body>**md in html** <span data-pagefind-meta="title:pwned" onclick="ATTACK_SPAN">x</span></div>
+
+--8<-- "secret.txt"
+
+--8<-- ".git/config"
+
+[TOC]
+
+A footnote[^1] and a link to [the summary](#summary).
+
+[^1]: The note <a href="javascript:ATTACK_FN">x</a>.
+
+Term
+:   Definition {: onmouseover="ATTACK_DL" }
+
+!!! note "Admonition <img src=x onerror=ATTACK_ADM>"
+    Body.
+
+*[HTML]: <img src=x onerror=ATTACK_ABBR>
+
+=== "One"
+    One.
+
+=== "Two"
+    Two.
+
+<a name="__toc">x</a> <input type="radio" name="__palette" id="__palette_0"> <label for="__search">search</label>
+
+## __config
+
+## __tabbed_1_1
+
+## Timeline
+
+- 10:00 [start] Certificates expired {: onclick="ATTACK_TL" }.
+- 10:05 [detected] Alert <img src=x onerror=ATTACK_TL_IMG>.
+- 10:30 [resolved] Renewed.
+
+## Root cause
+
+Nobody renewed them <b onmouseover="ATTACK_RC">here</b>.
+"""
+
+
+def write_attacker_kb(root: Path, *, extensions: bool, search: str = "material") -> Path:
+    """A KB whose writer tries every way known to make the site run a script, take a name the
+    theme reads, or publish a file; built with the default Markdown or with ``COMMON_EXTENSIONS``."""
+    import shutil
+
+    import yaml
+
+    from kit import ROOT
+
+    shutil.copy(ROOT / "taxonomy.yml", root / "taxonomy.yml")
+    (root / "secret.txt").write_text(SECRET + "\n", encoding="utf-8")
+    (root / ".git").mkdir(exist_ok=True)
+    (root / ".git" / "config").write_text(f"[http]\n\textraheader = AUTHORIZATION: basic {SECRET}\n", "utf-8")
+    body = ATTACK_BODY
+    for marker in re.findall(r"ATTACK_[A-Z_]+", ATTACK_BODY):
+        body = body.replace(marker, attack(marker.lower()), 1)
+    front = yaml.safe_dump(ATTACK_FRONT, allow_unicode=True, sort_keys=False)
+    _write_postmortem(root, "2024-05-02-certs", f"---\n{front}---\n{body}")
+    pm(root, "2024-01-10-quiet", date="2024-01-10", title="Quiet disk failure", tags="certs")
+    (root / "docs").mkdir(exist_ok=True)
+    text = MKDOCS_YML.format(site_dir="site", directory_urls="false", options=f"      search: {search}")
+    (root / "mkdocs.yml").write_text(text + (COMMON_EXTENSIONS if extensions else ""), encoding="utf-8")
+    return root

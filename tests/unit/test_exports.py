@@ -182,3 +182,79 @@ def test_the_plugin_passes_the_site_url_to_feeds_and_catalog(tmp_path):
     assert [p["url"] for p in data["postmortems"]] == [f"https://kb.example.com/pm/incidents/{i}/" for i in PUBLISHED]
     feed = feedparser.parse((tmp_path / "site" / "feeds" / "postmortems.xml").read_bytes())
     assert feed.entries and all(e.link.startswith("https://kb.example.com/pm/incidents/") for e in feed.entries)
+
+
+# Spreadsheet safety: formulas in cells, and in the ;-separated parts of list cells ---------------
+
+from postmortem_kb.catalog import csv_safe, to_csv  # noqa: E402
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+    ("+1", "'+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("\rx", "'\rx"),
+    ("  =1+1", "'  =1+1"),
+    ("a;=cmd|x", "a;'=cmd|x"), ("ok;@SUM(1);-x;fine", "ok;'@SUM(1);'-x;fine"), ("a; +1", "a;' +1"),
+    ("plain text", "plain text"), ("a-b=c", "a-b=c"), ("", ""),
+])
+def test_csv_safe_neutralises_every_part_that_a_spreadsheet_would_run(value, expected):
+    assert csv_safe(value) == expected
+
+
+def test_numbers_stay_numbers():
+    assert csv_safe(-3) == -3 and csv_safe(2.5) == 2.5 and csv_safe(None) is None
+
+
+def test_to_csv_quotes_text_so_lists_stay_one_cell():
+    text = to_csv(["a", "n"], [["x;y", 3], ["=1", None]])
+    lines = text.splitlines()
+    assert lines[1] == '"x;y",3' and lines[2] == "\"'=1\",\"\""
+
+
+def test_catalog_csv_has_no_cell_or_part_a_spreadsheet_runs(tmp_path):
+    import csv
+    import io
+
+    from kit import write_postmortem
+
+    write_fixture_kb(tmp_path)
+    write_postmortem(tmp_path, "formulas", """\
+        ---
+        title: "=HYPERLINK(\\"https://evil.example\\",\\"x\\")"
+        date: 2024-04-01
+        severity: SEV3
+        authors: ["Ana", "=cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3", "+x"]
+        tags: [ok, formula]
+        components: [web-server]
+        root_causes: [hardware-failure]
+        detection: "\\t=1+1"
+        timezone: "+00:00"
+        ---
+
+        ## Summary
+
+        Spreadsheet bait.
+
+        ## Root cause
+
+        A formula.
+        """)
+    kb = load_kb(KBConfig(root=tmp_path, today=AS_OF))
+    from postmortem_kb.catalog import catalog, catalog_csv
+    from postmortem_kb.site.urls import Urls
+
+    text = catalog_csv(catalog(kb.visible(), kb.taxonomy, AS_OF, Urls()))
+    rows = list(csv.reader(io.StringIO(text)))
+    assert any("formulas" in row for row in rows)
+    for row in rows[1:]:
+        for cell in row:
+            for part in cell.split(";"):
+                assert not part.lstrip(" ").startswith(("=", "+", "-", "@", "\t", "\r")), (cell, part)
+    assert '"' in text.splitlines()[1]  # text cells are quoted
+
+
+def test_json_never_fails_on_text_utf8_cannot_carry():
+    from postmortem_kb.catalog import to_json
+
+    text = to_json({"title": "broken \ud800 surrogate", "ok": "é"})
+    assert json.loads(text)["title"] == "broken \ud800 surrogate"
+    text.encode("utf-8")

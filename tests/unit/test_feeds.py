@@ -121,3 +121,17 @@ def test_feeds_carry_the_newest_entries_up_to_the_limit(kb):
     assert [e.id.rsplit(":", 1)[1] for e in web.entries] == ["capacity-d", "disk-b"]
     everything = parse(generate(kb, feed_limit=0)[SITE_FEED].content)
     assert len(everything.entries) == len(PUBLISHED)
+
+
+ODD = ["\x1b[31mred\x1b[0m", "a\x01b", "\ufffe", "\ud800", "\x00", "tab\tand\nnewline", "\u202eevil"]
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_feeds_never_fail_on_values_xml_cannot_carry(kb, odd):
+    """The loader refuses control characters; the feed writer must still not raise on them."""
+    pm = kb.postmortems[0]
+    pm.title, pm.impact, pm.authors, pm.sections = f"T {odd}", f"S {odd}", [odd, "Ana"], []
+    files = generate(kb)
+    feed = parse(files[SITE_FEED].content)
+    titles = [e.title for e in feed.entries]
+    assert any(t.startswith(f"[{pm.severity}] T") for t in titles)
