@@ -462,7 +462,9 @@ def test_plain_text_headings_ending_in_a_colon_and_an_alert_that_opens_the_timel
     im = import_document(text, source="x.txt", stem="x", taxonomy=TAXONOMY)
     assert im.front_matter["title"] == "API outage"
     assert im.front_matter["timezone"] == "+01:00"
-    assert [e["moment"] for e in im.report.events] == ["detected", None, "mitigated", "resolved"]
+    # The first entry is the alert: the start (nothing says earlier) and the detection (front matter, one marker a line).
+    assert [e["moment"] for e in im.report.events] == ["start", None, "mitigated", "resolved"]
+    assert "detected_at" in im.front_matter and "detected_at" in im.report.inferred
     assert im.report.metrics["computed"]["time_to_detect_minutes"] == 0
     assert im.front_matter["root_causes"] == ["configuration-change"]
     assert "misconfigured" in im.report.inferred["root_causes"]

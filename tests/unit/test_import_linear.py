@@ -78,7 +78,11 @@ def test_long_runs_import_in_linear_time(context):
     # Many lines, each a little hostile: the cost per line stays constant.
     "# T\n\n## Timeline\n\n" + "- 10:00 (  resolved not  |\n" * 20_000,
     "T\n\nTimeline\n\n" + "10:00 A:  b\n" * 20_000,
-])
+    "# T\n\n- Time to detection: 5 minutes\n\n## Timeline\n\n" + "### 10:00 alert fired\n\ntext\n\n" * 10_000,
+    "# T\n\n- Time to detection: 5 minutes\n\n## Timeline\n\n" + "- 10:00 x\n- 10:05 alert fired\n" * 10_000,
+], ids=["table cell", "digits after time to detection", "heading of spaces", "many hostile entries",
+        "many plain-text entries", "many heading entries at one time",
+        "many pairs of entries five minutes apart"])
 def test_documents_near_the_size_limit_import_in_seconds(document):
     started = time.monotonic()
     with time_limit(LIMIT_SECONDS * 3, "a document near the size limit"):

@@ -26,6 +26,8 @@ from .. import timeline as _timeline
 from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
 from ..writer import FIELD_ORDER, render_postmortem
 from . import extract as ex
+from .entries import rewrite_timeline
+from .times import read_date
 from .reading import KIND_NAMES, TITLE_PREFIX, SourceText, detect_kind, is_generic_title, read_document
 from .report import EXPECTED, FileReport
 
@@ -112,6 +114,25 @@ def _stem_date(stem: str) -> dt.date | None:
         return None
 
 
+_TITLE_DATE_SEPARATOR = re.compile(r"[ \t]*(?:[,:|\u2013\u2014-][ \t]*|[ \t])")
+
+
+def _title_without_date(title: str) -> tuple[str, dt.date | None]:
+    """``2018-02-12, Hub launch fail`` -> ("Hub launch fail", 2018-02-12); other titles as they are."""
+    found = read_date(title.strip())
+    if not found or found[1] is None or found[1][0] is None:
+        return title, None
+    end, (year, month, day), _ = found
+    rest = title.strip()[end:]
+    sep = _TITLE_DATE_SEPARATOR.match(rest)
+    if not sep or not rest[sep.end():].strip():
+        return title, None
+    try:
+        return rest[sep.end():].strip(), dt.date(year, month, day)
+    except ValueError:
+        return title, None
+
+
 def _wordy_stem(stem: str) -> str | None:
     """A file name that reads as a title (``web-500-hardware-failure``), not an id or a uuid."""
     dated = _DATED_STEM.match(stem)
@@ -196,11 +217,13 @@ class _State:
         self.events: list[TimelineEvent] = []
         self.markers: dict[int, str] = {}  # body line -> moment to append
         self.tags: list[str] = []
+        self.warned: set[str] = set(report.warnings)
 
     # -- helpers ---------------------------------------------------------------------
 
     def warn(self, message: str) -> None:
-        if message not in self.report.warnings:
+        if message not in self.warned:  # a set: a document with thousands of entries stays linear
+            self.warned.add(message)
             self.report.warnings.append(message)
 
     def stat(self, key: str) -> ex.Stat | None:
@@ -230,6 +253,7 @@ class _State:
         self.map_front_matter()
         self.find_title()
         self.find_timezone_and_date()
+        self.rewrite_timeline()
         self.find_timeline()
         self.find_metrics()
         self.find_severity(severity)
@@ -272,9 +296,13 @@ class _State:
         stat = self.stat("title")
         if stat:
             candidates.append((stat.value, "found"))
+        self.title_date: dt.date | None = None
         for value, how in candidates:
             if isinstance(value, str) and value.strip() and not is_generic_title(value):
                 value = TITLE_PREFIX.sub("", value.strip()) or value
+                value, self.title_date = _title_without_date(value)
+                if is_generic_title(value):
+                    continue
                 self.title = re.sub(r"\s+", " ", value).strip()[:200]
                 self.report.add_found("title")
                 return
@@ -347,14 +375,22 @@ class _State:
             if dated:
                 self.date = dated.at.date()
                 self.report.add_inferred("date", f"the first dated timeline entry ({dated.time_text})")
-        if self.date is None and _stem_date(self.stem):
-            self.date = _stem_date(self.stem)
-            self.report.add_inferred("date", f"the file name `{self.stem}`")
+        if self.date is None:  # the timeline's first date comes next (rewrite_timeline), then the title's
+            first = rewrite_timeline(self.body, date=None, timezone=self.timezone).first_date
+            if first is not None and _MIN_YEAR <= first.year <= _MAX_YEAR:
+                self.date = first
+                self.report.add_inferred("date", "the first date of the timeline")
+        if self.date is None and self.title_date:
+            self.date = self.title_date
+            self.report.add_inferred("date", "the date that starts the title")
         if self.date is None and self.title:
             found = ex.find_date(self.title)
             if found:
                 self.date = found[0]
                 self.report.add_inferred("date", f"`{found[1]}` in the title")
+        if self.date is None and _stem_date(self.stem):
+            self.date = _stem_date(self.stem)
+            self.report.add_inferred("date", f"the file name `{self.stem}`")
         if self.date is None:
             summary = self.section("summary")
             for text in ([summary.text] if summary else []) + [self.fm.get("summary", ("", ""))[0] or "",
@@ -408,14 +444,49 @@ class _State:
             self.naive_times = self.naive_times or at.tzinfo is None
             self.report.add_found(_MOMENT_FIELDS[moment])
 
+    def rewrite_timeline(self) -> None:
+        """The timeline in whatever family the document writes it -> entries the KB reads (see .entries)."""
+        original = self.body
+        found = rewrite_timeline(original, date=self.date, timezone=self.timezone)
+        if self.date is None and found.first_date is not None and _MIN_YEAR <= found.first_date.year <= _MAX_YEAR:
+            self.date = found.first_date
+            self.report.add_inferred("date", "the first date of the timeline")
+            found = rewrite_timeline(original, date=self.date, timezone=self.timezone)
+        if found.timezone and self.timezone is None:
+            self.set_timezone(found.timezone)
+            self.report.add_inferred("timezone", f"`{found.timezone_words}`")
+        self.body = found.body
+        self.timeline_found = found
+        for note in found.notes:
+            self.warn(note)
+        if found.leftovers:
+            self.warn("template leftovers in the timeline (not read as times): " + ", ".join(found.leftovers[:10]))
+        if found.timeline_sections > 1:
+            self.warn(f"the document has {found.timeline_sections} timelines: it may describe several outages; "
+                      "imported as one postmortem (import with --split for one per outage)")
+        if self.title_date and self.date and self.title_date != self.date:
+            self.warn(f"date: the title says {self.title_date.isoformat()} but {self.date_source()} says "
+                      f"{self.date.isoformat()}: using {self.date.isoformat()} (see docs/import.md, picking the date)")
+        stem_date = _stem_date(self.stem)
+        if stem_date and self.date and stem_date != self.date:
+            self.warn(f"date: the file name says {stem_date.isoformat()} but {self.date_source()} says "
+                      f"{self.date.isoformat()}: using {self.date.isoformat()}")
+
+    def date_source(self) -> str:
+        if "date" in self.report.found:
+            return "the document"
+        return self.report.inferred.get("date", "the document")
+
     def find_timeline(self) -> None:
         timeline = self.section("timeline")
         if timeline is None:
             return
         day = self.date or _STAND_IN_DAY
         self.events, problems = parse_timeline(timeline.text, self.first_line(timeline), day, self.tzinfo)
-        for line, message in problems:
+        for line, message in problems[:20]:
             self.warn(f"timeline line {line}: {message}")
+        if len(problems) > 20:
+            self.warn(f"and {len(problems) - 20} more timeline problem(s) like these")
         if not self.events:
             self.warn(f"the `## {timeline.title}` section has no entries with a time")
             return
@@ -424,19 +495,41 @@ class _State:
             if event.moment and event.at is not None and event.moment not in self.moments:
                 self.moments[event.moment] = event.at
                 self.report.add_found(_MOMENT_FIELDS[event.moment])
-        guesses = ex.infer_moments(self.events, set(self.moments))
+        guesses = ex.infer_moments(self.events, set(self.moments), self.moment_hints())
         for moment in MOMENTS:
             guess = guesses.get(moment)
             if guess is None or moment in self.moments:
                 continue
             self.moments[moment] = guess.event.at
+            self.report.add_inferred(_MOMENT_FIELDS[moment], guess.why)
+            if guess.event.moment:  # an entry takes one marker: a second moment at it goes in the front matter
+                self.stated_values[moment] = guess.event.at
+                continue
             guess.event.moment = moment
             self.markers[guess.event.line] = moment
-            self.report.add_inferred(_MOMENT_FIELDS[moment], guess.why)
         dated = self.date is not None
         self.report.events = [
             {"at": _time_iso(e.at, dated or bool(re.match(r"\d{4}-", e.time_text))) if e.at else None,
              "time": e.time_text, "text": e.text, "moment": e.moment} for e in self.events]
+
+    def moment_hints(self) -> ex.MomentHints:
+        """The window and durations the document states outside its timeline (summary, impact, stats)."""
+        hints = ex.MomentHints()
+        parts = [s.text for s in self.sections() if s.key in (None, "summary", "impact")]
+        summary = self.fm.get("summary", (None, ""))[0]
+        prose = "\n".join(([str(summary)] if summary else []) + parts)
+        hints.window = ex.find_window(prose)
+        for key, attr in (("time_to_detect", "to_detect"), ("time_to_resolve", "to_resolve"), ("duration", "to_resolve")):
+            stat = self.stats.get(key)
+            if stat is not None and getattr(hints, attr) is None and not ex.is_unknown(stat.value):
+                delta = ex.parse_duration(stat.value)
+                if delta and delta.total_seconds() > 0:
+                    setattr(hints, attr, (delta, f"`{stat.label}: {stat.value}`"))
+        if hints.to_resolve is None:
+            lasted = ex.find_lasted(prose)
+            if lasted:
+                hints.to_resolve = (lasted[0], f"`{lasted[1]}`")
+        return hints
 
     def find_metrics(self) -> None:
         start = self.moments.get("start")

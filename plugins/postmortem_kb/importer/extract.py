@@ -124,7 +124,7 @@ def is_unknown(value: Any) -> bool:
 # The look-behind starts a number only where a run of digits starts: without it, each digit
 # of a long run would start a match that scans the rest of the run (quadratic).
 _DURATION_PART = re.compile(
-    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,6})?)[ \t]*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)\b", re.I)
+    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,6})?)[ \t]*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)(?![a-z])", re.I)
 _UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1, "s": 1 / 60}
 
 
@@ -395,17 +395,27 @@ def split_list(value: Any) -> list[str]:
 
 _MOMENT_WORDS = {
     # Only words about the incident itself: "engineers began investigating" is not its start.
-    "start": re.compile(r"\b(start of (the )?(incident|outage|impact|problem)|(incident|outage|impact|errors?|"
-                        r"problems?|issues?|degradation|disruption|failures?) (began|begun|begins|started|starts))\b",
-                        re.I),
-    "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?|paged|notified|noticed|reported|"
-                           r"on-?call (was )?(engaged|paged)|acknowledged|escalated)\b", re.I),
+    "start": re.compile(r"\b(start of (the )?(incident|outage|impact|problem|issue)|"
+                        r"(incident|outage|impact|errors?|problems?|issues?|degradation|disruption|failures?|"
+                        r"latency|downtime) (began|begun|begins|started|starts|start)|"
+                        r"(outage|incident|impact) (window )?(opens|begins)|first (errors?|failures?|5\d\d)|"
+                        r"(began|started) (failing|erroring|returning errors)|went down|goes down)\b", re.I),
+    "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?( fired| fires| triggered)?|paged|pages|notified|"
+                           r"noticed|notices|reported|reports? (of|that|from)|first reports?|realized|realised|"
+                           r"we (observe|observed|see|saw|notice|noticed|discover|discovered|realize)|"
+                           r"discovered|on-?call (was )?(engaged|paged)|acknowledged|escalated|"
+                           r"(automated|automatic) (warning|alert)|warning from|user reports?)\b", re.I),
     "mitigated": re.compile(r"\b(mitigat(ed|ion|es)|workaround|rolled back|roll(ed|ing)?[ -]?back|reverted|"
                             r"failed over|failover (completed|done)|traffic (drained|shifted|moved)|"
                             r"impact (ended|stopped)|partially restored)\b", re.I),
-    "resolved": re.compile(r"\b(resolved|restored|back online|back up|back to normal|recovered|"
-                           r"recovery complete|fully operational|operating normally|all clear|"
-                           r"incident (closed|over|ended))\b", re.I),
+    "resolved": re.compile(r"\b(resolved|restored|back online|back up|back to normal|recovered|fully recovered|"
+                           r"recovery complete|fully operational|operating normally|(verified|confirmed|now) "
+                           r"operational|operational again|all clear|incident (closed|over|ended|ends)|"
+                           r"outage (ends|ended|is over|was over)|end of (the )?(outage|incident|impact)|"
+                           r"(outage|incident|impact) to an end|returns? to normal|returned to normal|"
+                           r"(goes|went|go) away|confirm(ed|s)? (it )?(working|fine|fixed|resolved|healthy)|"
+                           r"confirmed working|working (again|normally|fine)|(build|launch|work)s? (and \w+ )?fine|"
+                           r"resolution (is |was )?confirmed|issue (is |was )?(fixed|gone))\b", re.I),
 }
 _NEGATION = re.compile(r"\b(not|no|never|without|yet to|failed to|n't|unable to)\s+(\w+\s+){0,2}$", re.I)
 
@@ -423,52 +433,165 @@ class MomentGuess:
     why: str
 
 
-def infer_moments(events: list[TimelineEvent], known: set[str]) -> dict[str, MomentGuess]:
-    """Key moments the timeline's words name, for moments not already ``known``.
+@dataclass
+class MomentHints:
+    """What the rest of the document says about the key moments: a stated window and durations."""
 
-    start: an entry that says so, else the first entry with a time; detected and
-    mitigated: the first entry after the start that says so; resolved: the last one.
-    Each entry marks at most one moment, and the moments stay in time order.
+    window: tuple[tuple[int, int], tuple[int, int], str] | None = None  # ((h, m), (h, m), the words)
+    to_detect: tuple[dt.timedelta, str] | None = None
+    to_resolve: tuple[dt.timedelta, str] | None = None  # start -> resolved (a stated duration of the outage)
+
+
+def _entry(event: TimelineEvent) -> str:
+    text = event.text if len(event.text) <= 60 else event.text[:59] + "\u2026"
+    return f"the entry `{event.time_text} {text}`".replace("``", "`")
+
+
+def infer_moments(events: list[TimelineEvent], known: set[str],
+                  hints: MomentHints | None = None) -> dict[str, MomentGuess]:
+    """Key moments the timeline's words (and the document's stated window and durations) name.
+
+    In order: a window the summary states ("from 16:58 to 18:46") names the entries at its
+    ends; an entry that says so ("outage begins", "alert fired", "back to normal") names its
+    moment; a stated duration names the entry that far from a moment already known; else the
+    start is the first entry with a time. Detected and mitigated are the first entries after
+    the start that say so, resolved the last. Each entry marks at most one moment, and each
+    guess names the entry (and the words) it came from.
     """
+    hints = hints or MomentHints()
     timed = [e for e in events if e.at is not None]
     taken = {id(e) for e in timed if e.moment}
     out: dict[str, MomentGuess] = {}
+    have = lambda moment: moment in known or moment in out  # noqa: E731
 
-    def pick(moment: str, candidates: list[TimelineEvent]) -> None:
+    def at_of(moment: str) -> dt.datetime | None:
+        if moment in out:
+            return out[moment].event.at
+        return next((e.at for e in timed if e.moment == moment), None)
+
+    def take(moment: str, event: TimelineEvent, why: str) -> None:
+        out[moment] = MomentGuess(event, why)
+        taken.add(id(event))
+
+    def pick(moment: str, candidates: list[TimelineEvent]) -> bool:
         for event in candidates:
             if id(event) in taken:
                 continue
             word = _moment_word(event, moment)
             if word:
-                out[moment] = MomentGuess(event, f"the word `{word}` at {event.time_text}")
-                taken.add(id(event))
-                return
+                take(moment, event, f"the word `{word}` in {_entry(event)}")
+                return True
+        return False
 
-    first_is_start = False
-    if "start" not in known:
+    def near(target: dt.datetime, slack_minutes: float = 2) -> TimelineEvent | None:
+        best = None
+        for event in timed:
+            gap = abs((event.at - target).total_seconds()) / 60
+            if gap <= slack_minutes and id(event) not in taken and (best is None or gap < best[0]):
+                best = (gap, event)
+        return best[1] if best else None
+
+    if hints.window:
+        (h1, m1), (h2, m2), words = hints.window
+        starts = [e for e in timed if (e.at.hour, e.at.minute) == (h1, m1) and id(e) not in taken]
+        if starts and not have("start"):
+            take("start", starts[0], f"the window `{words}` (its start is {_entry(starts[0])})")
+        ends = [e for e in timed if (e.at.hour, e.at.minute) == (h2, m2) and id(e) not in taken]
+        if ends and not have("resolved"):
+            take("resolved", ends[-1], f"the window `{words}` (its end is {_entry(ends[-1])})")
+    if not have("start"):
         pick("start", timed)
-        if "start" not in out and timed and id(timed[0]) not in taken:
-            out["start"] = MomentGuess(timed[0], f"the first timeline entry ({timed[0].time_text})")
-            taken.add(id(timed[0]))
-            first_is_start = True
-    start = out["start"].event.at if "start" in out else next((e.at for e in timed if e.moment == "start"),
-                                                              timed[0].at if timed else None)
+    start = at_of("start")
     after = [e for e in timed if start is None or e.at >= start]
-    if "resolved" not in known:
+    if not have("resolved"):
         pick("resolved", list(reversed(after)))
-    end = out["resolved"].event.at if "resolved" in out else None
+    if not have("start") and hints.to_resolve and at_of("resolved") is not None:
+        event = near(at_of("resolved") - hints.to_resolve[0])
+        if event:
+            take("start", event, f"{hints.to_resolve[1]} before the end: {_entry(event)}")
+    if not have("start") and hints.to_detect:
+        # The pair of entries the stated time to detect separates, the later one saying it was seen.
+        by_minute: dict[tuple, list[TimelineEvent]] = {}
+        for event in timed:
+            by_minute.setdefault(_minute_key(event.at), []).append(event)
+        seen = {_minute_key(e.at) for e in timed if _moment_word(e, "detected")}
+        saying = {k: [e for e in v if _moment_word(e, "detected")] for k, v in by_minute.items() if k in seen}
+        for event in timed:
+            later = next((e for e in saying.get(_minute_key(event.at + hints.to_detect[0]), ()) if e is not event),
+                         None)
+            if later is not None:
+                take("start", event, f"{hints.to_detect[1]} before {_entry(later)}: {_entry(event)}")
+                take("detected", later, f"the word `{_moment_word(later, 'detected')}` in {_entry(later)}, "
+                                        f"{hints.to_detect[1]} after the start")
+                break
+    first_is_start = False
+    if not have("start") and timed and id(timed[0]) not in taken:
+        take("start", timed[0], f"the first timeline entry ({timed[0].time_text})")
+        first_is_start = True
+    start = at_of("start")
+    after = [e for e in timed if start is None or e.at >= start]
+    if not have("resolved") and hints.to_resolve and start is not None:
+        event = near(start + hints.to_resolve[0])
+        if event:
+            take("resolved", event, f"{hints.to_resolve[1]} after the start: {_entry(event)}")
+    end = at_of("resolved")
     before_end = [e for e in after if end is None or e.at <= end]
-    if "detected" not in known:
-        if first_is_start and _moment_word(timed[0], "detected"):
+    if not have("detected"):
+        first = timed[0] if timed else None
+        if hints.to_detect and start is not None and near(start + hints.to_detect[0], 1):
+            event = near(start + hints.to_detect[0], 1)
+            take("detected", event, f"{hints.to_detect[1]} after the start: {_entry(event)}")
+        elif first_is_start and first is not None and _moment_word(first, "detected"):
             # The timeline opens with the alert: the incident is known to start no later than that.
-            word = _moment_word(timed[0], "detected")
-            out["detected"] = MomentGuess(timed[0], f"the word `{word}` at {timed[0].time_text}, the first entry")
-        else:
-            pick("detected", before_end)
-    detected = out["detected"].event.at if "detected" in out else start
-    if "mitigated" not in known:
+            word = _moment_word(first, "detected")
+            out["detected"] = MomentGuess(first, f"the word `{word}` in {_entry(first)}, the first entry")
+        elif not pick("detected", before_end):
+            ended = {id(e) for e in before_end}
+            pick("detected", [e for e in after if id(e) not in ended])  # noticed only after it was over
+    detected = at_of("detected") or start
+    if not have("mitigated"):
         pick("mitigated", [e for e in before_end if detected is None or e.at >= detected])
     return out
+
+
+def _minute_key(at: dt.datetime) -> tuple:
+    utc = at.astimezone(dt.timezone.utc) if at.tzinfo else at
+    return (utc.year, utc.month, utc.day, utc.hour, utc.minute)
+
+
+_TIME_WORD = r"(\d{1,2}):(\d{2})(?:[ \t]?([ap])\.?m\.?)?"
+_WINDOW = re.compile(rf"\b(?:from|between)[ \t]+(?:about[ \t]+|approximately[ \t]+)?{_TIME_WORD}[ \t]*(?:[A-Z]{{2,5}}[ \t]*)?"
+                     rf"(?:to|until|till|and|-|\u2013)[ \t]+(?:about[ \t]+|approximately[ \t]+)?{_TIME_WORD}", re.I)
+_LASTED = re.compile(r"\b(?:lasted|lasting|for|outage of|downtime of|duration of|unusable for|unavailable for|"
+                     r"down for|took)[ \t]+(?:about|around|approximately|roughly|nearly|almost|~|over|just over)?[ \t]*"
+                     r"((?:\d{1,4}(?:[.,]\d{1,2})?[ \t]*(?:d|days?|h|hrs?|hours?|m|mins?|minutes?)(?![a-z])[ \t,]*(?:and[ \t]+)?){1,3})",
+                     re.I)
+
+
+def find_window(text: str) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+    """"from 16:58 to 18:46 UTC" in prose -> ((16, 58), (18, 46), the words)."""
+    m = _WINDOW.search(text)
+    if not m:
+        return None
+    h1, m1, p1, h2, m2, p2 = m.groups()
+    def clock(h: str, mm: str, ampm: str | None) -> tuple[int, int]:
+        hour = int(h)
+        if ampm:
+            hour = hour % 12 + (12 if ampm.lower() == "p" else 0)
+        return hour, int(mm)
+    a, b = clock(h1, m1, p1), clock(h2, m2, p2)
+    if a[0] > 23 or b[0] > 23 or a[1] > 59 or b[1] > 59:
+        return None
+    return a, b, m.group(0).strip()
+
+
+def find_lasted(text: str) -> tuple[dt.timedelta, str] | None:
+    """"lasted 47 minutes", "unusable for about 1h50m" in prose -> (duration, the words)."""
+    for m in _LASTED.finditer(text):
+        delta = parse_duration(m.group(1).strip(" ,"))
+        if delta and delta.total_seconds() > 0:
+            return delta, m.group(0).strip(" ,")
+    return None
 
 
 # --- action items -------------------------------------------------------------------
