@@ -186,8 +186,10 @@ def plugin_work(kb: Path) -> dict:
                     render_page(item, env, False)
                     pages += 1
     else:
-        site = SiteBuild(kb_, SiteOptions(drafts=True, related_limit=5, directory_urls=False))
-        pages = len(site.generate())
+        from postmortem_kb.site import GeneratedPage
+
+        items = SiteBuild(kb_, SiteOptions(drafts=True, related_limit=5, directory_urls=False)).generate()
+        pages = sum(isinstance(item, GeneratedPage) for item in items)
     return {"load": loaded - start, "generate": time.process_time() - loaded, "pages": pages}
 
 
@@ -592,6 +594,22 @@ def preview_save(table: Table, n: int, kb: Path, full: Run | None) -> None:
         table.unavailable("preview_ratio", n, "no full build to compare with")
 
 
+EDITED = "(edited in the preview)"
+
+
+def retitle_one(kb: Path) -> Path:
+    """A writer's save that every page showing the postmortem must reflect: a new title."""
+    files = sorted((kb / "postmortems").rglob("*.md"))
+    path = files[len(files) // 3]
+    lines = path.read_text("utf-8").split("\n")
+    i = next(i for i, line in enumerate(lines) if line.startswith("title: "))
+    import yaml
+
+    lines[i] = "title: " + json.dumps(f"{yaml.safe_load(lines[i][7:])} {EDITED}")  # JSON strings are YAML
+    path.write_text("\n".join(lines), "utf-8")
+    return path
+
+
 def preview_child(kb: Path) -> dict:
     """In a child process: the preview's first build (not timed), then one save, timed."""
     try:
@@ -609,7 +627,7 @@ def preview_child(kb: Path) -> dict:
         from mkdocs.config import load_config
 
         os.chdir(kb)
-        path = touch_one(kb)
+        path = retitle_one(kb)
         start, cpu = time.perf_counter(), time.process_time()
         mkdocs_build(load_config(str(kb / "mkdocs.yml"), site_dir=str(site)))
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -618,14 +636,15 @@ def preview_child(kb: Path) -> dict:
     else:
         preview = Preview(kb / "mkdocs.yml", site)
         preview.build()
-        path = touch_one(kb)
+        path = retitle_one(kb)
         start, cpu = time.perf_counter(), time.process_time()
         written = preview.update([path])
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         pages = len(written)
         how = "only the pages that show it"
     page = next((p for p in site.rglob(f"{path.stem}*.html")), None)
-    updated = bool(page) and "An engineer added this sentence after review." in page.read_text("utf-8")
+    listing = site / "incidents" / "index.html"
+    updated = all(p is not None and p.is_file() and EDITED in p.read_text("utf-8") for p in (page, listing))
     shutil.rmtree(site, ignore_errors=True)
     return {"cpu": cpu, "seconds": seconds, "pages": pages, "updated": updated, "how": how}
 
