@@ -49,6 +49,8 @@ _CODES = (
          "the front matter is a list or a single value"),
     # Safe YAML
     Code("yaml-syntax", ERROR, "check the YAML syntax on this line", "the front matter is not valid YAML"),
+    Code("toml-syntax", ERROR, "check the TOML syntax on this line", "`+++` front matter is not valid TOML"),
+    Code("json-syntax", ERROR, "check the JSON syntax on this line", "`{ }` front matter is not valid JSON"),
     Code("duplicate-key", ERROR, "keep one of them", "a key appears twice"),
     Code("yaml-alias", ERROR, "write the value out in full", "YAML anchors and aliases are refused"),
     Code("yaml-unsafe-tag", ERROR, "front matter holds plain values only", "a YAML `!!tag` is refused"),

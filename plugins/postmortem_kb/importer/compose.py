@@ -56,6 +56,11 @@ _FM_KEYS = {
     "trigger": "trigger", "detection": "detection", "timezone": "timezone", "tz": "timezone",
     "action_items": "action_items", "id": "id", "related": "related",
 }
+# Front-matter keys of Jekyll, Hugo and Quarto that configure their site, not the incident.
+_GENERATOR_SETTINGS = {"layout", "draft", "format", "execute", "toc", "toc-title", "weight", "slug", "aliases",
+                       "permalink", "comments", "type", "image", "featured_image", "css", "js", "jupyter", "editor",
+                       "engine", "output", "bibliography", "lang", "menu", "sidebar", "nav_order", "parent",
+                       "published", "sitemap", "search", "hide", "template", "number-sections", "code-fold"}
 _SOURCE_LABELS = {"url": "Source", "link": "Source", "source": "Source", "archive_url": "Archived copy"}
 _KIND_ORDER = {"root": ("root_causes", "components"), "any": ("root_causes", "components"),
                "component": ("components",), "company": ("components",)}
@@ -158,6 +163,9 @@ def import_document(text: str, *, source: str, stem: str, taxonomy: Taxonomy, ki
     src = read_document(text, kind, source)
     src.front_matter, in_values = _clean_values(src.front_matter)
     report = FileReport(source=source, kind=KIND_NAMES[kind])
+    if src.front_matter_format:
+        report.kind = f"Markdown with {src.front_matter_format.upper()} front matter"
+        report.add_found(f"front_matter:{src.front_matter_format}")
     if replaced + in_values:
         report.warnings.append(f"{replaced + in_values} control character(s) (NUL, escape codes...) replaced by "
                                "U+FFFD: the KB refuses them in text and values")
@@ -255,6 +263,7 @@ class _State:
         self.find_timezone_and_date()
         self.rewrite_timeline()
         self.find_timeline()
+        self.date_from_start()
         self.find_metrics()
         self.find_severity(severity)
         self.find_terms()
@@ -268,7 +277,13 @@ class _State:
             self.report.missing.append("timezone")
 
     def map_front_matter(self) -> None:
+        settings = [str(k) for k in self.src.front_matter if str(k).lower() in _GENERATOR_SETTINGS]
+        if settings:
+            self.warn("site-generator settings left out (they describe another site, not the incident): "
+                      + ", ".join(f"`{k}`" for k in settings))
         for key, value in self.src.front_matter.items():
+            if str(key).lower() in _GENERATOR_SETTINGS:
+                continue
             meaning = _FM_KEYS.get(str(key).lower())
             if meaning is None or value is None or value == "" or value == []:
                 if value not in (None, "", []):
@@ -511,6 +526,18 @@ class _State:
         self.report.events = [
             {"at": _time_iso(e.at, dated or bool(re.match(r"\d{4}-", e.time_text))) if e.at else None,
              "time": e.time_text, "text": e.text, "moment": e.moment} for e in self.events]
+
+    def date_from_start(self) -> None:
+        """The incident's date is the day it started, when the timeline opens with what led up to it."""
+        start = self.moments.get("start")
+        if start is None or self.date is None or "date" in self.report.found or start.date() == self.date:
+            return
+        timed = [e for e in self.events if e.at is not None]
+        if timed and all(re.match(r"\d{4}-\d{2}-\d{2}", e.time_text) for e in timed):  # every entry has its day
+            self.warn(f"date: the timeline starts on {self.date.isoformat()} but the incident starts on "
+                      f"{start.date().isoformat()} (the start moment): using {start.date().isoformat()}")
+            self.date = start.date()
+            self.report.inferred["date"] = "the day of the start moment"
 
     def moment_hints(self) -> ex.MomentHints:
         """The window and durations the document states outside its timeline (summary, impact, stats)."""

@@ -116,7 +116,8 @@ def find_stats(body: str) -> dict[str, Stat]:
 
 
 def is_unknown(value: Any) -> bool:
-    return value is None or str(value).strip().strip("*_`").lower() in UNKNOWN_VALUES
+    text = "" if value is None else str(value).strip().strip("*_`").lower()
+    return value is None or text in UNKNOWN_VALUES or (len(text) <= 10 and not text.strip("?-._ \u2026"))
 
 
 # --- durations ---------------------------------------------------------------------

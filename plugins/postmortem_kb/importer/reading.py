@@ -19,12 +19,13 @@ Every line of the original body is kept; only heading marks change.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..frontmatter import parse_yaml, split
-from ..problems import PostmortemError
+from ..frontmatter import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, parse_yaml, split
+from ..problems import PostmortemError, Problem
 from ..slugs import slugify
 from ..timeline import SECTION_ALIASES
 
@@ -41,6 +42,9 @@ _OTHER_HEADINGS = {
 }
 _KNOWN_HEADINGS = {slugify(a) for names in SECTION_ALIASES.values() for a in names} | {
     slugify(a) for a in _OTHER_HEADINGS}
+# Template headings that stand where the title should be written.
+PLACEHOLDER_TITLES = {"incident-title", "title", "incident-name", "postmortem-title", "title-of-incident",
+                      "name-of-incident", "incident-title-here", "insert-title", "your-title-here"}
 # Titles that name the kind of document rather than the incident.
 GENERIC_TITLES = {"postmortem", "post-mortem", "post-mortem-report", "postmortem-report", "incident-report",
                   "incident-postmortem", "incident-post-mortem", "root-cause-analysis", "rca",
@@ -104,12 +108,92 @@ class SourceText:
     front_matter: dict[str, Any] = field(default_factory=dict)  # another tool's, as read
     title: str | None = None  # from a `# Title` or a first line
     title_line: str | None = None  # the line that held the title, no longer in the body
+    front_matter_format: str | None = None  # "yaml", "toml" or "json"
     notes: list[str] = field(default_factory=list)
+
+
+def foreign_format(text: str) -> str | None:
+    """``toml`` (``+++``, Hugo's default) or ``json`` (a ``{`` line) when the text opens with such front matter."""
+    first = text.split("\n", 1)[0].strip()
+    if first == "+++":
+        return "toml"
+    if first == "{" and re.search(r"^\}[ \t]*$", text, re.M):
+        return "json"
+    return None
+
+
+def split_foreign_front_matter(text: str, fmt: str, path: str) -> tuple[dict[str, Any], str]:
+    """TOML or JSON front matter -> (values, body): split by python-frontmatter's handlers, read by the
+    standard library (``tomllib``, ``json``) with the limits of our YAML reader (size, depth).
+
+    Raises PostmortemError with the line the parser names.
+    """
+    import frontmatter.default_handlers as handlers  # python-frontmatter
+
+    if fmt == "json":
+        handler = handlers.JSONHandler()
+    else:  # its TOMLHandler needs the `toml` package; the split is the same with our reader behind it
+        handler = handlers.BaseHandler(fm_boundary=re.compile(r"^\+{3}[ \t]*$", re.MULTILINE))
+    try:
+        fm_text, body = handler.split(text)
+    except ValueError:
+        raise _fm_error(path, 1, "unterminated-front-matter",
+                        f"the {fmt.upper()} front matter has no closing line") from None
+    if len(fm_text.encode("utf-8", "replace")) > MAX_FRONT_MATTER_BYTES:
+        raise _fm_error(path, 1, "front-matter-too-large",
+                        f"the front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KiB")
+    try:
+        if fmt == "json":
+            value = json.loads(fm_text)
+        else:
+            value = _toml().loads(fm_text)
+    except RecursionError:
+        raise _fm_error(path, 1, "too-deep", f"values are nested more than {MAX_DEPTH} levels deep") from None
+    except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+        line = getattr(exc, "lineno", None) or _line_in_message(str(exc)) or 1
+        raise _fm_error(path, line + (1 if fmt == "toml" else 0), f"{fmt}-syntax",
+                        f"the {fmt.upper()} front matter is not valid: "
+                        f"{getattr(exc, 'msg', str(exc))}") from None
+    if _depth(value) > MAX_DEPTH:
+        raise _fm_error(path, 1, "too-deep", f"values are nested more than {MAX_DEPTH} levels deep")
+    if not isinstance(value, dict):
+        raise _fm_error(path, 1, "front-matter-not-mapping", f"the {fmt.upper()} front matter is not a table of fields")
+    return value, body.lstrip("\n")
+
+
+def _toml():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib
+
+
+def _line_in_message(message: str) -> int | None:
+    m = re.search(r"line (\d{1,7})", message)
+    return int(m.group(1)) if m else None
+
+
+def _depth(value: Any, level: int = 0) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()] or [level + 1])
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value] or [level + 1])
+    return level
+
+
+def _fm_error(path: str, line: int, code: str, message: str) -> PostmortemError:
+    return PostmortemError([Problem(path, line, code, message,
+                                    "fix the front matter, or remove it and import the body alone")])
 
 
 def detect_kind(text: str) -> str:
     """``frontmatter``, ``markdown`` or ``text``, from the content alone."""
     lines = text.split("\n")
+    if foreign_format(text):
+        return "frontmatter"
     if lines and lines[0].strip() == "---":
         try:
             fm, _, _ = split(text, "<detect>")
@@ -132,13 +216,19 @@ def detect_kind(text: str) -> str:
 def read_document(text: str, kind: str, path: str = "<input>") -> SourceText:
     """Text of a known kind -> SourceText. Raises PostmortemError for unreadable front matter."""
     if kind == "frontmatter":
-        fm_text, body, body_line = split(text, path)
-        value, _ = parse_yaml(fm_text, path)
+        fmt = foreign_format(text)
+        if fmt:
+            value, body = split_foreign_front_matter(text, fmt, path)
+        else:
+            fmt = "yaml"
+            fm_text, body, body_line = split(text, path)
+            value, _ = parse_yaml(fm_text, path)
         if not isinstance(value, dict):
             value = {}
         source = _read_markdown(body)
         source.kind = "frontmatter"
         source.front_matter = value
+        source.front_matter_format = fmt
         return source
     if kind == "markdown":
         return _read_markdown(text)
@@ -152,7 +242,7 @@ def _heading_key(title: str) -> str:
 
 def is_generic_title(title: str) -> bool:
     slug = slugify(title)
-    return not slug or slug in GENERIC_TITLES or _heading_key(title) in _KNOWN_HEADINGS
+    return not slug or slug in GENERIC_TITLES or slug in PLACEHOLDER_TITLES or _heading_key(title) in _KNOWN_HEADINGS
 
 
 def _read_markdown(text: str) -> SourceText:
@@ -202,6 +292,18 @@ def _read_markdown(text: str) -> SourceText:
         h1 = [h for h in headings if h[1] == 1]
         if len(h1) == 1 and not is_generic_title(h1[0][2]):
             title_idx = h1[0][0]
+    if title_idx is None and headings and headings[0][0] == first_text and slugify(headings[0][2]) in PLACEHOLDER_TITLES:
+        # A template's `# Incident Title` with the real title on the line under it.
+        idx = headings[0][0]
+        nxt = next((j for j in range(idx + 1, len(out)) if out[j].strip()), None)
+        if nxt is not None and len(out[nxt].strip()) <= 150 and not atx_heading(out[nxt]) and not _LIST.match(out[nxt]) \
+                and not _TABLE.match(out[nxt]) and not out[nxt].strip().endswith((".", ":")):
+            source.title = out[nxt].strip()
+            source.title_line = origin[nxt]
+            source.notes.append(f"the template heading `{headings[0][2]}` is left out; the line under it is the title")
+            del out[nxt]
+            del out[idx]
+            headings = [(i - (2 if i > nxt else 1), lv, t) for i, lv, t in headings if i not in (idx, nxt)]
     if title_idx is not None:
         source.title = TITLE_PREFIX.sub("", atx_heading(out[title_idx]).group(2)).strip() or None
         source.title_line = origin[title_idx]
