@@ -8,10 +8,12 @@ are Jinja templates, written without that suffix.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import jinja2
 from packaging.requirements import InvalidRequirement, Requirement
@@ -31,11 +33,24 @@ class InitError(Exception):
     """The KB could not be made; the message says why and what to do."""
 
 
+@dataclass(frozen=True)
+class Install:
+    """How a new KB's CI and pre-commit hook install postmortem-kb."""
+
+    requirement: str
+    """A pip requirement line."""
+    origin: str
+    """Where it installs from, in words: ``the package index``, a URL, a folder or file."""
+    portable: bool = True
+    """False when it only installs on this machine (a local folder or file)."""
+
+
 @dataclass
 class InitReport:
     root: Path
     written: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)  # already there (with --force), left as they were
+    install: Install | None = None
 
 
 def package_version() -> str:
@@ -66,7 +81,50 @@ def _written_name(shipped: PurePosixPath) -> PurePosixPath:
 
 
 def default_requirement() -> str:
-    return f"postmortem-kb~={package_version()}"
+    return installed_requirement().requirement
+
+
+def installed_requirement(direct_url: str | None = None, version: str | None = None) -> Install:
+    """A requirement that installs the postmortem-kb that is running, read from how it was installed.
+
+    pip records that in the distribution's ``direct_url.json`` (PEP 610) when it installed from a
+    URL, a VCS or a local folder; without it the package came from an index. ``direct_url`` (the
+    file's text) and ``version`` are read from the installed package when not given.
+    """
+    if direct_url is None:
+        try:
+            direct_url = metadata.distribution("postmortem-kb").read_text("direct_url.json")
+        except metadata.PackageNotFoundError:
+            direct_url = None
+    version = version or package_version()
+    index = Install(f"postmortem-kb=={version}", "the package index")
+    try:
+        info = json.loads(direct_url) if direct_url else None
+    except ValueError:
+        info = None
+    if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+        return index
+    url: str = info["url"]
+    local = urlsplit(url).scheme == "file"
+    if isinstance(info.get("vcs_info"), dict):
+        vcs = info["vcs_info"]
+        revision = vcs.get("commit_id") or vcs.get("requested_revision")
+        spec = f"{vcs.get('vcs', 'git')}+{url}" + (f"@{revision}" if revision else "")
+        return Install(f"postmortem-kb @ {spec}", spec, portable=not local)
+    if isinstance(info.get("archive_info"), dict):
+        archive = info["archive_info"]
+        digest = archive.get("hash") or next((f"{k}={v}" for k, v in (archive.get("hashes") or {}).items()), "")
+        spec = url if "#" in url or not digest else f"{url}#{digest}"
+        return Install(f"postmortem-kb @ {spec}", _local_name(url) if local else url, portable=not local)
+    if local:  # dir_info: a checkout or an unpacked folder, editable or not
+        return Install(f"postmortem-kb @ {url}", _local_name(url), portable=False)
+    return index
+
+
+def _local_name(url: str) -> str:
+    from urllib.request import url2pathname
+
+    return url2pathname(urlsplit(url).path)
 
 
 def check_requirement(text: str) -> str:
@@ -88,7 +146,8 @@ def scaffold(site_name: str, today: dt.date | None = None,
     ``requirement`` is how CI and the pre-commit hook install postmortem-kb (a pip requirement:
     a version from the package index, or ``postmortem-kb @ <URL of a wheel or a Git tag>``).
     """
-    values = {"site_name": site_name, "requirement": check_requirement(requirement or default_requirement())}
+    values = {"site_name": site_name, "requirement": check_requirement(requirement or default_requirement()),
+              "today": today or dt.date.today(), "timedelta": dt.timedelta}
     env = jinja2.Environment(keep_trailing_newline=True, autoescape=False, undefined=jinja2.StrictUndefined)
     files: dict[PurePosixPath, str] = {}
     for shipped, entry in _shipped_files(resources.files("postmortem_kb").joinpath(SCAFFOLD)):
@@ -120,8 +179,10 @@ def init_kb(directory: Path, *, force: bool = False, site_name: str | None = Non
         raise InitError(f"{root} is not empty ({shown}); choose an empty folder, or pass --force to add the "
                         "knowledge base's files next to these (existing files are kept)")
     name = site_name or _title_from(root)
-    report = InitReport(root)
-    for rel, text in scaffold(name, today, requirement).items():
+    install = Install(check_requirement(requirement), "the --requirement given") if requirement else \
+        installed_requirement()
+    report = InitReport(root, install=install)
+    for rel, text in scaffold(name, today, install.requirement).items():
         target = root.joinpath(*rel.parts)
         if target.exists() or target.is_symlink():
             report.kept.append(target)

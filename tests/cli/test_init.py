@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shlex
 import shutil
@@ -14,7 +15,7 @@ import pytest
 import yaml
 
 from postmortem_kb.cli import cli
-from postmortem_kb.initkb import init_kb
+from postmortem_kb.initkb import check_requirement, init_kb, installed_requirement
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 
@@ -218,7 +219,7 @@ def test_every_pmkb_command_in_the_workflows_exists_and_succeeds(tmp_path: Path,
     others = {shlex.split(c)[0] for c in commands if not c.startswith("pmkb ")}
     assert others <= {"pip"}, others  # nothing else is called, so nothing else can be missing
     assert any("requirements.txt" in c for c in commands)
-    assert re.search(r"^postmortem-kb\s*[~=]=", (kb / "requirements.txt").read_text(), re.M)
+    assert installed_requirement().requirement in (kb / "requirements.txt").read_text().splitlines()
 
     monkeypatch.chdir(kb)
     for argv in pmkb:
@@ -255,6 +256,88 @@ def test_pre_commit_hook_is_the_projects_and_runs(tmp_path: Path, runner, monkey
     result = runner.invoke(cli, entry[1:] + ["postmortems/broken.md"])
     assert result.exit_code == 1
     assert re.search(r"^postmortems/broken\.md:\d+: ", result.output, re.M), result.output
+
+
+DIRECT_URLS = {  # PEP 610 direct_url.json as pip writes it, and the requirement that installs the same
+    "index": (None, "postmortem-kb==0.1.0", True),
+    "vcs": ('{"url": "https://github.com/acme/postmortem-kb.git", "vcs_info": {"vcs": "git", '
+            '"requested_revision": "v0.1.0", "commit_id": "1f2e3d4c5b6a"}}',
+            "postmortem-kb @ git+https://github.com/acme/postmortem-kb.git@1f2e3d4c5b6a", True),
+    "wheel-url": ('{"url": "https://files.example/postmortem_kb-0.1.0-py3-none-any.whl", '
+                  '"archive_info": {"hashes": {"sha256": "abc123"}}}',
+                  "postmortem-kb @ https://files.example/postmortem_kb-0.1.0-py3-none-any.whl#sha256=abc123", True),
+    "local-wheel": ('{"url": "file:///home/ana/dist/postmortem_kb-0.1.0-py3-none-any.whl", "archive_info": {}}',
+                    "postmortem-kb @ file:///home/ana/dist/postmortem_kb-0.1.0-py3-none-any.whl", False),
+    "checkout": ('{"url": "file:///home/ana/src/postmortem-kb", "dir_info": {"editable": true}}',
+                 "postmortem-kb @ file:///home/ana/src/postmortem-kb", False),
+    "local-git": ('{"url": "file:///srv/git/pmkb", "vcs_info": {"vcs": "git", "commit_id": "abc"}}',
+                  "postmortem-kb @ git+file:///srv/git/pmkb@abc", False),
+    "broken": ("{not json", "postmortem-kb==0.1.0", True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIRECT_URLS))
+def test_init_installs_the_pmkb_that_is_running(case):
+    text, requirement, portable = DIRECT_URLS[case]
+    install = installed_requirement(text or "", version="0.1.0")
+    assert (install.requirement, install.portable) == (requirement, portable)
+    assert check_requirement(install.requirement) == install.requirement  # pip can read it
+
+
+def test_init_says_when_the_kb_only_works_on_this_machine(tmp_path: Path, runner) -> None:
+    result = runner.invoke(cli, ["init", str(tmp_path / "kb")])
+    assert result.exit_code == 0, result.output
+    install = installed_requirement()
+    assert install.requirement in (tmp_path / "kb" / "requirements.txt").read_text().splitlines()
+    assert ("only on this machine" in result.output) == (not install.portable)
+    if not install.portable:
+        assert "--requirement" in result.output
+
+
+def test_init_prints_quoted_next_steps(tmp_path: Path, runner, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["init", "My Team KB"])
+    assert result.exit_code == 0, result.output
+    steps = result.output.split("Next:")[1].splitlines()
+    assert "  cd 'My Team KB'" in steps
+    assert "  git init" in steps and any("pre-commit install" in s for s in steps)
+    assert steps.index("  git init") < next(i for i, s in enumerate(steps) if "pre-commit install" in s)
+
+
+def test_the_example_is_current_whatever_the_day(tmp_path: Path, runner) -> None:
+    import datetime as dt
+
+    for today in (dt.date(2026, 1, 5), dt.date(2031, 7, 1)):
+        kb = tmp_path / str(today)
+        init_kb(kb, today=today, requirement="postmortem-kb==0.1.0")
+        result = runner.invoke(cli, ["--kb", str(kb), "stats", "--as-of", today.isoformat(), "--format", "json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["overdue_count"] == 0 and data["overdue"] == []
+
+
+def test_the_hook_runs_on_the_taxonomy_and_the_site_config(tmp_path: Path) -> None:
+    init_kb(tmp_path / "kb", requirement="postmortem-kb==0.1.0")
+    hook = yaml.safe_load((tmp_path / "kb" / ".pre-commit-config.yaml").read_text())["repos"][0]["hooks"][0]
+    shipped = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())[0]
+    for files in (hook["files"], shipped["files"]):
+        for path in ("postmortems/2024/x.md", "taxonomy.yml", "mkdocs.yml"):
+            assert re.search(files, path), (files, path)
+        assert not re.search(files, "docs/about.md") and not re.search(files, "README.md")
+
+
+def test_validate_checks_every_postmortem_when_the_taxonomy_changes(tmp_path: Path, runner, monkeypatch) -> None:
+    kb = tmp_path / "kb"
+    init_kb(kb, requirement="postmortem-kb==0.1.0")
+    monkeypatch.chdir(kb)
+    taxonomy = (kb / "taxonomy.yml").read_text()
+    assert runner.invoke(cli, ["validate", "taxonomy.yml"]).exit_code == 0
+    used = yaml.safe_load(next((kb / "postmortems").rglob("*.md")).read_text().split("---")[1])["root_causes"][0]
+    data = yaml.safe_load(taxonomy)
+    data["root_causes"].pop(used)  # the hook's case: a term the postmortems use is removed
+    (kb / "taxonomy.yml").write_text(yaml.safe_dump(data))
+    result = runner.invoke(cli, ["validate", "taxonomy.yml"])
+    assert result.exit_code == 1 and used in result.output
 
 
 def test_requirement_says_how_ci_installs_postmortem_kb(tmp_path: Path, runner) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -35,5 +36,17 @@ def init(directory: Path, force: bool, site_name: str | None, requirement: str |
         click.echo(f"wrote {clean(path)}")
     for path in report.kept:
         click.echo(f"kept  {clean(path)} (already there)", err=True)
-    where = "" if directory.resolve() == Path.cwd().resolve() else f"cd {directory} && "
-    click.echo(f"\nNext: {where}pmkb validate && pmkb serve   (then open http://127.0.0.1:8000)", err=True)
+    install = report.install
+    if install is not None:
+        click.echo(f"\nCI and the pre-commit hook install: {clean(install.requirement)}", err=True)
+        if not install.portable:
+            click.echo(f"warning: that is {clean(install.origin)}, which exists only on this machine: the KB's CI "
+                       "and its pre-commit hook will fail anywhere else. Edit requirements.txt and "
+                       ".pre-commit-config.yaml, or make the KB again with --requirement 'postmortem-kb @ <a URL they reach: a wheel, or "
+                       "git+https://...@tag>'.", err=True)
+    steps = [] if directory.resolve() == Path.cwd().resolve() else [f"cd {shlex.quote(str(directory))}"]
+    steps += ["git init", "pip install pre-commit && pre-commit install", "pmkb validate", "pmkb serve"]
+    click.echo("\nNext:", err=True)
+    for step in steps:
+        click.echo(f"  {clean(step)}", err=True)
+    click.echo("then open http://127.0.0.1:8000", err=True)
