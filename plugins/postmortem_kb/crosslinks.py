@@ -73,30 +73,37 @@ def _in_sentence(title: str) -> str:
 
 
 @dataclass
+class EarlierIncident:
+    """An earlier incident this one repeats, why, and its promises that are still open."""
+
+    postmortem: Postmortem
+    pairs: list[tuple[TermEntry, TermEntry]] = field(default_factory=list)  # (root cause, component) shared
+    linked: bool = False  # one of the two postmortems names the other in `related`
+    open_items: list[ActionItem] = field(default_factory=list)
+
+    @property
+    def reason(self) -> str:
+        """``same root cause and component: Hardware failure on Web server`` or ``linked by the writer``."""
+        parts = []
+        if self.pairs:
+            parts.append("same root cause and component: " +
+                         ", ".join(f"{rc.title} on {comp.title}" for rc, comp in self.pairs))
+        if self.linked:
+            parts.append("linked by the writer")
+        return " · ".join(parts)
+
+
+@dataclass
 class Recurrence:
-    """This incident repeats an earlier (root cause, component) pair."""
+    """This incident happened before: the earlier incidents that share a root cause *and* a
+    component with it, or that the writers linked to it, each once, newest first."""
 
-    root_cause: TermEntry
-    component: TermEntry
-    number: int  # this incident is the number-th on the pair
-    first: Postmortem  # the first incident on the pair
-    earlier: list[Postmortem]  # the latest few before this one, oldest first
-    open_items: list[tuple[Postmortem, ActionItem]]  # the latest few earlier promises still open then
-    open_count: int  # all of them
+    earlier: list[EarlierIncident]
+    more: bool = False  # some earlier incidents on the same pairs are not listed (only the latest are)
 
     @property
-    def since(self) -> int:
-        return self.first.year
-
-    @property
-    def earlier_count(self) -> int:
-        return self.number - 1
-
-    @property
-    def text(self) -> str:
-        """``3rd hardware failure on web-server since 2023``."""
-        return (f"{ordinal(self.number)} {_in_sentence(self.root_cause.title)} on {self.component.slug} "
-                f"since {self.since}")
+    def open_count(self) -> int:
+        return sum(len(e.open_items) for e in self.earlier)
 
 
 @dataclass
@@ -138,6 +145,12 @@ class CrossLinks:
             # The spelling most writers used; ties broken alphabetically for a stable title.
             self.facets["tags"][slug].title = min(spellings, key=lambda s: (-spellings[s], s))
         self._pairs = self._index_pairs()
+        self._by_id = {pm.id: pm for pm in self.postmortems}
+        self._order = {pm.id: i for i, pm in enumerate(self.postmortems)}
+        self._linked_from: dict[str, list[str]] = defaultdict(list)  # id -> ids whose `related` name it
+        for pm in self.postmortems:
+            for other_id in pm.related:
+                self._linked_from[other_id].append(pm.id)
 
     @staticmethod
     def _terms(pm: Postmortem) -> list[tuple[str, str]]:
@@ -189,6 +202,15 @@ class CrossLinks:
                 out[facet].append(entry)
         return out
 
+    def neighbours(self, pm: Postmortem) -> tuple[Postmortem | None, Postmortem | None]:
+        """(the previous incident, the next one) in time, for "previous / next" links."""
+        i = self._order.get(pm.id)
+        if i is None:
+            return None, None
+        older = self.postmortems[i + 1] if i + 1 < len(self.postmortems) else None
+        newer = self.postmortems[i - 1] if i > 0 else None
+        return older, newer
+
     def counts(self, facet: str) -> list[tuple[TermEntry, int]]:
         return [(e, e.count) for e in self.terms(facet)]
 
@@ -202,27 +224,39 @@ class CrossLinks:
                     groups[(rc, comp)].add(pm)
         return dict(groups)
 
-    def recurrences(self, pm: Postmortem) -> list[Recurrence]:
-        """Every (root cause, component) pair of ``pm`` that happened before it.
+    def recurrence(self, pm: Postmortem) -> Recurrence | None:
+        """The earlier incidents ``pm`` repeats, or None.
 
-        An earlier action item counts as "still open when this happened" when it is still open
-        today: postmortems record an item's status, not the day it changed, so an item done
-        since then cannot be placed in time and is not claimed.
+        An earlier incident repeats when it shares a (root cause, component) pair with ``pm`` or
+        when one of the two names the other in ``related``; sharing only a root cause, or only a
+        component, is a different mechanism, not a recurrence. Each earlier incident is listed
+        once, whatever the number of pairs it shares, with its action items that are still open
+        today (postmortems record an item's status, not the day it changed). Per pair only the
+        latest RECURRENCE_SHOWN are taken: a page listing every earlier incident of a frequent
+        pair would make the pages of that pair grow with the square of its size.
         """
-        found: list[Recurrence] = []
+        found: dict[str, EarlierIncident] = {}
+        more = False
         for rc in pm.root_causes:
             for comp in pm.components:
                 group = self._pairs.get((rc, comp))
-                if group is None:
-                    continue
-                position = group.position.get(pm.id)
+                position = group.position.get(pm.id) if group else None
                 if not position:
                     continue
-                # Only the latest few are listed: a page listing every earlier incident of a
-                # frequent pair would make the pages of that pair grow with the square of its size.
-                open_end = group.open_before[position]
-                found.append(Recurrence(
-                    self.facets["root_causes"][rc], self.facets["components"][comp], position + 1,
-                    group.incidents[0], group.incidents[max(0, position - RECURRENCE_SHOWN):position],
-                    group.open_items[max(0, open_end - OPEN_ITEMS_SHOWN):open_end], open_end))
-        return found
+                more = more or position > RECURRENCE_SHOWN
+                pair = (self.facets["root_causes"][rc], self.facets["components"][comp])
+                for other in group.incidents[max(0, position - RECURRENCE_SHOWN):position]:
+                    entry = found.setdefault(other.id, EarlierIncident(other))
+                    if pair not in entry.pairs:
+                        entry.pairs.append(pair)
+        key = chronological_key(pm)
+        for other_id in list(dict.fromkeys([*pm.related, *self._linked_from.get(pm.id, ())]))[:RECURRENCE_SHOWN]:
+            other = self._by_id.get(other_id)
+            if other is not None and other.id != pm.id and chronological_key(other) < key:
+                found.setdefault(other.id, EarlierIncident(other)).linked = True
+        if not found:
+            return None
+        earlier = sorted(found.values(), key=lambda e: chronological_key(e.postmortem), reverse=True)
+        for entry in earlier:
+            entry.open_items = [a for a in entry.postmortem.action_items if a.is_open][:OPEN_ITEMS_SHOWN]
+        return Recurrence(earlier, more)

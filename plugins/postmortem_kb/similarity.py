@@ -28,7 +28,13 @@ from .taxonomy import Taxonomy
 TERM_WEIGHTS = {"root_causes": 3.0, "components": 2.0, "actions": 1.0, "tags": 0.5}
 PAIR_BONUS = 1.5  # same root cause AND same component: a recurrence, the strongest hint
 TEXT_WEIGHT = 6.0  # a cosine of 1.0 (same words) weighs like two shared root causes
-MIN_SCORE = 1.2  # a root cause or a rare component shared is a relation; an action category alone is not
+MIN_SCORE = 1.0  # a root cause few incidents share relates alone; a component must be rarer; an action category never
+# A relation needs a strong reason: a root cause or a component that not most incidents share
+# (rarity at least STRONG_RARITY), or write-ups whose distinctive words are specifically alike
+# (cosine at least STRONG_TEXT). Shared action categories and tags add to the score, never alone.
+STRONG_RARITY = 0.25
+STRONG_TEXT = 0.12
+SHOWN_RARITY = 0.5  # an action category or tag is named among the reasons only when this rare
 DISTINCTIVE_WORDS = 30  # words kept per postmortem, by tf-idf
 POSTING_CAP = 100  # incidents taken from one term's or word's list, nearest in time first
 MAX_SHOWN_WORDS = 4
@@ -164,13 +170,15 @@ class SimilarityIndex:
         return math.log((n + 1) / (self.df.get(stem, 0) + 1)) + 1.0
 
     def _rarity(self, term: tuple[str, str]) -> float:
-        """0.4 for a term every incident shares, 1.0 for a term only one has: "add monitoring"
-        is in most postmortems and says less than a rare root cause."""
+        """How much sharing ``term`` says, from 1.0 (no other incident has it) down to almost 0 (every
+        incident has it): log((n + 1) / df) / log(n + 1), the inverse document frequency scaled to
+        (0, 1]. "Add monitoring" is in most postmortems and says next to nothing; a rare root cause
+        says a lot."""
         n = len(self.postmortems)
-        df = len(self.term_postings.get(term, ())) or 1
+        df = min(len(self.term_postings.get(term, ())) or 1, n)
         if n <= 1:
             return 1.0
-        return 0.4 + 0.6 * math.log(1 + n / df) / math.log(1 + n)
+        return math.log((n + 1) / df) / math.log(n + 1)
 
     def _vector(self, tf: Counter) -> dict[str, float]:
         """The DISTINCTIVE_WORDS highest tf-idf words, normalised; words in most of the KB are dropped."""
@@ -238,18 +246,22 @@ class SimilarityIndex:
                         found.append((facet, slug))
         return found
 
-    def _score(self, query: _Query) -> dict[int, float]:
-        """Scores of the candidates only: the incidents met in the query's posting lists.
+    def _score(self, query: _Query) -> tuple[dict[int, float], set[int]]:
+        """Scores of the candidates only (the incidents met in the query's posting lists), and
+        which of them have a strong reason to be shown.
 
         This is the hot loop of a site build (once per incident, up to features x cap
         candidates each), so it adds numbers and nothing else; why a candidate scored is
         worked out afterwards, for the few that are shown (:meth:`_shared`).
         """
         scores: dict[int, float] = defaultdict(float)
+        text: dict[int, float] = defaultdict(float)
+        strong: set[int] = set()
         by_cause: set[int] = set()
         by_component: set[int] = set()
         for term in query.terms:
-            weight = TERM_WEIGHTS.get(term[0], 0.0) * self._rarity(term)
+            rarity = self._rarity(term)
+            weight = TERM_WEIGHTS.get(term[0], 0.0) * rarity
             window = self._window(self.term_postings.get(term, []), query.position)
             for i in window:
                 scores[i] += weight
@@ -257,16 +269,22 @@ class SimilarityIndex:
                 by_cause.update(window)
             elif term[0] == "components":
                 by_component.update(window)
+            if term[0] in ("root_causes", "components") and rarity >= STRONG_RARITY:
+                strong.update(window)
         for stem, weight in query.vector.items():
             posting = self.word_postings.get(stem)
             if not posting:
                 continue
             lo, hi = self._bounds(posting, query.position)
             for i, other in zip(posting[lo:hi], self.word_weights[stem][lo:hi]):
-                scores[i] += TEXT_WEIGHT * weight * other
+                text[i] += weight * other
+        for i, cosine in text.items():
+            scores[i] += TEXT_WEIGHT * cosine
+            if cosine >= STRONG_TEXT:
+                strong.add(i)
         for i in by_cause & by_component:
             scores[i] += PAIR_BONUS
-        return scores
+        return scores, strong
 
     def _shared(self, i: int, query: _Query) -> tuple[list[tuple[str, str]], list[tuple[float, str]]]:
         """The terms and the (weight, word) pairs through which incident ``i`` met the query."""
@@ -277,7 +295,7 @@ class SimilarityIndex:
         return terms, shared_words
 
     def _answer(self, query: _Query, limit: int) -> list[Relation]:
-        scores = self._score(query)
+        scores, strong = self._score(query)
         explicit_ids = list(dict.fromkeys([r for r in query.related if r in self.by_id] +
                                           [r for r in self.related_to.get(query.own_id or "", [])
                                            if r in self.by_id]))
@@ -286,14 +304,14 @@ class SimilarityIndex:
             i = self.position[rid]
             reasons = []
             if rid in query.related:
-                reasons.append("listed in this postmortem's `related`")
-            if query.own_id and query.own_id in self.by_id[rid].related:
-                reasons.append("lists this postmortem in its `related`")
+                reasons.append("linked by its writers")
+            elif query.own_id and query.own_id in self.by_id[rid].related:
+                reasons.append("links to this incident")
             out.append(Relation(self.by_id[rid], scores.get(i, 0.0),
                                 reasons + self._reasons(i, *self._shared(i, query), query), True))
         skip = set(explicit_ids) | ({query.own_id} if query.own_id else set())
         # The best limit + len(skip) are enough: skipped ones are the only ones passed over.
-        ranked = heapq.nsmallest(limit + len(skip), (i for i, s in scores.items() if s >= MIN_SCORE),
+        ranked = heapq.nsmallest(limit + len(skip), (i for i, s in scores.items() if s >= MIN_SCORE and i in strong),
                                  key=lambda i: (-round(scores[i], 9), self.postmortems[i].id))
         for i in ranked:
             if len(out) - len(explicit_ids) >= limit:
@@ -306,19 +324,23 @@ class SimilarityIndex:
 
     def _reasons(self, i: int, shared_terms: list[tuple[str, str]], shared_words: list[tuple[float, str]],
                  query: _Query) -> list[str]:
+        """A few words each: ``same root cause: Expired certificate``, ``same component: CDN``,
+        ``similar words: ocsp, stapling``. Terms most incidents share are not named."""
         reasons: list[str] = []
         verb = "mentions" if query.mentioned else "same"
         for facet in ("root_causes", "components", "actions", "tags"):
-            slugs = [s for f, s in shared_terms if f == facet]
+            floor = STRONG_RARITY if facet in ("root_causes", "components") else SHOWN_RARITY
+            slugs = [s for f, s in shared_terms if f == facet and self._rarity((f, s)) >= floor]
             if not slugs:
                 continue
             titles = [self._title(facet, s) for s in slugs]
             noun = FACET_SINGULAR[facet] + ("s" if len(titles) > 1 else "")
             reasons.append(f"{verb} {noun}: {', '.join(titles)}")
         pairs = sorted(shared_words, key=lambda t: (-t[0], t[1]))[:MAX_SHOWN_WORDS]
-        if pairs and sum(w for w, _ in shared_words) * TEXT_WEIGHT >= 0.3:
-            shown = [query.surface.get(stem) or self.surfaces[i].get(stem, stem) for _, stem in pairs]
-            reasons.append(f"similar words: {', '.join(shown)}")
+        if pairs and sum(w for w, _ in shared_words) >= STRONG_TEXT:
+            shown = [query.surface.get(stem) or self.surfaces[i].get(stem, stem) for _, stem in pairs if _ > 0]
+            if shown:
+                reasons.append(f"similar words: {', '.join(shown)}")
         return reasons
 
     def _title(self, facet: str, slug: str) -> str:

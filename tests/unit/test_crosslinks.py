@@ -17,10 +17,10 @@ from kit import ROOT
 
 
 def make(pm_id: str, date: str, root_causes=("hardware-failure",), components=("web-server",), tags=(),
-         items=(), severity="SEV2") -> Postmortem:
+         items=(), severity="SEV2", related=()) -> Postmortem:
     return Postmortem(id=pm_id, path=Path(f"{pm_id}.md"), source=f"postmortems/{pm_id}.md", title=pm_id.upper(),
                       date=dt.date.fromisoformat(date), severity=severity, components=list(components),
-                      root_causes=list(root_causes), tags=list(tags),
+                      root_causes=list(root_causes), tags=list(tags), related=list(related),
                       action_items=[ActionItem(title=t, action=a, status=s) for t, a, s in items])
 
 
@@ -66,28 +66,44 @@ def test_a_tag_keeps_the_spelling_most_writers_used(taxonomy):
     assert CrossLinks(pms, taxonomy).entry("tags", "config-push").title == "Config Push"
 
 
-def test_recurrence_counts_earlier_incidents_on_the_same_pair_and_their_open_items(taxonomy):
+def test_recurrence_lists_each_earlier_incident_once_with_its_open_items(taxonomy):
     first = make("first", "2023-02-01", items=[("Buy spares", "add-redundancy", "open"),
                                                ("Write runbook", "update-runbook", "done")])
     other = make("other", "2023-05-01", components=["postgres"], items=[("Unrelated", "automate", "open")])
-    second = make("second", "2024-01-01", items=[("Alert on disks", "add-monitoring", "in-progress")])
+    second = make("second", "2024-01-01", components=["web-server", "postgres"],
+                  items=[("Alert on disks", "add-monitoring", "in-progress")])
     third = make("third", "2025-01-01", components=["web-server", "postgres"])
     links = CrossLinks([third, other, second, first], taxonomy)
-    assert links.recurrences(first) == []
-    [rec] = links.recurrences(second)
-    assert rec.text == "2nd hardware failure on web-server since 2023"
-    assert [(p.id, i.title) for p, i in rec.open_items] == [("first", "Buy spares")]
-    recs = {r.component.slug: r for r in links.recurrences(third)}
-    assert recs["web-server"].text == "3rd hardware failure on web-server since 2023"
-    assert [p.id for p in recs["web-server"].earlier] == ["first", "second"]
-    assert [i.title for _, i in recs["web-server"].open_items] == ["Buy spares", "Alert on disks"]
-    assert recs["postgres"].number == 2 and recs["postgres"].open_count == 1
-    assert [i.title for _, i in recs["postgres"].open_items] == ["Unrelated"]
+    assert links.recurrence(first) is None
+    rec = links.recurrence(second)
+    assert [e.postmortem.id for e in rec.earlier] == ["other", "first"]
+    assert [[i.title for i in e.open_items] for e in rec.earlier] == [["Unrelated"], ["Buy spares"]]
+    rec = links.recurrence(third)
+    # "second" shares two pairs with "third" and is listed once, newest first.
+    assert [e.postmortem.id for e in rec.earlier] == ["second", "other", "first"]
+    assert len(rec.earlier[0].pairs) == 2
+    assert rec.earlier[0].reason == ("same root cause and component: Hardware failure on Web server, "
+                                     "Hardware failure on PostgreSQL")
+    assert rec.open_count == 3
 
 
-def test_recurrence_says_nothing_for_a_pair_seen_once(taxonomy):
-    links = CrossLinks([make("a", "2021-01-01"), make("b", "2022-01-01", root_causes=["dns"])], taxonomy)
-    assert all(links.recurrences(p) == [] for p in links.postmortems)
+def test_sharing_only_a_root_cause_or_only_a_component_is_no_recurrence(taxonomy):
+    a = make("a", "2021-01-01")
+    b = make("b", "2022-01-01", root_causes=["dns"])  # same component, other root cause
+    c = make("c", "2023-01-01", components=["postgres"])  # same root cause, other component
+    links = CrossLinks([a, b, c], taxonomy)
+    assert all(links.recurrence(p) is None for p in links.postmortems)
+
+
+def test_a_link_by_the_writer_is_a_recurrence_either_way(taxonomy):
+    a = make("a", "2021-01-01", root_causes=["dns"], components=["postgres"])
+    b = make("b", "2022-01-01", related=["a"])
+    c = make("c", "2023-01-01", root_causes=["capacity"], components=["redis"])
+    a.related = ["c"]
+    links = CrossLinks([a, b, c], taxonomy)
+    assert [(e.postmortem.id, e.reason) for e in links.recurrence(b).earlier] == [("a", "linked by the writer")]
+    assert [e.postmortem.id for e in links.recurrence(c).earlier] == ["a"]
+    assert links.recurrence(a) is None  # a later incident is never an earlier one
 
 
 @pytest.mark.parametrize("n,text", [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (12, "12th"),
@@ -106,12 +122,11 @@ def test_sample_kb_term_counts_match_the_model():
             assert entry.count == sum(entry.slug in getattr(p, kind) for p in kb.visible())
 
 
-def test_a_frequent_pair_names_only_the_latest_earlier_incidents_and_items(taxonomy):
+def test_a_frequent_pair_names_only_the_latest_earlier_incidents(taxonomy):
     from postmortem_kb import crosslinks
 
     pms = [make(f"p{i:02d}", f"2020-01-{i + 1:02d}", items=[(f"item {i}", "automate", "open")]) for i in range(30)]
-    last = CrossLinks(pms, taxonomy).recurrences(pms[-1])[0]
-    assert last.number == 30 and last.earlier_count == 29 and last.first.id == "p00"
-    assert [p.id for p in last.earlier] == [f"p{i:02d}" for i in range(29 - crosslinks.RECURRENCE_SHOWN, 29)]
-    assert last.open_count == 29 and len(last.open_items) == crosslinks.OPEN_ITEMS_SHOWN
-    assert last.open_items[-1][1].title == "item 28"
+    last = CrossLinks(pms, taxonomy).recurrence(pms[-1])
+    assert last.more
+    assert [e.postmortem.id for e in last.earlier] == [f"p{i:02d}" for i in range(28, 28 - crosslinks.RECURRENCE_SHOWN, -1)]
+    assert [i.title for i in last.earlier[0].open_items] == ["item 28"]

@@ -31,6 +31,11 @@ def make(pm_id: str, date: str = "2024-01-01", text: str = "", root_causes=(), c
                       sections=split_sections(body))
 
 
+def fillers(count: int, prefix: str = "f") -> list[Postmortem]:
+    """Incidents that share nothing with the others (so the terms under test stay rare)."""
+    return [make(f"{prefix}{i}", root_causes=["dns"], components=["postgres"]) for i in range(count)]
+
+
 def ids(relations) -> list[str]:
     return [r.postmortem.id for r in relations]
 
@@ -43,7 +48,7 @@ def test_explicit_related_comes_first_both_ways_with_its_reason(taxonomy):
     assert ids(index.related(a)) == ["c"]
     [rel] = index.related(c)
     assert rel.postmortem is a and rel.explicit
-    assert "lists this postmortem in its `related`" in rel.reasons
+    assert "links to this incident" in rel.reasons
     assert index.related(b) == []
 
 
@@ -52,7 +57,7 @@ def test_shared_root_cause_and_component_rank_above_a_shared_component(taxonomy)
     same_pair = make("pair", root_causes=["hardware-failure"], components=["web-server"])
     same_component = make("comp", root_causes=["dns"], components=["web-server"])
     unrelated = make("none", root_causes=["dns"], components=["postgres"])
-    index = SimilarityIndex([q, same_pair, same_component, unrelated], taxonomy)
+    index = SimilarityIndex([q, same_pair, same_component, unrelated, *fillers(6)], taxonomy)
     got = index.related(q)
     assert ids(got)[:2] == ["pair", "comp"] and "none" not in ids(got)
     assert "same root cause: Hardware failure" in got[0].reasons
@@ -94,7 +99,7 @@ def test_limit_caps_the_closest_but_not_the_explicit(taxonomy):
     q = make("q", root_causes=["hardware-failure"], related=["x"])
     others = [make(f"o{i}", root_causes=["hardware-failure"]) for i in range(6)]
     x = make("x")
-    index = SimilarityIndex([q, x, *others], taxonomy)
+    index = SimilarityIndex([q, x, *others, *fillers(12)], taxonomy)
     got = index.related(q, limit=2)
     assert ids(got)[0] == "x" and len(got) == 3
 
@@ -103,7 +108,7 @@ def test_a_term_shared_by_many_scores_only_the_nearest_in_time(taxonomy, monkeyp
     monkeypatch.setattr(similarity, "POSTING_CAP", 4)
     pms = [make(f"p{i:02d}", date=f"2020-01-{i + 1:02d}", root_causes=["hardware-failure"],
                 components=["web-server"]) for i in range(20)]
-    index = SimilarityIndex(pms, taxonomy)
+    index = SimilarityIndex(pms + fillers(40), taxonomy)
     got = ids(index.related(pms[0], limit=20))
     assert got and set(got) <= {"p01", "p02", "p03"}, got
     middle = ids(index.related(pms[10], limit=20))
@@ -118,7 +123,7 @@ def test_scoring_touches_only_candidates_that_share_something(taxonomy, monkeypa
 
     def spy(self, query):
         result = real(self, query)
-        scored.append(set(result))
+        scored.append(set(result[0]))
         return result
 
     monkeypatch.setattr(SimilarityIndex, "_score", spy)
@@ -136,5 +141,35 @@ def test_words_drop_stopwords_numbers_and_fold_plurals():
 def test_deterministic_order_on_ties(taxonomy):
     q = make("q", components=["web-server"], root_causes=["dns"])
     pms = [q] + [make(n, components=["web-server"], root_causes=["dns"]) for n in ("zeta", "alpha", "mid")]
-    index = SimilarityIndex(pms, taxonomy)
+    index = SimilarityIndex(pms + fillers(8, "g")[:0] + [make(f"h{i}", root_causes=["capacity"],
+                                                               components=["redis"]) for i in range(8)], taxonomy)
     assert ids(index.related(q)) == ["alpha", "mid", "zeta"]
+
+
+def test_a_term_most_incidents_share_is_no_relation(taxonomy):
+    """An action category (or any term) that nearly every incident has relates nothing by itself."""
+    pms = [make(f"p{i:02d}", root_causes=[["dns", "capacity", "deployment", "software-bug"][i % 4]],
+                components=[["postgres", "redis", "kafka", "cdn"][i // 4 % 4]], actions=["add-monitoring"])
+           for i in range(16)]
+    index = SimilarityIndex(pms, taxonomy)
+    for pm in pms:
+        for rel in index.related(pm):
+            shared = set(rel.postmortem.root_causes) & set(pm.root_causes) or \
+                set(rel.postmortem.components) & set(pm.components)
+            assert shared, (pm.id, rel.postmortem.id, rel.reasons)
+            assert not any("add monitoring" in r.lower() for r in rel.reasons), rel.reasons
+
+
+def test_a_shared_action_category_alone_is_never_enough(taxonomy):
+    q = make("q", root_causes=["dns"], components=["cdn"], actions=["add-monitoring", "automate"])
+    same_actions = make("acts", root_causes=["capacity"], components=["redis"], actions=["add-monitoring", "automate"])
+    index = SimilarityIndex([q, same_actions, *fillers(10)], taxonomy)
+    assert index.related(q) == []
+
+
+def test_reasons_are_short_and_name_each_kind_once(taxonomy):
+    q = make("q", root_causes=["expired-certificate"], components=["cdn"])
+    twin = make("twin", root_causes=["expired-certificate"], components=["cdn"])
+    index = SimilarityIndex([q, twin, *fillers(10)], taxonomy)
+    [rel] = index.related(q)
+    assert rel.reasons == ["same root cause: Expired certificate", "same component: CDN"]
