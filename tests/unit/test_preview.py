@@ -9,7 +9,6 @@ import time
 import pytest
 
 from kit import ROOT, site_config, write_postmortem
-
 from postmortem_kb.preview import Preview
 
 
