@@ -140,7 +140,7 @@ def check_requirement(text: str) -> str:
 
 
 def scaffold(site_name: str, today: dt.date | None = None,
-             requirement: str | None = None) -> dict[PurePosixPath, str]:
+             requirement: str | None = None, engine: str | None = None) -> dict[PurePosixPath, str]:
     """Every file of a new KB: its path in the KB and its text.
 
     ``requirement`` is how CI and the pre-commit hook install postmortem-kb (a pip requirement:
@@ -160,11 +160,32 @@ def scaffold(site_name: str, today: dt.date | None = None,
         taxonomy = load_taxonomy(Path(tax_path))
     files[PurePosixPath(TEMPLATE_PATH)] = render_new(
         "Short title of the incident", taxonomy, date=today or dt.date.today(), pm_id="yyyy-mm-dd-short-title")
+    if engine is not None:
+        _for_engine(files, engine)
     return files
 
 
+def _for_engine(files: dict[PurePosixPath, str], engine: str) -> None:
+    """Name the site engine in the KB: ``pmkb build`` and the CI workflows then use it, CI installs
+    it, and an engine that ignores the plugin, run directly, shows a notice instead of an empty site."""
+    from .engines import ENGINES, INSTALL
+    from .engines.notice import HOME_PAGE
+
+    if engine not in ENGINES:
+        raise InitError(f"unknown site engine `{engine}`; one of: {', '.join(ENGINES)}")
+    config = PurePosixPath("mkdocs.yml")
+    lines = files[config].split("\n")
+    at = lines.index("  - postmortems:")
+    lines.insert(at + 1, f"      engine: {engine}  # what `pmkb build` and `pmkb serve` build with (--engine overrides it)")
+    files[config] = "\n".join(lines)
+    if engine != "mkdocs":
+        files[PurePosixPath("requirements.txt")] += f"{INSTALL[engine]}\n"
+    if engine == "zensical":
+        files.setdefault(PurePosixPath("docs/index.md"), HOME_PAGE)
+
+
 def init_kb(directory: Path, *, force: bool = False, site_name: str | None = None,
-            requirement: str | None = None, today: dt.date | None = None) -> InitReport:
+            requirement: str | None = None, today: dt.date | None = None, engine: str | None = None) -> InitReport:
     """Write a new KB into ``directory``.
 
     Refuses a folder that is not empty unless ``force``; even then, files already there are
@@ -182,7 +203,7 @@ def init_kb(directory: Path, *, force: bool = False, site_name: str | None = Non
     install = Install(check_requirement(requirement), "the --requirement given") if requirement else \
         installed_requirement()
     report = InitReport(root, install=install)
-    for rel, text in scaffold(name, today, install.requirement).items():
+    for rel, text in scaffold(name, today, install.requirement, engine).items():
         target = root.joinpath(*rel.parts)
         if target.exists() or target.is_symlink():
             report.kept.append(target)

@@ -321,7 +321,7 @@ def test_no_engine_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.delenv("PMKB_ENGINE", raising=False)
     with pytest.raises(BuildFailed, match=r"no site engine is installed .*; run: pip install"):
         publish.find_engine()
-    with pytest.raises(BuildFailed, match=r"zensical is not installed; run: pip install 'zensical'"):
+    with pytest.raises(BuildFailed, match=r"zensical is not installed; run: pip install 'zensical>=0.0.73'"):
         publish.find_engine("zensical")
 
 

@@ -12,7 +12,7 @@ from ._common import clean, examples
 
 @click.command(epilog=examples("pmkb init incidents-kb", 'pmkb init "My Team KB" --site-name "My team\'s postmortems"',
                                "pmkb init kb --requirement 'postmortem-kb @ git+https://git.example.com/tools/"
-                               "postmortem-kb@v0.1.0'"))
+                               "postmortem-kb@v0.1.0'", "pmkb init kb --engine zensical"))
 @click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--force", is_flag=True,
               help="Write into a folder that is not empty (files already there are kept, never overwritten).")
@@ -20,7 +20,10 @@ from ._common import clean, examples
 @click.option("--requirement", metavar="PIP-REQUIREMENT", default=None,
               help="How CI and pre-commit install postmortem-kb, e.g. 'postmortem-kb @ https://.../x.whl'. "
                    "Default: this version from the package index.")
-def init(directory: Path, force: bool, site_name: str | None, requirement: str | None) -> None:
+@click.option("--engine", type=click.Choice(("mkdocs", "properdocs", "zensical")), default=None,
+              help="The site engine the KB is built with (named in mkdocs.yml, installed by CI). "
+                   "Default: none named; pmkb build uses the first installed of MkDocs, ProperDocs, Zensical.")
+def init(directory: Path, force: bool, site_name: str | None, requirement: str | None, engine: str | None) -> None:
     """Make a ready postmortem knowledge base in DIRECTORY (default: here).
 
     It holds mkdocs.yml, taxonomy.yml, an example postmortem, a template, CI workflows for
@@ -29,7 +32,7 @@ def init(directory: Path, force: bool, site_name: str | None, requirement: str |
     from ..initkb import InitError, init_kb
 
     try:
-        report = init_kb(directory, force=force, site_name=site_name, requirement=requirement)
+        report = init_kb(directory, force=force, site_name=site_name, requirement=requirement, engine=engine)
     except InitError as exc:
         raise click.ClickException(clean(exc)) from None
     for path in report.written:

@@ -22,7 +22,7 @@ from ..problems import Problem
 
 ENGINES = ("mkdocs", "properdocs", "zensical")
 PLUGIN_NAME = "postmortems"
-INSTALL = {"mkdocs": "mkdocs>=1.6,<2", "properdocs": "properdocs>=1.6", "zensical": "zensical"}
+INSTALL = {"mkdocs": "mkdocs>=1.6,<2", "properdocs": "properdocs>=1.6", "zensical": "zensical>=0.0.73"}
 
 
 class BuildFailed(Exception):
