@@ -64,6 +64,9 @@ class ZensicalEngine:
         run_zensical(["build", "--clean", *(["--strict"] if strict else []), "-f", str(config)], workspace)
         if not (site / "index.html").is_file():
             raise BuildFailed("Zensical wrote no home page (site/index.html); run with -v to see its output")
+        if settings.plugin is not None and settings.plugin["offline_search"] and settings.plugin["search"] == "material":
+            log.info("note: with Zensical the search box works over http(s) only, not on the site opened from "
+                     "disk (file://); build with --engine mkdocs for that")
         if settings.plugin is not None and settings.plugin["search"] == "pagefind":
             from ..search import pagefind
 
