@@ -24,6 +24,7 @@ from ..slugs import is_valid_id, slugify
 from ..taxonomy import Taxonomy
 from .. import timeline as _timeline
 from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
+from ..validation.content import CONTROL as _CONTROL  # what the validator refuses, replaced on import
 from ..writer import FIELD_ORDER, render_postmortem
 from . import extract as ex
 from .entries import rewrite_timeline
@@ -180,7 +181,6 @@ def import_document(text: str, *, source: str, stem: str, taxonomy: Taxonomy, ki
 # Characters the KB refuses in a postmortem (control characters but tab and newline, and the
 # two non-characters U+FFFE/U+FFFF): replaced, and counted in the report, so that an import
 # always gives a file that can be read back.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ufffe\uffff]")
 
 
 def _without_control_characters(text: str) -> tuple[str, int]:

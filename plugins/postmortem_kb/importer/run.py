@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
+from ..files import atomic_write
 from ..frontmatter import MAX_FILE_BYTES, decode
 from ..loader import KBConfig
 from ..problems import PostmortemError, display_path
@@ -229,25 +230,26 @@ def write_new(path: Path, text: str, *, replace: bool = False) -> None:
     next import); without ``replace`` an existing file is never touched (FileExistsError).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if replace:
+        atomic_write(path, text)  # the project's one atomic replace
+        return
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
-        if replace:
+        # No clobbering: a hard link appears whole, and fails when the file exists.
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links
+            if path.exists():
+                raise FileExistsError(path) from None
             os.replace(tmp, path)
         else:
-            try:
-                os.link(tmp, path)  # fails if the file exists: no other writer's file is replaced
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links
-                if path.exists():
-                    raise FileExistsError(path) from None
-                os.replace(tmp, path)
-            else:
-                os.unlink(tmp)
+            os.unlink(tmp)
     except BaseException:
         try:
             os.unlink(tmp)
