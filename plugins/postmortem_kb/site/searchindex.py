@@ -8,8 +8,8 @@ them, grouped by page):
 
 * each incident is one *document*: its title, severity, date, root causes and components
   (their titles, keys and every taxonomy alias, so an alias finds its term's incidents), tags,
-  trigger, and a short excerpt of the write-up (summary, impact); the text shown under a result
-  is a one-line summary;
+  the summary, impact and trigger, and the rest of the write-up at the lowest weight (its first
+  :data:`BODY_CHARS` characters); the text shown under a result is a one-line summary;
 * ``search/shards/t-<hex>.js``: the *postings* (document numbers and weights) of every word,
   one file per word prefix (the first two characters, ``<hex>`` their UTF-8 bytes in hex); a
   prefix whose file would pass :data:`SHARD_BYTES` is split again by one more character;
@@ -39,12 +39,13 @@ from pathlib import Path
 SHARD_BYTES = 48 * 1024  # a word prefix's file is split again beyond this
 DOCS_PER_CHUNK = 8
 MAX_TOKEN = 40  # longer "words" (hashes, hostile runs) are not indexed
-EXCERPT_CHARS = 600  # of the write-up, indexed
+EXCERPT_CHARS = 600  # of the summary, impact and trigger, indexed above the rest of the write-up
+BODY_CHARS = 8000  # of the whole write-up, indexed at the lowest weight
 SNIPPET_CHARS = 220  # shown under a result
 SHARDS_DIR = "search/shards"
 
 # Where a word appears, and what that is worth.
-TITLE, FACET, TEXT, EXCERPT = 10.0, 5.0, 2.0, 1.0
+TITLE, FACET, TEXT, EXCERPT, BODY = 10.0, 5.0, 2.0, 1.0, 0.5
 
 # Words too common to find anything by; a query ignores them too (the worker has the same list).
 STOP_WORDS = frozenset("""
@@ -101,8 +102,10 @@ def incident_doc(pm, taxonomy, url: str) -> SearchDoc:
     excerpt = shorten(" ".join(x for x in (summary, impact, plain(pm.trigger or "")) if x), EXCERPT_CHARS)
     line = " · ".join(x for x in (pm.severity, pm.date.isoformat(), ", ".join(names)) if x)
     snippet = shorten(f"{line} — {summary}" if summary else line, SNIPPET_CHARS)
+    body = plain(" ".join(f"{section.title} {section.text}" for section in pm.sections))[:BODY_CHARS]
     return SearchDoc(url=url, title=pm.title, text=snippet,
-                     fields=[(pm.title, TITLE), (" ".join(facets), FACET), (summary, TEXT), (excerpt, EXCERPT)])
+                     fields=[(pm.title, TITLE), (" ".join(facets), FACET), (summary, TEXT), (excerpt, EXCERPT),
+                             (body, BODY)])
 
 
 def incident_docs(postmortems: Iterable, taxonomy, url_of: Callable[[str], str]) -> list[SearchDoc]:
