@@ -650,11 +650,28 @@ class _State:
             if hits:
                 words = ", ".join(f"`{w}`" for _, w in hits)
                 self.report.add_inferred("root_causes", f"the words {words} in `## {root[0].title}`")
+        summary = "\n".join(s.text for s in self.sections() if s.key == "summary")
+        if not chosen["root_causes"]:
+            # Taxonomy keys and aliases the title and the summary name ("DNS misconfiguration ...").
+            for where, text, generic in (("the title", self.title or "", True), ("the summary", summary, False)):
+                hits = ex.match_terms(text, self.taxonomy, "root_causes", generic=generic)
+                if hits:
+                    chosen["root_causes"] = [slug for slug, _ in hits]
+                    words = ", ".join(f"`{w}`" for _, w in hits)
+                    self.report.add_inferred("root_causes", f"the words {words} in {where}")
+                    break
         if not chosen["components"]:
+            # A title is a few nouns: there a single common word ("Redis", "DNS") does name a component.
+            title_hits = ex.match_terms(self.title or "", self.taxonomy, "components", generic=True)
             parts = [s for s in self.sections() if s.key in ("root_cause", "summary", "impact")]
-            hits = ex.match_terms("\n".join(s.text for s in parts), self.taxonomy, "components")
-            chosen["components"] = [slug for slug, _ in hits]
-            if hits:
+            text_hits = ex.match_terms("\n".join(s.text for s in parts), self.taxonomy, "components")
+            hits = title_hits + [h for h in text_hits if h[0] not in {t for t, _ in title_hits}]
+            chosen["components"] = [slug for slug, _ in hits][:5]
+            if title_hits:
+                words = ", ".join(f"`{w}`" for _, w in title_hits)
+                self.report.add_inferred("components", f"the words {words} in the title"
+                                         + (" and others in the text" if len(hits) > len(title_hits) else ""))
+            elif hits:
                 words = ", ".join(f"`{w}`" for _, w in hits)
                 self.report.add_inferred("components", f"the words {words} in the text")
         self.root_causes, self.components = chosen["root_causes"], chosen["components"]

@@ -769,21 +769,49 @@ def find_action_items(body: str, taxonomy: Taxonomy) -> list[FoundAction]:
         if is_unknown(text):
             continue
         clean = text.replace("**", "").replace("__", "")
-        titled = re.match(r"^([^:.!?]{2,80}?)\s*:\s+(\S.*)$", clean)
+        owner, rest = find_owner(clean)
+        titled = re.match(r"^([^:.!?]{2,80}?)\s*:\s+(\S.*)$", rest)
         if titled and len(titled.group(1).split()) <= 10:
             title, cut = short_title(titled.group(1))
         else:
-            title, cut = short_title(clean)
+            title, cut = short_title(rest)
         if not title or is_unknown(title):
             continue
         item = {"title": title}
         item["type"], type_from = _action_type(clean, context)
-        owner = re.search(r"\bowner:\s*([^,;)]+)", clean, re.I)
         due = re.search(r"\bdue(?: date)?:?\s*(\d{4}-\d{2}-\d{2})", clean, re.I)
-        _fill(item, owner.group(1) if owner else "", status or "", due.group(1) if due else "", clean,
-              taxonomy, clean)
+        _fill(item, owner or "", status or "", due.group(1) if due else "", clean, taxonomy, clean)
         found.append(FoundAction(item, n, how, type_from, ["title shortened"] if cut else []))
     return found
+
+
+# Owners as people write them on an action item: `(owner: DBA team)`, `[owner: @kim]`,
+# `- Owner: Kim` at the end, or an `@name` mention.
+_OWNER_NOTE = re.compile(r"[ \t]*[(\[][ \t]*(?:owners?|assignee|assigned to|owned by|dri|who)[ \t]*[:=]?[ \t]*"
+                         r"([^()\[\]\n]{1,80}?)[ \t]*[)\]]", re.I)
+_OWNER_TAIL = re.compile(r"[ \t]*(?:[-\u2013\u2014,;|][ \t]*)?\b(?:owners?|assignee|assigned to|dri)[ \t]*:[ \t]*"
+                         r"([^,;()\[\]\n]{1,80})$", re.I)
+_MENTION = re.compile(r"(?<![\w@.])@([A-Za-z0-9][\w.-]{0,38}[\w])")
+
+
+def find_owner(text: str) -> tuple[str | None, str]:
+    """An action item's owner and its text without the owner note: ``Alert when WAL archiving fails (owner: DBA
+    team)`` -> ("DBA team", "Alert when WAL archiving fails"). A mention (``@kim``) names the owner and stays."""
+    for pattern in (_OWNER_NOTE, _OWNER_TAIL):
+        m = pattern.search(text[:600])
+        if m and m.group(1).strip():
+            rest = (text[:m.start()] + text[m.end():]).strip()
+            return m.group(1).strip().lstrip("@"), rest or text
+    m = _MENTION.search(text[:600])
+    if m:
+        rest = text
+        lead = re.match(r"@[\w.-]+[ \t]*[:\u2013\u2014-][ \t]*", text)  # "@kim: rotate the certificates"
+        if lead:
+            rest = text[lead.end():]
+        elif text.rstrip().endswith(m.group(0)) and m.start() > 0:
+            rest = text[:m.start()].rstrip(" \t-,;\u2013\u2014")  # "Rotate the certificates @kim"
+        return m.group(1), rest or text
+    return None, text
 
 
 def _fill(item: dict[str, Any], owner: str, status: str, due: str, ticket_text: str,
