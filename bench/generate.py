@@ -82,7 +82,8 @@ OPENERS = [
 ]
 FILLERS = [
     "The {word} had been stable for months, which is why nobody looked at it first.",
-    "Dashboards for the {comp} showed elevated latency, but the error rate stayed under the paging threshold for a while.",
+    "Dashboards for the {comp} showed elevated latency, but the error rate stayed under the paging threshold "
+    "for a while.",
     "The on-call engineer from the {team} team joined the incident channel within {n} minutes.",
     "Traffic from {region} was affected most because it has no standby for the {comp}.",
     "A similar pattern had been seen in staging, where it was written off as noise.",
@@ -270,7 +271,8 @@ class _Writer:
             f"root_causes: [{', '.join(self.root_causes)}]",
             f"trigger: {_q(self.fill('{story_cap}'))}",
             f"detection: {r.choice(DETECTIONS)}",
-            f"impact: {_q(f'About {r.randint(2, 99)}% of requests to the {self.comp_titles[0]} failed for {minutes} minutes')}",
+            "impact: " + _q(f"About {r.randint(2, 99)}% of requests to the {self.comp_titles[0]} failed "
+                            f"for {minutes} minutes"),
             f"tags: [{', '.join(sorted({_tag(w) for w in r.sample(self.words, min(3, len(self.words)))}))}]",
         ]
         if self.earlier and r.random() < 0.3:

@@ -5,8 +5,9 @@
 
 Each sample of the build is given to the first phase of PHASES that has a frame on its
 stack, so a sample counts once, in the most specific phase (the plugin's own Jinja
-templates before the theme's, raw HTML parsing before the rest of Markdown). It writes the full pyinstrument tree to bench/out/profile-<N>.txt and prints a
-Markdown table: phase, seconds, share of the build. The profiler slows Python code down
+templates before the theme's, raw HTML parsing before the rest of Markdown). It writes the
+full pyinstrument tree to bench/out/profile-<N>.txt and prints a Markdown table: phase,
+seconds, share of the build. The profiler slows Python code down
 (about 1.5-2x), so read shares, not seconds.
 """
 
@@ -29,20 +30,24 @@ from generate import generate  # noqa: E402
 # pyinstrument names functions without their class; "" matches any function of the file.
 PHASES = [
     ("material search: indexing every page's HTML", "on_page_context", "material/plugins/search/plugin.py"),
+    ("plugin: sharded search index", "write_search_index", "postmortem_kb/site/searchindex.py"),
     ("Markdown: raw HTML blocks (md_in_html)", "run", "markdown/extensions/md_in_html.py"),
     ("Markdown: raw HTML blocks (core)", "run", "markdown/preprocessors.py"),
     ("MkDocs: raw HTML scan, links and anchors", "run", "mkdocs/structure/pages.py"),
+    ("plugin: writers' bodies (Markdown and sanitizer)", "", "postmortem_kb/site/bodies.py"),
     ("Markdown: everything else", "convert", "markdown/core.py"),
     ("plugin: related incidents (similarity)", "related", "postmortem_kb/similarity.py"),
     ("plugin: similarity index", "__init__", "postmortem_kb/similarity.py"),
     ("plugin: cross-links and recurrences", "", "postmortem_kb/crosslinks.py"),
     ("plugin: insights and charts", "", "postmortem_kb/insights.py"),
     ("plugin: insights and charts", "", "postmortem_kb/charts.py"),
+    ("plugin: Jinja templates of generated pages", "draw", "postmortem_kb/site/build.py"),
     ("plugin: Jinja templates of generated pages", "render_page", "postmortem_kb/site/render.py"),
-    ("plugin: sanitizing generated HTML", "on_page_content", "mkdocs_plugin/plugin.py"),
+    ("plugin: putting held HTML back, page wrapper", "on_page_content", "mkdocs_plugin/plugin.py"),
     ("plugin: loading and checking the KB", "load_kb", "postmortem_kb/loader.py"),
     ("plugin: Pagefind", "build_pagefind_index", "search/pagefind.py"),
-    ("plugin: other (generators, files)", "on_files", "mkdocs_plugin/plugin.py"),
+    ("plugin: other (generators, feeds, exports, files)", "generate", "postmortem_kb/site/build.py"),
+    ("plugin: other (generators, feeds, exports, files)", "on_files", "mkdocs_plugin/plugin.py"),
     ("theme: rendering page templates", "render", "jinja2/environment.py"),
     ("MkDocs: the rest of the build (files, nav, writing)", "build", "mkdocs/commands/build.py"),
 ]
