@@ -34,13 +34,19 @@ def render_new(title: str, taxonomy: Taxonomy, *, date: dt.date, pm_id: str,
 def new_postmortem(config: KBConfig, taxonomy: Taxonomy, title: str, *, date: dt.date,
                    pm_id: str | None = None, timezone: str = "+00:00", author: str = "",
                    folder: Path | None = None) -> Path:
-    """Write ``postmortems/<year>/<id>.md``; refuses to overwrite an existing file."""
+    """Write ``postmortems/<year>/<id>.md``; refuses to overwrite an existing file.
+
+    The id starts with the incident date (``2025-03-14-checkout-errors``), so the same title on
+    another day is another incident.
+    """
     title = title.strip()
     if not title:
         raise ScaffoldError("the title is empty; give one: pmkb new \"Checkout errors after deploy\"")
-    pm_id = pm_id or slugify(title)
     if not pm_id:
-        raise ScaffoldError(f"cannot make an id from {title!r}; pass --id some-words")
+        words = slugify(title)
+        if not words:
+            raise ScaffoldError(f"cannot make an id from {title!r}; pass --id some-words")
+        pm_id = f"{date.isoformat()}-{words}"
     base = config.postmortems_path
     folder = folder if folder is not None else base / str(date.year)
     target = (folder / f"{pm_id}.md").resolve()

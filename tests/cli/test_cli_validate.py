@@ -96,7 +96,7 @@ def test_shipped_schema_is_valid_json_schema():
 def test_new_writes_a_template_that_validates_once_filled(runner, kb_root):
     result = run(runner, kb_root, "new", "Checkout: 502s after deploy", "--date", "2024-06-01")
     assert result.exit_code == 0, result.output
-    path = kb_root / "postmortems" / "2024" / "checkout-502s-after-deploy.md"
+    path = kb_root / "postmortems" / "2024" / "2024-06-01-checkout-502s-after-deploy.md"
     assert result.stdout.strip() == str(path)
     text = path.read_text()
     fm = yaml.safe_load(text.split("---\n")[1])
@@ -127,7 +127,11 @@ def test_new_refuses_to_overwrite(runner, kb_root):
     assert run(runner, kb_root, "new", "Same title", "--date", "2024-06-01").exit_code == 0
     result = run(runner, kb_root, "new", "Same title", "--date", "2024-06-01")
     assert result.exit_code == 1 and "already exists" in result.output
+    # The same title on another day is another incident, with its own id.
     result = run(runner, kb_root, "new", "Same title", "--date", "2025-06-01")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith("2025/2025-06-01-same-title.md")
+    result = run(runner, kb_root, "new", "Other title", "--id", "2024-06-01-same-title", "--date", "2025-06-02")
     assert result.exit_code == 1 and "already exists" in result.output
 
 
