@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import socket
 from pathlib import Path
 
 import click
@@ -29,6 +31,8 @@ def serve(obj: Context, config_file: Path | None, dev_addr: str | None, drafts: 
     """
     from ..publish import BuildFailed, find_engine, serve_site
 
+    host, port = _address(dev_addr or "127.0.0.1:8000")
+    _check_free(host, port)  # before a build, so a busy port is said at once
     try:
         config = site_config(obj, config_file)
         chosen = find_engine(engine, config)
@@ -37,4 +41,32 @@ def serve(obj: Context, config_file: Path | None, dev_addr: str | None, drafts: 
                        livereload=not no_livereload, engine=chosen)
     except BuildFailed as exc:
         raise click.ClickException(clean(exc)) from None
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            raise click.ClickException(_busy(host, port, exc)) from None
+        raise
+
+
+def _address(value: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise click.BadParameter(f"`{clean(value)}` is not IP:PORT, e.g. 127.0.0.1:8000", param_hint="--dev-addr")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+def _busy(host: str, port: int, exc: OSError) -> str:
+    why = "is in use (another `pmkb serve`?)" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+    return f"port {port} on {clean(host)} {why}; pick another with --dev-addr {clean(host)}:{port + 1 if port < 65535 else 8000}"
+
+
+def _check_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+                raise click.ClickException(_busy(host, port, exc)) from None
+            raise
 
