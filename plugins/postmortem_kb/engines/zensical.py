@@ -60,7 +60,12 @@ class ZensicalEngine:
 
     def build_into(self, settings: SiteSettings, kb: Any, site: Path, *, strict: bool, drafts: bool) -> None:
         workspace = site.parent
-        config = stage(settings, kb, workspace, drafts=drafts)
+        try:
+            config = stage(settings, kb, workspace, drafts=drafts)
+        except (BuildFailed, OSError):
+            raise
+        except Exception as exc:  # as the MkDocs engine reports a plugin's failure: one line
+            raise BuildFailed(f"the site build failed: {type(exc).__name__}: {exc}") from exc
         run_zensical(["build", "--clean", *(["--strict"] if strict else []), "-f", str(config)], workspace)
         if not (site / "index.html").is_file():
             raise BuildFailed("Zensical wrote no home page (site/index.html); run with -v to see its output")
