@@ -357,6 +357,9 @@ class _State:
                 value, key = self.fm[meaning]
                 if meaning == "started_at":
                     self.stated_datetime("start", value, key)
+                elif isinstance(value, dt.datetime) and value.tzinfo is not None and self.timezone is None:
+                    self.set_timezone(ex.format_offset(value.utcoffset()))  # Hugo's `date = ...+01:00`
+                    self.report.add_inferred("timezone", f"the offset of `{key}`")
                 day = ex.parse_stated_date(value)
                 if day and self.date is None:
                     self.date = day

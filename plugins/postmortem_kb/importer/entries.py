@@ -104,6 +104,18 @@ def _section_bounds(lines: list[str]) -> tuple[list[tuple[int, int]], list[int]]
     return bounds, headings
 
 
+def count_timelines(lines: list[str]) -> int:
+    """Headings of any level that name a timeline: more than one says the document tells several outages."""
+    count, in_fence = 0, False
+    for raw in lines:
+        if _FENCE.match(raw):
+            in_fence = not in_fence
+        elif not in_fence:
+            head = atx_heading(raw)
+            count += bool(head and section_key(head.group(2)) == "timeline")
+    return count
+
+
 def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
@@ -208,7 +220,7 @@ def rewrite_timeline(body: str, *, date: dt.date | None, timezone: str | None) -
     """Find the timeline section and rewrite its entries as the KB reads them (see the module docstring)."""
     lines = body.split("\n")
     bounds, heading_lines = _section_bounds(lines)
-    result = Timeline(body=body, timeline_sections=len(bounds))
+    result = Timeline(body=body, timeline_sections=count_timelines(lines))
     if not bounds:
         return result
     start, end = bounds[0]

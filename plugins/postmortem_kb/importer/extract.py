@@ -41,7 +41,7 @@ _STAT_LABELS = {
     "impact": r"impact|customer impact|user impact|business impact",
     "trigger": r"trigger",
     "detection": r"detection|detected by|detection (method|source)|how (was it|it was) detected",
-    "duration": r"duration|total duration|outage duration|impact duration",
+    "duration": r"duration|total duration|(outage|impact|incident|downtime) duration|length of (the )?(outage|incident)",
 }
 _STAT_RE = {key: re.compile(rf"(?:{pattern})", re.I) for key, pattern in _STAT_LABELS.items()}
 # A label is short: only the first characters of a line are looked at, so that no pattern
@@ -259,13 +259,24 @@ _TZ_STATEMENTS = [
 ]
 
 
+_EXPLICIT_OFFSET = re.compile(r"[ \t]*\([ \t]*(?:UTC|GMT)[ \t]*([+-][ \t]*\d{1,2}(?::?\d{2})?)[ \t]*\)", re.I)
+
+
 def find_timezone_statement(body: str) -> tuple[str, str] | None:
-    """A sentence like "All times in UTC" -> (timezone, the words as written)."""
+    """A sentence like "All times in UTC" -> (timezone, the words as written).
+
+    An explicit offset after the zone wins over what the abbreviation means: "PST (UTC-7)",
+    written in July, is -07:00.
+    """
     for pattern in _TZ_STATEMENTS:
         for m in pattern.finditer(body):
             name = timezone_name(m.group(1))
             if name:
-                return name, m.group(0).strip().lstrip("#").strip()
+                words = m.group(0).strip().lstrip("#").strip()
+                explicit = _EXPLICIT_OFFSET.match(body, m.end())
+                if explicit and timezone_name(explicit.group(1).replace(" ", "")):
+                    return timezone_name(explicit.group(1).replace(" ", "")), words + explicit.group(0)
+                return name, words
     return None
 
 
@@ -398,7 +409,7 @@ _MOMENT_WORDS = {
     # Only words about the incident itself: "engineers began investigating" is not its start.
     "start": re.compile(r"\b(start of (the )?(incident|outage|impact|problem|issue)|"
                         r"(incident|outage|impact|errors?|problems?|issues?|degradation|disruption|failures?|"
-                        r"latency|downtime) (began|begun|begins|started|starts|start)|"
+                        r"latency|downtime) (began|begun|begins|begin|started|starts|start)|"
                         r"(outage|incident|impact) (window )?(opens|begins)|first (errors?|failures?|5\d\d)|"
                         r"(began|started) (failing|erroring|returning errors)|went down|goes down)\b", re.I),
     "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?( fired| fires| triggered)?|paged|pages|notified|"

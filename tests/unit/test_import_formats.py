@@ -1,0 +1,162 @@
+"""`pmkb import` on the formats other teams write (tests/fixtures/import/formats/, one style each).
+
+Each fixture is written the way a different team would write its postmortem; the
+assertions are what a careful reader of the document would say, and the written
+postmortem must give the same events and metrics through the KB's own loader.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from postmortem_kb.frontmatter import read_source
+from postmortem_kb.importer import import_document
+from postmortem_kb.importer.extract import find_owner
+from postmortem_kb.loader import KBConfig, build_postmortem
+from postmortem_kb.taxonomy import load_taxonomy
+
+from kit import ROOT
+
+TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
+FORMATS = ROOT / "tests" / "fixtures" / "import" / "formats"
+
+
+def imported(name: str):
+    path = FORMATS / name
+    stem = path.stem if path.suffix else path.name
+    return import_document(path.read_text(encoding="utf-8"), source=name, stem=stem, taxonomy=TAXONOMY)
+
+
+def moments(im) -> dict[str, str]:
+    """Key moment -> its instant, from the timeline's markers and the front matter (one marker per entry)."""
+    out = {e["moment"]: e["at"] for e in im.report.events if e["moment"]}
+    for name, key in (("start", "started_at"), ("detected", "detected_at"), ("resolved", "resolved_at")):
+        if key in im.front_matter:
+            out[name] = im.front_matter[key].isoformat()
+    return out
+
+
+def loaded(im, tmp_path: Path):
+    """The written postmortem as the KB reads it."""
+    doc = read_source(im.text().encode("utf-8"), "x.md")
+    return build_postmortem(doc, TAXONOMY, KBConfig(root=tmp_path), "x", tmp_path / "x.md")
+
+
+def test_headings_with_prose_and_an_explicit_offset(tmp_path):
+    im = imported("heading-entries.md")
+    assert im.front_matter["title"] == "Build cache refused uploads"  # the leading date is the date
+    assert im.front_matter["date"] == dt.date(2023, 7, 14)
+    assert im.front_matter["timezone"] == "-07:00"  # "PST (UTC-7)" in July: the offset wins
+    assert [e["time"][-5:] for e in im.report.events] == ["09:12", "09:31", "09:48", "10:05"]
+    assert moments(im) == {"start": "2023-07-14T09:12:00-07:00", "detected": "2023-07-14T09:31:00-07:00",
+                           "resolved": "2023-07-14T10:05:00-07:00"}
+    assert "First report" in im.report.inferred["detected_at"]  # each inferred moment names its entry
+    pm = loaded(im, tmp_path)
+    assert len(pm.timeline) == 4  # the links above the first entry are not entries
+    assert pm.metrics.time_to_resolve == dt.timedelta(minutes=53)
+    items = im.front_matter["action_items"]
+    assert [(a["title"], a.get("owner"), a.get("status")) for a in items] == [
+        ("Alert when the cache volume is over 80%", "Build team", "done"),
+        ("Run compaction on a copy", "rui", "open")]
+
+
+def test_times_in_brackets_bold_and_code_approximate_and_a_pasted_chat(tmp_path):
+    im = imported("list-wrapped-times.md")
+    assert im.front_matter["title"] == "Search results went stale"
+    times = [e["at"] for e in im.report.events]
+    assert times == ["13:58:00+00:00", "14:02:00+00:00", "14:10:00+00:00", "14:18:00+00:00", "14:30:00+00:00",
+                     "14:45:00+00:00"]  # the Slack thread's [14:03] and [14:04] are not entries
+    assert moments(im) == {"start": "14:02:00+00:00", "detected": "14:10:00+00:00", "mitigated": "14:18:00+00:00",
+                           "resolved": "14:45:00+00:00"}
+    assert any("Slack thread" in w for w in im.report.warnings)
+    assert len(loaded(im, tmp_path).timeline) == 6
+
+
+def test_twelve_hour_times_and_a_bare_time_settled_by_its_neighbours(tmp_path):
+    im = imported("twelve-hour.txt")
+    assert im.front_matter["date"] == dt.date(2019, 1, 23)
+    assert [e["at"][11:16] for e in im.report.events] == ["14:54", "15:10", "16:19", "16:58"]
+    pm = loaded(im, tmp_path)
+    assert [e.at.strftime("%H:%M") for e in pm.timeline] == ["14:54", "15:10", "16:19", "16:58"]
+    assert im.front_matter["timezone"] == "-07:00"
+
+
+def test_date_lines_carry_the_day_past_midnight(tmp_path):
+    im = imported("date-lines.md")
+    assert im.front_matter["date"] == dt.date(2023, 11, 6)
+    days = [e["at"][:10] for e in im.report.events]
+    assert days == ["2023-11-06", "2023-11-06", "2023-11-07", "2023-11-07", "2023-11-07"]
+    # The impact table's "Incident Duration | 3h 45m" is start -> resolved: 23:55 -> 03:40.
+    assert moments(im)["start"].startswith("2023-11-06T23:55") and moments(im)["resolved"].startswith("2023-11-07T03:40")
+    assert moments(im)["detected"].startswith("2023-11-07T00:20")
+    pm = loaded(im, tmp_path)
+    assert pm.metrics.time_to_resolve == dt.timedelta(hours=3, minutes=45)
+
+
+def test_day_level_entries_and_ranges_are_entries(tmp_path):
+    im = imported("day-level-and-ranges.md")
+    events = im.report.events
+    assert len(events) == 5  # the day-level row and the "..." row count, without a time
+    assert [e["at"] for e in events if e["at"] is None] == [None, None]
+    assert events[1]["at"] == "2022-11-08T02:00:00+00:00"  # a range starts at its first time
+    assert len(loaded(im, tmp_path).timeline) == 5
+
+
+def test_the_summary_window_names_start_and_end_and_template_leftovers_are_reported(tmp_path):
+    im = imported("window-in-summary.md")
+    assert im.front_matter["title"] == "Login outage"  # closing hashes are not part of it
+    assert moments(im)["start"] == "2024-04-02T16:58:00+00:00"
+    assert moments(im)["resolved"] == "2024-04-02T18:46:00+00:00"
+    assert "from 16:58 to 18:46" in im.report.inferred["started_at"]
+    assert any("{{ 19:00 }}" in w for w in im.report.warnings)
+    assert next(e for e in im.report.events if "customer update" in e["text"])["at"] is None
+
+
+@pytest.mark.parametrize("name, fmt", [("hugo-toml.md", "TOML"), ("jekyll-json.md", "JSON"),
+                                       ("quarto-report.qmd", "YAML")])
+def test_front_matter_of_other_site_generators_is_mapped(name, fmt):
+    im = imported(name)
+    assert im.report.kind == f"Markdown with {fmt} front matter"
+    expected = {"hugo-toml.md": ("Queue consumers stalled after a broker upgrade", dt.date(2024, 3, 9), ["Ines"]),
+                "jekyll-json.md": ("Image thumbnails missing", dt.date(2021, 5, 17), ["Sam"]),
+                "quarto-report.qmd": ("DNS resolver overload", dt.date(2020, 2, 11), ["Platform team"])}[name]
+    assert (im.front_matter["title"], im.front_matter["date"], im.front_matter["authors"]) == expected
+    # The generator's own settings (draft, layout, format...) are left out, and said so.
+    assert any("site-generator settings" in w for w in im.report.warnings)
+    assert "## Source" not in im.body or "draft" not in im.body.split("## Source")[1]
+
+
+def test_hugo_dates_give_the_timezone():
+    im = imported("hugo-toml.md")
+    assert im.front_matter["timezone"] == "+01:00"
+    assert im.report.events[0]["at"] == "2024-03-09T08:15:00+01:00"
+
+
+def test_several_outages_are_reported():
+    im = imported("two-outages.md")
+    assert any("several outages" in w for w in im.report.warnings)
+
+
+@pytest.mark.parametrize("text, owner, title", [
+    ("Alert when WAL archiving fails (owner: DBA team)", "DBA team", "Alert when WAL archiving fails"),
+    ("Rotate the certificates [owner: @kim]", "kim", "Rotate the certificates"),
+    ("Add a runbook for the queue - Owner: SRE", "SRE", "Add a runbook for the queue"),
+    ("@lee: page the database team too", "lee", "page the database team too"),
+    ("Ask @bob to review the quota", "bob", "Ask @bob to review the quota"),
+    ("Mail the report to ops@example.com", None, "Mail the report to ops@example.com"),
+])
+def test_action_item_owners(text, owner, title):
+    assert find_owner(text) == (owner, title)
+
+
+def test_components_come_from_taxonomy_words_in_the_title():
+    text = ("# Postgres WAL archiving stalled\n\n## Summary\n\nArchiving stopped for an hour.\n\n## Action items\n\n"
+            "- Alert when WAL archiving fails (owner: DBA team)\n")
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert "postgres" in im.front_matter["components"]
+    assert "in the title" in im.report.inferred["components"]
+    assert im.front_matter["action_items"][0]["title"] == "Alert when WAL archiving fails"
+    assert im.front_matter["action_items"][0]["owner"] == "DBA team"
