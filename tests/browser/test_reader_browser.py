@@ -1,0 +1,382 @@
+"""What a reader sees, at 1280x900 and 390x844, light and dark, on the sample KB (its own
+mkdocs.yml) and on a KB made by `pmkb init` (its own mkdocs.yml): no raw Markdown, an incident's
+first screen that answers "how bad, when, why, what was promised", related incidents and
+recurrences that are true, action item tables that fit, a tracker whose counts and filters tell
+the truth, and dark mode that follows the OS. Screenshots of each page type go to the artifacts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from kit.browser import ENV, ROOT, Site, mkdocs_build, require, serve
+from postmortem_kb.loader import KBConfig, load_kb
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
+SCHEMES = ("light", "dark")
+
+# A second and third incident for the `pmkb init` KB: the same root cause on the same component
+# as the example (a recurrence), inline Markdown in a timeline entry, an item with no owner.
+REPEAT = """\
+---
+title: The API certificate expired again
+date: 2026-02-03
+severity: SEV2
+components: [api]
+root_causes: [expired-certificate]
+impact: API calls failed TLS for `12 minutes`.
+timezone: "+00:00"
+action_items:
+  - title: Move the API certificate to the `acme` issuer
+    action: automate
+    status: open
+    due: 2026-03-01
+---
+
+## Summary
+
+The renewed certificate was installed by hand and expired again.
+
+## Timeline
+
+- 09:00 [start] The certificate on `api-lb` expired.
+- 09:04 [detected] The **synthetic** check paged.
+- 09:12 [resolved] A new certificate was installed.
+
+## Root cause
+
+The renewal was never automated.
+"""
+OTHER = """\
+---
+title: A database failover paused writes
+date: 2026-04-10
+severity: SEV3
+components: [database]
+root_causes: [capacity]
+impact: Writes paused for 3 minutes.
+timezone: "+00:00"
+---
+
+## Summary
+
+The primary ran out of connections and failed over.
+
+## Root cause
+
+Connection pool sizes were never revisited.
+"""
+
+
+@pytest.fixture(scope="session")
+def init_site(tmp_path_factory) -> Iterator[Site]:
+    """A KB made by `pmkb init`, with two more postmortems, built with the mkdocs.yml users get."""
+    require()
+    root = tmp_path_factory.mktemp("init") / "kb"
+    proc = subprocess.run([sys.executable, "-m", "postmortem_kb", "init", str(root)], capture_output=True,
+                          text=True, env=ENV, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    taxonomy = (root / "taxonomy.yml").read_text(encoding="utf-8")
+    for slug in ("api", "database", "capacity", "expired-certificate"):
+        assert f"{slug}:" in taxonomy, f"the scaffold's taxonomy has no {slug}"
+    (root / "postmortems" / "2026").mkdir(parents=True, exist_ok=True)
+    (root / "postmortems" / "2026" / "2026-02-03-api-certificate-again.md").write_text(REPEAT, encoding="utf-8")
+    (root / "postmortems" / "2026" / "2026-04-10-database-failover.md").write_text(OTHER, encoding="utf-8")
+    site = mkdocs_build(root / "mkdocs.yml", root / "site")
+    yield from serve(site)
+
+
+@pytest.fixture(scope="module")
+def sample_kb():
+    kb = load_kb(KBConfig(root=ROOT))
+    kb.postmortems = list(kb.visible(False))
+    return kb
+
+
+@pytest.fixture
+def tab(browser, request, artifacts):
+    """A fresh tab at the size and scheme the test asks for (``size``, ``scheme`` parameters)."""
+    params = getattr(getattr(request.node, "callspec", None), "params", {})
+    size, scheme = params.get("size", "desktop"), params.get("scheme", "light")
+    width, height = SIZES[size]
+    context = browser.new_context(viewport={"width": width, "height": height}, color_scheme=scheme)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.pmkb_errors = errors
+    page.pmkb_shot = lambda name: page.screenshot(path=str(artifacts / f"{name}-{size}-{scheme}.png"),
+                                                 full_page=True)
+    try:
+        yield page
+    finally:
+        context.close()
+
+
+def open_page(page, site: Site, path: str):
+    response = page.goto(site.page(path), wait_until="networkidle")
+    assert response is not None and response.status == 200, path
+    return page
+
+
+def article(page) -> str:
+    return page.locator("article").inner_text()
+
+
+def assert_no_raw_markdown(page) -> None:
+    """No Markdown syntax left as text: table rules, backticks or ** outside code."""
+    text = page.evaluate("""() => {
+        const a = document.querySelector("article").cloneNode(true);
+        a.querySelectorAll("code, pre, script, style").forEach(e => e.remove());
+        return a.innerText; }""")
+    assert "| ---" not in text and "---: |" not in text, "a Markdown table shows as text"
+    assert "`" not in text, [line for line in text.splitlines() if "`" in line][:3]
+    assert not re.search(r"\*\*\w", text), "** shows as text"
+
+
+def assert_fits(page) -> None:
+    """Nothing makes the page scroll sideways (wide tables scroll inside their own box)."""
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 1, f"the page is {overflow}px wider than the screen"
+
+
+def incident_with_everything(kb):
+    return next(pm for pm in kb.postmortems if pm.action_items and pm.timeline and pm.root_causes)
+
+
+PAGES = ["index.html", "incidents/index.html", "action-items/index.html", "insights/index.html",
+         "root-causes/index.html", "tags/index.html"]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_page_type_reads_clean_in_both_sizes_and_schemes(tab, sample_site, sample_kb, size, scheme):
+    pm = incident_with_everything(sample_kb)
+    term = f"root-causes/{pm.root_causes[0]}.html"
+    for path in PAGES + [f"incidents/{pm.id}.html", term]:
+        open_page(tab, sample_site, path)
+        # Dark mode follows the reader's OS setting.
+        assert tab.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == \
+            ("slate" if scheme == "dark" else "default"), path
+        assert_no_raw_markdown(tab)
+        assert_fits(tab)
+        name = "incident" if path.startswith("incidents/") and path != "incidents/index.html" else \
+            path.replace("/index.html", "").replace(".html", "").replace("/", "-")
+        tab.pmkb_shot(name if path != term else "term")
+    assert tab.pmkb_errors == []
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_init_kb_follows_the_os_scheme_and_shows_no_raw_markdown(tab, init_site, scheme):
+    for path in ("index.html", "incidents/2026-02-03-api-certificate-again.html", "insights/index.html",
+                 "action-items/index.html"):
+        open_page(tab, init_site, path)
+        assert tab.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == \
+            ("slate" if scheme == "dark" else "default")
+        assert_no_raw_markdown(tab)
+    open_page(tab, init_site, "incidents/2026-02-03-api-certificate-again.html")
+    text = article(tab)
+    assert "acme" in text and "synthetic" in text  # the words of the inline Markdown stay
+    assert tab.locator(".pmkb-timeline code", has_text="api-lb").count() == 1
+    tab.pmkb_shot("init-incident")
+
+
+def counted(pm, today) -> dict[str, int]:
+    items = pm.action_items
+    return {"overdue": sum(a.is_overdue(today) for a in items),
+            "open": sum(a.is_open and not a.is_overdue(today) for a in items),
+            "done": sum(a.status == "done" for a in items)}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_first_screen_of_an_incident_answers_the_three_questions(tab, sample_site, sample_kb, size):
+    today = sample_kb.config.as_of
+    pm = max(sample_kb.postmortems, key=lambda p: (counted(p, today)["overdue"] > 0, len(p.action_items)))
+    open_page(tab, sample_site, f"incidents/{pm.id}.html")
+    assert tab.locator("h1").inner_text() == pm.title
+    head = tab.locator(".pmkb-headline")
+    assert head.is_visible() and pm.severity in head.inner_text() and pm.date.isoformat() in head.inner_text()
+    # Severity and date said once above the write-up, not three times.
+    top = tab.evaluate("""() => { const c = document.querySelector('.pmkb-card');
+        const r = document.createRange(); r.setStartBefore(document.querySelector('article h1'));
+        r.setEndAfter(c); return r.toString(); }""")
+    assert top.count(pm.severity) == 1 and top.count(pm.date.isoformat()) == 1, top[:400]
+    card = tab.locator(".pmkb-card").inner_text()
+    for label in ("Time to detect", "Total duration"):
+        if pm.metrics.time_to_detect is not None and pm.metrics.time_to_resolve is not None:
+            assert label.upper() in card.upper(), label
+    assert "IMPACT DURATION" not in card.upper()  # it was start-to-mitigated under another name
+    n = counted(pm, today)
+    promise = tab.locator(".pmkb-card__promise")
+    text = promise.inner_text()
+    assert text.startswith(f"{len(pm.action_items)} action item"), text
+    assert f"{n['open']} open" in text and f"{n['done']} done" in text
+    if n["overdue"]:
+        assert f"{n['overdue']} overdue" in text
+    if size == "desktop":
+        box = promise.bounding_box()
+        assert box is not None and box["y"] + box["height"] <= 900, "the promise is below the first screen"
+    # The link leads to the action items, listed there.
+    promise.locator("a").click()
+    tab.wait_for_function("() => location.hash === '#action-items'")
+    assert tab.locator("#action-items").count() == 1
+    assert tab.locator("#pmkb-action-items tbody tr").count() == len(pm.action_items)
+    assert tab.pmkb_errors == []
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_action_item_tables_fit_and_become_cards_on_a_phone(tab, sample_site, sample_kb, size):
+    pm = max(sample_kb.postmortems, key=lambda p: len(p.action_items))
+    open_page(tab, sample_site, f"incidents/{pm.id}.html")
+    table = tab.locator("#pmkb-action-items")
+    fit = table.evaluate("el => [el.querySelector('table').scrollWidth, el.clientWidth]")
+    assert fit[0] <= fit[1] + 1, f"the table is wider than its column: {fit}"
+    # Words are not broken in the middle: cells wrap at spaces only.
+    wraps = table.evaluate("el => [...el.querySelectorAll('td')].map(td => getComputedStyle(td).overflowWrap)")
+    assert "anywhere" not in wraps
+    status = table.locator("tbody tr").first.locator("td[data-label=Status]")
+    box = status.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= SIZES[size][0], "the status is off-screen"
+    display = table.locator("tbody tr").first.evaluate("el => getComputedStyle(el).display")
+    assert display == ("block" if size == "phone" else "table-row")
+    if size == "phone":
+        # Each value keeps its label in the card.
+        label = status.evaluate("el => getComputedStyle(el, '::before').content")
+        assert "Status" in label
+    tab.pmkb_shot("incident-actions")
+
+
+def visible_rows(page) -> list:
+    return [r for r in page.locator(".pmkb-tracker tbody tr").all() if r.is_visible()]
+
+
+def tally(page) -> str:
+    return page.locator(".pmkb-tally").inner_text()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_tracker_counts_what_it_shows_and_keeps_its_filter_in_the_address(tab, sample_site, sample_kb, size):
+    today = sample_kb.config.as_of
+    items = [(pm, a) for pm in sample_kb.postmortems for a in pm.action_items]
+    open_page(tab, sample_site, "action-items/index.html")
+    assert len(visible_rows(tab)) == len(items)
+    assert tally(tab).startswith(f"{len(items)} action items:")
+    overdue = sum(a.is_overdue(today) for _, a in items)
+    assert f"{overdue} overdue" in tally(tab)
+    # Days late: today minus the due date, on every overdue row.
+    for row in tab.locator("tr[data-status=overdue]").all():
+        due = row.locator("td[data-label=Due]").inner_text().strip()
+        assert row.locator("td[data-label='Days late']").inner_text().strip() == \
+            str((today - dt.date.fromisoformat(due)).days)
+    # Filter by the owner with the most items: every count follows.
+    owners = {}
+    for _, a in items:
+        if a.owner:
+            owners[a.owner] = owners.get(a.owner, 0) + 1
+    owner = max(owners, key=lambda o: (owners[o], o))
+    option = tab.locator("select[name=owner] option", has_text=owner).first.get_attribute("value")
+    tab.select_option("select[name=owner]", option)
+    mine = [a for _, a in items if a.owner == owner]
+    assert len(visible_rows(tab)) == len(mine)
+    assert tally(tab).startswith(f"{len(mine)} action item"), tally(tab)
+    assert f"{sum(a.is_overdue(today) for a in mine)} overdue" in tally(tab)
+    assert f"{sum(a.status == 'done' for a in mine)} done" in tally(tab)
+    assert f"owner={option}" in tab.url
+    # The filter survives a reload and can be shared.
+    tab.reload(wait_until="networkidle")
+    assert tab.locator("select[name=owner]").input_value() == option
+    assert len(visible_rows(tab)) == len(mine)
+    # A filter that matches nothing says so, and offers to clear the filters.
+    severities = {pm.severity.lower() for pm, a in items if a.owner == owner}
+    other = next((s for s in ("sev1", "sev2", "sev3", "sev4") if s not in severities
+                  and tab.locator(f"select[name=severity] option[value={s}]").count()), None)
+    if other:
+        tab.select_option("select[name=severity]", other)
+        assert visible_rows(tab) == []
+        empty = tab.locator(".pmkb-empty")
+        assert empty.is_visible() and "No action item matches" in empty.inner_text()
+        empty.locator("button").click()
+        assert len(visible_rows(tab)) == len(items) and "owner=" not in tab.url
+    # Items with no owner or no due date are flagged, and can be listed alone.
+    unplanned = [a for _, a in items if a.is_open and (not a.owner or not a.due)]
+    tab.select_option("select[name=status]", "unplanned")
+    assert len(visible_rows(tab)) == len(unplanned)
+    for row in visible_rows(tab):
+        assert "no owner" in row.inner_text() or "no due date" in row.inner_text()
+    tab.pmkb_shot("action-items-filtered")
+    assert tab.pmkb_errors == []
+
+
+def test_related_incidents_earn_their_place_and_recurrence_is_true(tab, sample_site, sample_kb):
+    by_title = {pm.title: pm for pm in sample_kb.postmortems}
+    boxes_seen = 0
+    for pm in sample_kb.postmortems:
+        open_page(tab, sample_site, f"incidents/{pm.id}.html")
+        for reason in tab.locator(".pmkb-related .pmkb-reason").all_inner_texts():
+            parts = reason.split(" · ")
+            assert all(len(p) < 120 for p in parts), reason
+            assert any(p.startswith(("same root cause", "same component", "linked by", "links to", "similar words"))
+                       for p in parts), reason
+            assert "Add monitoring" not in reason  # a category most incidents share is no reason
+        boxes = tab.locator(".pmkb-recurrence")
+        assert boxes.count() <= 1
+        if boxes.count():
+            boxes_seen += 1
+            titles = boxes.locator(".pmkb-recurrence__list > li > a").all_inner_texts()
+            assert len(titles) == len(set(titles)), titles
+            for title in titles:
+                other = by_title[title]
+                pair = any(rc in pm.root_causes and c in pm.components
+                           for rc in other.root_causes for c in other.components)
+                assert pair or other.id in pm.related or pm.id in other.related, (pm.id, other.id)
+                assert other.date < pm.date or (other.date == pm.date)
+    assert boxes_seen >= 1
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_wayfinding_on_an_incident_page(tab, sample_site, sample_kb, size):
+    pm = sample_kb.postmortems[len(sample_kb.postmortems) // 2]
+    open_page(tab, sample_site, f"incidents/{pm.id}.html")
+    crumbs = tab.locator(".pmkb-crumbs")
+    assert crumbs.is_visible() and crumbs.inner_text().startswith("Incidents")
+    assert tab.locator(".pmkb-prevnext a[rel=prev]").count() == 1
+    assert tab.locator(".pmkb-prevnext a[rel=next]").count() == 1
+    if size == "desktop":
+        active = tab.locator(".md-nav--primary a.md-nav__link--active")
+        assert active.count() >= 1 and active.first.inner_text().strip() == "Incidents"
+        assert not tab.locator(".pmkb-toc-phone").is_visible()
+    else:
+        toc = tab.locator(".pmkb-toc-phone")
+        assert toc.is_visible()
+        toc.locator("summary").click()
+        links = toc.locator("a")
+        assert links.count() >= 2
+        target = links.first.get_attribute("href")
+        links.first.click()
+        tab.wait_for_function("h => location.hash === h", arg=target)
+        assert tab.locator(target.replace("#", "#", 1)).count() == 1
+    tab.locator(".pmkb-prevnext a[rel=next]").click()
+    tab.wait_for_load_state("networkidle")
+    assert "/incidents/" in tab.url
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_timeline_moments_are_labelled_and_visible_in_both_schemes(tab, sample_site, sample_kb, scheme):
+    pm = next(p for p in sample_kb.postmortems if p.timeline and p.metrics.started_at and p.metrics.resolved_at)
+    open_page(tab, sample_site, f"incidents/{pm.id}.html")
+    legend = tab.locator(".pmkb-strip__legend").inner_text()
+    assert "Started" in legend and "Resolved" in legend
+    badges = tab.locator(".pmkb-moment-badge")
+    assert badges.count() >= 2
+    page_bg = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
+    for badge in badges.all():
+        assert badge.evaluate("el => getComputedStyle(el).backgroundColor") != page_bg
