@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..files import atomic_write
+from ..files import FileRefused, atomic_write, read_regular_file
 from ..frontmatter import MAX_FILE_BYTES, decode
 from ..loader import KBConfig
 from ..problems import PostmortemError, display_path
@@ -128,28 +128,12 @@ def find_sources(paths: Iterable[Path]) -> Sources:
 
 
 def read_source_bytes(path: Path) -> bytes:
-    """The bytes of a regular file of at most the size limit, checked on the open file before reading.
-
-    Opened without blocking (a FIFO swapped in after the scan cannot hang the import) and
-    checked with fstat, so the size and type checked are those of the file read.
-    Raises ValueError with the reason when the file is not read.
-    """
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    fd = os.open(path, flags)
+    """The bytes of a regular file of at most the size limit, checked on the open file before reading
+    (the project's one safe read). Raises ValueError with the reason when the file is not read."""
     try:
-        info = os.fstat(fd)
-        why = _kind_of(info.st_mode)
-        if why:
-            raise ValueError(why)
-        if info.st_size > MAX_FILE_BYTES:
-            raise ValueError(f"the file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
-    finally:
-        os.close(fd)
-    if len(data) > MAX_FILE_BYTES:
-        raise ValueError(f"the file is over the limit of {MAX_FILE_BYTES:,} bytes")
-    return data
+        return read_regular_file(path, MAX_FILE_BYTES)
+    except FileRefused as exc:
+        raise ValueError(exc.message) from None
 
 
 @dataclass
