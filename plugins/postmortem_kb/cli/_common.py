@@ -140,3 +140,51 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 def examples(*lines: str) -> str:
     """An "Examples" epilog for a command's help, lines kept as written (click's ``\\b``)."""
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+# Shell completion (click's `shell_complete`): taxonomy terms and postmortem ids of the KB the
+# command would run on. It runs on every Tab, so it reads only taxonomy.yml and file names, and
+# never fails: no KB or a broken taxonomy just completes nothing.
+def _completion_root(ctx: click.Context) -> Path | None:
+    given = ctx.params.get("kb") or ctx.find_root().params.get("kb_root")
+    if given:
+        return Path(given).resolve()
+    return find_kb_root(Path.cwd())
+
+
+def complete_terms(kind: str) -> Callable[[click.Context, click.Parameter, str], list[str]]:
+    """Complete the keys and aliases of one taxonomy facet (``root_causes``, ``components``,
+    ``actions``) or, with ``severities``, the severity ids."""
+
+    def complete(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+        root = _completion_root(ctx)
+        if root is None:
+            return []
+        try:
+            from ..taxonomy import load_taxonomy
+
+            path = root / "taxonomy.yml"
+            taxonomy = load_taxonomy(path if path.is_file() else None)
+            if kind == "severities":
+                words = list(taxonomy.severity_ids)
+            else:
+                words = []
+                for key, term in taxonomy.terms[kind].items():
+                    words += [key, *getattr(term, "aliases", ())]
+        except Exception:  # completion must never print a traceback into the shell
+            return []
+        return sorted({w for w in words if w.startswith(incomplete)})
+
+    return complete
+
+
+def complete_ids(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    """Complete postmortem ids (their file names) of the KB."""
+    root = _completion_root(ctx)
+    folder = root / "postmortems" if root else None
+    if folder is None or not folder.is_dir():
+        return []
+    try:
+        return sorted({p.stem for p in folder.rglob("*.md") if p.stem.startswith(incomplete)})[:200]
+    except OSError:
+        return []

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ._common import Context, clean, examples, kb_options, pass_ctx
+from ._common import Context, clean, complete_terms, examples, kb_options, pass_ctx
 from ._index import describe_update, index_option, open_index
 
 FACET_LABELS = {"severity": "severity", "root_causes": "root cause", "components": "component",
@@ -42,14 +42,17 @@ def _render_snippet(pieces: list[tuple[str, bool]], bold: bool) -> str:
     return "".join(f">>{clean(t)}<<" if hit else clean(t) for t, hit in pieces)
 
 
-@click.command(epilog=examples("pmkb search disk", "pmkb search 'component:postgres \"connection pool\"'",
+@click.command(epilog=examples("pmkb search disk", "pmkb search 'component:postgres connections'",
                                "pmkb search --root-cause capacity --since 2024 --sort newest"))
 @click.argument("query", nargs=-1)
-@click.option("--root-cause", "root_causes", multiple=True, metavar="TERM",
+@click.option("--root-cause", "root_causes", multiple=True, metavar="TERM", shell_complete=complete_terms("root_causes"),
               help="Only incidents with this root cause (a taxonomy key or alias). Repeat for any of several.")
-@click.option("--component", "components", multiple=True, metavar="TERM", help="Only incidents in this component.")
-@click.option("--action", "actions", multiple=True, metavar="TERM", help="Only incidents with this action category.")
-@click.option("--severity", "severities", multiple=True, metavar="SEV", help="Only incidents of this severity.")
+@click.option("--component", "components", multiple=True, metavar="TERM",
+              shell_complete=complete_terms("components"), help="Only incidents in this component.")
+@click.option("--action", "actions", multiple=True, metavar="TERM",
+              shell_complete=complete_terms("actions"), help="Only incidents with this action category.")
+@click.option("--severity", "severities", multiple=True, metavar="SEV",
+              shell_complete=complete_terms("severities"), help="Only incidents of this severity.")
 @click.option("--status", "statuses", multiple=True, type=click.Choice(["draft", "in-review", "published"]),
               help="Only postmortems in this status.")
 @click.option("--tag", "tags", multiple=True, help="Only incidents with this tag.")
@@ -68,11 +71,11 @@ def search(obj: Context, query: tuple[str, ...], root_causes: tuple[str, ...], c
 
     QUERY uses whoosh syntax with incident field names, for example
 
-        pmkb search 'component:postgres severity:SEV1 date:[2023 to 2024] "connection pool"'
+        pmkb search 'component:postgres severity:SEV1 date:[2024 to 2025] "transaction id"'
 
     Words are looked for in titles (which count most), bodies and facet names; AND, OR,
     NOT, "phrases", prefix* and field:value work. The index is brought up to date first:
-    only postmortems that changed are read again. See docs/search.md.
+    only postmortems that changed are read again.
     """
     from ..search import Filters, QueryError
     from ..search import search as run_search

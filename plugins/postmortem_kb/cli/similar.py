@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import Context, clean, examples, kb_options, pass_ctx
+from ._common import Context, clean, complete_ids, examples, kb_options, pass_ctx
 
 if TYPE_CHECKING:
     from ..loader import KnowledgeBase
@@ -28,7 +28,7 @@ def _existing_file(text: str) -> Path | None:
 
 @click.command(epilog=examples("pmkb similar postmortems/2024/disk.md", "pmkb similar 2024-03-14-checkout-502",
                                'pmkb similar "web servers returned 500 after a disk failed"'))
-@click.argument("query", metavar="PATH_OR_TEXT")
+@click.argument("query", metavar="PATH_OR_TEXT", shell_complete=complete_ids)
 @click.option("--limit", type=click.IntRange(1, 100), default=5, show_default=True,
               help="How many similar incidents (explicitly related ones are always listed).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)

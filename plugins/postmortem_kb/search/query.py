@@ -169,7 +169,7 @@ class QueryBuilder:
         try:
             query = self.parser.parse(text)
         except Exception as exc:  # noqa: BLE001 - whoosh raises many kinds for bad syntax
-            raise QueryError(f"cannot read the query: {exc}", "see docs/search.md for the syntax") from None
+            raise QueryError(f"cannot read the query: {exc}", "`pmkb search --help` shows the syntax") from None
         return self._normalize(query)
 
     def _normalize(self, query: Query) -> Query:
