@@ -484,7 +484,8 @@ class _State:
                       "imported as one postmortem (import with --split for one per outage)")
         if self.title_date and self.date and self.title_date != self.date:
             self.warn(f"date: the title says {self.title_date.isoformat()} but {self.date_source()} says "
-                      f"{self.date.isoformat()}: using {self.date.isoformat()} (see docs/import.md, picking the date)")
+                      f"{self.date.isoformat()}: using {self.date.isoformat()} (a stated date, then the timeline, "
+                      "come before the title and the file name)")
         stem_date = _stem_date(self.stem)
         if stem_date and self.date and stem_date != self.date:
             self.warn(f"date: the file name says {stem_date.isoformat()} but {self.date_source()} says "
