@@ -525,7 +525,7 @@ def search_in_browser(table: Table, n: int, kb: Path, site: Path) -> None:
     """The first query of a reader, over http (bytes) and from file:// (does it answer)."""
     probe = HERE / "searchprobe.py"
     _, title = chosen_incident(kb)
-    query = " ".join(title.split()[:4])
+    query = title  # the reader types the title they remember: it must come up
     log(f"[{n}] site search in Chromium: {query!r}")
     answers = {}
     for mode in ("http", "file"):
