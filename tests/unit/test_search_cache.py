@@ -100,3 +100,22 @@ def test_without_xdg_the_cache_is_under_home(tmp_path, monkeypatch):
     assert default_index_dir(tmp_path).is_relative_to(tmp_path / "home" / ".cache" / "postmortem-kb")
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # not absolute: ignored, as the spec says
     assert default_index_dir(tmp_path).is_relative_to(tmp_path / "home" / ".cache" / "postmortem-kb")
+
+
+def test_an_index_of_the_previous_format_is_rebuilt_not_read(tmp_path, cache_home):
+    """An index written under another format version (another whoosh, another schema) keeps its own
+    file names, so this version never opens it: it builds its own beside it, in the same folder."""
+    from whoosh.fields import ID, TEXT, Schema
+
+    from postmortem_kb.search.index import SCHEMA_VERSION
+
+    kb = sample_kb(tmp_path)
+    folder = default_index_dir(kb)
+    folder.mkdir(parents=True)
+    (folder / MARKER).write_text("old\n")
+    old_name = f"pmkb_v{SCHEMA_VERSION - 1}"
+    whoosh_index.create_in(str(folder), Schema(id=ID(stored=True), text=TEXT), indexname=old_name)
+    assert INDEX_NAME == f"pmkb_v{SCHEMA_VERSION}" and INDEX_NAME != old_name
+    result = CliRunner().invoke(cli, ["--kb", str(kb), "search", "disk"])
+    assert result.exit_code == 0, result.output
+    assert "index rebuilt (the index was written by another version of pmkb)" in result.output

@@ -45,7 +45,8 @@ from ..taxonomy import Taxonomy, load_taxonomy
 
 # Bump when the schema or what goes into a field changes: an index with another
 # version is not opened at all (its files carry another name) and is rebuilt.
-SCHEMA_VERSION = 2
+# 3: written by whoosh3 (an index of whoosh-reloaded is rebuilt, never read by another whoosh).
+SCHEMA_VERSION = 3
 INDEX_NAME = f"pmkb_v{SCHEMA_VERSION}"
 MARKER = "PMKB-INDEX"  # names a folder as ours, so a rebuild may replace it
 
