@@ -160,3 +160,32 @@ def test_components_come_from_taxonomy_words_in_the_title():
     assert "in the title" in im.report.inferred["components"]
     assert im.front_matter["action_items"][0]["title"] == "Alert when WAL archiving fails"
     assert im.front_matter["action_items"][0]["owner"] == "DBA team"
+
+
+def test_split_gives_one_postmortem_per_outage(tmp_path):
+    from postmortem_kb.importer.run import ImportOptions, find_sources, import_files
+    from postmortem_kb.importer.split import split_outages
+
+    text = (FORMATS / "two-outages.md").read_text(encoding="utf-8")
+    parts = split_outages(text)
+    assert [name for name, _ in parts] == ["First outage", "Second outage"]
+    assert all("## Root cause" in part and "No quota on the volume." in part for _, part in parts)  # shared
+    run = import_files(find_sources([FORMATS / "two-outages.md"]), ImportOptions(out=tmp_path, dry_run=True, split=True),
+                       TAXONOMY, KBConfig(root=tmp_path))
+    fms = [im.front_matter for im in run.imported]
+    assert [(fm["title"], fm["date"]) for fm in fms] == [
+        ("Two storage outages in one week \u2014 First outage", dt.date(2024, 1, 8)),
+        ("Two storage outages in one week \u2014 Second outage", dt.date(2024, 1, 11))]
+    assert [len(im.report.events) for im in run.imported] == [2, 2]
+    assert len({r.output for r in run.reports}) == 2
+    # Without --split: one postmortem, and a warning saying what --split would do.
+    one = import_files(find_sources([FORMATS / "two-outages.md"]), ImportOptions(out=tmp_path, dry_run=True),
+                       TAXONOMY, KBConfig(root=tmp_path))
+    assert len(one.imported) == 1 and any("--split" in w for w in one.reports[0].warnings)
+
+
+def test_a_document_with_one_outage_is_not_split():
+    from postmortem_kb.importer.split import split_outages
+
+    text = (FORMATS / "heading-entries.md").read_text(encoding="utf-8")
+    assert split_outages(text) == [(None, text)]

@@ -22,6 +22,7 @@ from ..problems import PostmortemError, display_path
 from ..taxonomy import Taxonomy
 from ..writer import render_postmortem
 from .compose import ImportedPostmortem, import_document
+from .split import split_outages
 from .report import EXISTS, FAILED, SKIPPED, WOULD_WRITE, WRITTEN, FileReport
 
 # Text files people keep postmortems in; a file without an extension is read when it is text.
@@ -143,6 +144,7 @@ class ImportOptions:
     dry_run: bool = False
     force: bool = False
     severity: str | None = None  # for documents that state none
+    split: bool = False  # one postmortem per outage when a document tells several (importer.split)
 
 
 @dataclass
@@ -173,8 +175,9 @@ def _target(out: Path, imported: ImportedPostmortem, pm_id: str) -> Path:
 
 
 def _read(path: Path, shown: str, options: ImportOptions, taxonomy: Taxonomy,
-          skip_binary: bool = False) -> ImportedPostmortem | list[str]:
-    """One source -> its import, or the messages that say why it could not be imported.
+          skip_binary: bool = False) -> ImportedPostmortem | list[ImportedPostmortem] | list[str]:
+    """One source -> its import (one per outage with ``split``), or the messages that say why it could not
+    be imported.
 
     Raises ValueError (the reason) for a file that is skipped rather than failed.
     """
@@ -184,9 +187,20 @@ def _read(path: Path, shown: str, options: ImportOptions, taxonomy: Taxonomy,
         return [f"cannot read the file: {exc.strerror or exc}"]
     if skip_binary and b"\x00" in data[:_SNIFF_BYTES]:
         raise ValueError("a binary file (it contains NUL bytes)")
+    stem = path.stem if path.suffix.lower() in SOURCE_SUFFIXES else path.name  # `PM2022 - v1.2 outage` has none
     try:
         text, _, _ = decode(data, shown)
-        return import_document(text, source=shown, stem=path.stem, taxonomy=taxonomy, kind=options.kind,
+        if getattr(options, "split", False):
+            parts = split_outages(text, options.kind)
+            if len(parts) > 1:
+                out = []
+                for name, part in parts:
+                    one = import_document(part, source=shown, stem=stem, taxonomy=taxonomy, kind=options.kind,
+                                          severity=options.severity)
+                    one.report.warnings.insert(0, f"one of {len(parts)} outages of the document: `{name}`")
+                    out.append(one)
+                return out
+        return import_document(text, source=shown, stem=stem, taxonomy=taxonomy, kind=options.kind,
                                severity=options.severity)
     except PostmortemError as exc:
         return [p.format_text() for p in exc.problems]
@@ -251,20 +265,9 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
     out = options.out
     existing = _existing_ids(out)
     claimed: set[str] = set()
-    for path in sources:
-        shown = _shown(path, config.root)
-        try:
-            imported = _read(path, shown, options, taxonomy, path in getattr(sources, "found", ()))
-        except ValueError as exc:  # not a regular text file of at most the size limit: skipped, with why
-            run.reports.append(FileReport(source=shown, result=SKIPPED, warnings=[str(exc)]))
-            if progress:
-                progress(path)
-            continue
-        if isinstance(imported, list):
-            run.reports.append(FileReport(source=shown, result=FAILED, warnings=imported))
-            if progress:
-                progress(path)
-            continue
+
+    def place(imported: ImportedPostmortem) -> None:
+        """Choose the file of one import, check it as `pmkb validate` would, write it (or not)."""
         report = imported.report
         pm_id = imported.id
         # Two sources of this run with one id get -2, -3...; a file already in the KB is
@@ -283,9 +286,7 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
             report.result = FAILED
             report.warnings.append(f"not written: {exc}")
             run.reports.append(report)
-            if progress:
-                progress(path)
-            continue
+            return
         target_shown = display_path(target, config.root)
         report.output = target_shown
         try:
@@ -294,9 +295,7 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
             report.result, report.output = FAILED, None
             report.warnings.extend(f"not written: {p.format_text()}" for p in exc.problems)
             run.reports.append(report)
-            if progress:
-                progress(path)
-            continue
+            return
         report.warnings.extend(f"pmkb validate: {p.format_text()}" for p in problems)
         if target.exists() and not options.force:
             report.result, report.output = EXISTS, None
@@ -315,6 +314,23 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
                 report.warnings.append(f"cannot write {target_shown}: {exc.strerror or exc}")
         run.reports.append(report)
         run.imported.append(imported)
+
+    for path in sources:
+        shown = _shown(path, config.root)
+        try:
+            imported = _read(path, shown, options, taxonomy, path in getattr(sources, "found", ()))
+        except ValueError as exc:  # not a regular text file of at most the size limit: skipped, with why
+            run.reports.append(FileReport(source=shown, result=SKIPPED, warnings=[str(exc)]))
+            if progress:
+                progress(path)
+            continue
+        if isinstance(imported, list) and (not imported or isinstance(imported[0], str)):
+            run.reports.append(FileReport(source=shown, result=FAILED, warnings=imported))
+            if progress:
+                progress(path)
+            continue
+        for one in imported if isinstance(imported, list) else [imported]:
+            place(one)
         if progress:
             progress(path)
     return run
