@@ -47,6 +47,9 @@ _CODES = (
     Code("empty-front-matter", ERROR, "add at least title, date and severity", "the front matter is empty"),
     Code("front-matter-not-mapping", ERROR, "write one `field: value` per line",
          "the front matter is a list or a single value"),
+    Code("foreign-front-matter", ERROR, "convert the file with `pmkb import FILE`",
+         "TOML (`+++`) or JSON front matter in the KB, whose format is YAML"),
+    Code("front-matter-syntax", ERROR, "check the syntax on this line", "TOML or JSON front matter that does not parse"),
     # Safe YAML
     Code("yaml-syntax", ERROR, "check the YAML syntax on this line", "the front matter is not valid YAML"),
     Code("toml-syntax", ERROR, "check the TOML syntax on this line", "`+++` front matter is not valid TOML"),

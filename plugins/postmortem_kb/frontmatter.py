@@ -9,11 +9,13 @@ bomb ("billion laughs") is rejected when the first alias is met, before anything
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler  # python-frontmatter
 
 from .problems import Problem, PostmortemError
 
@@ -223,20 +225,147 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
     return walk(node, (), 0), lines
 
 
-def read_source(data: bytes, path: str) -> SourceDocument:
-    """Read a postmortem file's bytes into a SourceDocument or raise PostmortemError."""
-    text, bom, crlf = decode(data, path)
-    fm_text, body, body_line = split(text, path)
-    value, lines = parse_yaml(fm_text, path)
-    if value is None:
+class _TOMLHandler(BaseHandler):
+    """Hugo's ``+++`` fences (python-frontmatter's own TOML handler needs the ``toml`` package;
+    the split is the same, and the standard library reads what it splits)."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}[ \t]*$", re.MULTILINE)
+
+
+# The formats writers bring from other tools, in the order python-frontmatter tries them.
+HANDLERS = (("yaml", YAMLHandler()), ("toml", _TOMLHandler()), ("json", JSONHandler()))
+
+
+@dataclass
+class FrontMatter:
+    """Front matter split from its body: the format found, the values (with the file line of
+    each value where the format gives it), and where the body starts."""
+
+    format: str | None  # "yaml", "toml", "json"
+    values: dict[str, Any]
+    lines: dict[Path_, int]
+    body: str
+    body_line: int
+
+
+def split_front_matter(text: str, path: str) -> FrontMatter:
+    """Detect and split front matter in YAML (``---``), TOML (``+++``) or JSON (a ``{`` line)
+    with python-frontmatter's handlers; read it with our safe readers and the same limits.
+
+    YAML goes through :func:`parse_yaml` (a line for every value; no aliases, tags or duplicate
+    keys); TOML through ``tomllib`` and JSON through ``json``, after the size and nesting checks,
+    with the line of each top-level key and the line a syntax error names. Raises
+    PostmortemError (``missing-front-matter``, ``unterminated-front-matter``, ...).
+    """
+    found = next(((fmt, h) for fmt, h in HANDLERS if h.detect(text)), None)
+    if found is None:
+        raise _fail(path, 1, "missing-front-matter",
+                    "the file does not start with a `---` front matter block",
+                    "put `---`, the fields (title, date, severity...), then `---` at the top")
+    fmt, handler = found
+    opening = handler.FM_BOUNDARY.match(text)
+    try:
+        fm_text, body = handler.split(text)
+    except ValueError:
+        fence = {"yaml": "---", "toml": "+++", "json": "}"}[fmt]
+        raise _fail(path, 1, "unterminated-front-matter",
+                    "the front matter opened on line 1 is never closed",
+                    f"add a line `{fence}` after the last front-matter field") from None
+    fm_line = text.count("\n", 0, opening.end()) + 1
+    # The body starts on the line after the closing fence, blank lines included (the
+    # boundary pattern's `\s*` may have taken some: nothing of the write-up is dropped).
+    closing = opening.end() + (len(fm_text) - 2 if fmt == "json" else len(fm_text))
+    end_of_fence = text.find("\n", closing)
+    body = "" if end_of_fence < 0 else text[end_of_fence + 1:]
+    body_line = text.count("\n", 0, closing) + 2
+    if fmt == "json":
+        fm_line = 1  # the handler gives the braces back: the text starts on the opening line
+    elif fm_text.startswith("\n"):
+        fm_text, fm_line = fm_text[1:], fm_line + 1
+    if fmt == "yaml":
+        value, lines = parse_yaml(fm_text, path, first_line=fm_line)
+    else:
+        value, lines = _parse_foreign(fmt, fm_text, path, fm_line)
+    if value is None or value == {}:
         raise _fail(path, 1, "empty-front-matter", "the front matter is empty",
                     "add at least title, date and severity")
     if not isinstance(value, dict):
         kind = "a list" if isinstance(value, list) else "a single value"
-        raise _fail(path, 2, "front-matter-not-mapping",
+        raise _fail(path, fm_line, "front-matter-not-mapping",
                     f"the front matter is {kind}, not a set of `field: value` lines",
                     "write one `field: value` per line, e.g. `title: Database outage`")
-    return SourceDocument(path, value, body, body_line, lines, crlf, bom)
+    return FrontMatter(fmt, value, lines, body, body_line)
+
+
+_TOML_KEY = re.compile(r"^[ \t]*([A-Za-z0-9_-]+|\"[^\"\n]*\")[ \t]*=", re.M)
+_JSON_KEY = re.compile(r'^[ \t]*\{?[ \t]*"((?:[^"\\\n]|\\.)*)"[ \t]*:', re.M)
+
+
+def _parse_foreign(fmt: str, text: str, path: str, first_line: int) -> tuple[Any, dict]:
+    """TOML or JSON front matter, read by the standard library after our size and depth checks."""
+    if len(text.encode("utf-8", "replace")) > MAX_FRONT_MATTER_BYTES:
+        raise _fail(path, first_line, "front-matter-too-large",
+                    f"the front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KiB",
+                    "keep long text in the body; the front matter holds short fields")
+    if _flow_depth(text) > MAX_DEPTH:  # before parsing: both parsers recurse on nesting
+        raise _fail(path, first_line, "too-deep", f"values are nested more than {MAX_DEPTH} levels deep",
+                    "front-matter fields are at most a list of tables")
+    try:
+        value = json.loads(text) if fmt == "json" else _tomllib().loads(text)
+    except ModuleNotFoundError:  # pragma: no cover - Python 3.10 without tomli
+        raise _fail(path, first_line, "front-matter-syntax", "TOML front matter needs Python 3.11 or tomli",
+                    "convert the file with `pmkb import FILE` on Python 3.11+") from None
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
+        line = getattr(exc, "lineno", None) or _line_in_message(str(exc)) or 1
+        raise _fail(path, first_line + line - 1, "front-matter-syntax",
+                    f"the {fmt.upper()} front matter is not valid: {getattr(exc, 'msg', str(exc))}",
+                    "check the syntax on this line") from None
+    lines: dict[Path_, int] = {}
+    if isinstance(value, dict):
+        for m in (_JSON_KEY if fmt == "json" else _TOML_KEY).finditer(text):
+            key = m.group(1).strip('"')
+            if key in value:
+                lines.setdefault((key,), first_line + text.count("\n", 0, m.start()))
+    return _plain(value), lines
+
+
+def _plain(value: Any) -> Any:
+    """TOML's dates and times as the YAML reader gives them (date, datetime); the rest as is."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    return value
+
+
+def _tomllib():
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    return tomllib
+
+
+def _line_in_message(message: str) -> int | None:
+    m = re.search(r"line (\d{1,7})", message)
+    return int(m.group(1)) if m else None
+
+
+def read_source(data: bytes, path: str) -> SourceDocument:
+    """Read a postmortem file's bytes into a SourceDocument or raise PostmortemError.
+
+    The KB's own format is YAML front matter: TOML or JSON front matter (split and read all
+    the same, so its errors are found) is a ``foreign-front-matter`` problem pointing at
+    ``pmkb import``, which converts it."""
+    text, bom, crlf = decode(data, path)
+    split_ = split_front_matter(text, path)
+    if split_.format != "yaml":
+        raise _fail(path, 1, "foreign-front-matter",
+                    f"the front matter is {split_.format.upper()}; postmortems in the KB use YAML (`---`)",
+                    "convert the file with `pmkb import FILE` (it reads TOML and JSON front matter)")
+    return SourceDocument(path, split_.values, split_.body, split_.body_line, split_.lines, crlf, bom)
 
 
 def to_json_value(value: Any) -> Any:

@@ -1,0 +1,68 @@
+"""Front matter in every format through python-frontmatter's handlers: YAML for the KB, TOML
+and JSON read (with limits and lines) for `pmkb import`, and a clear problem in the KB."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from postmortem_kb.frontmatter import read_source, split_front_matter
+from postmortem_kb.loader import KBConfig, load_kb
+from postmortem_kb.problems import PostmortemError
+
+from kit import write_postmortem
+
+YAML = "---\ntitle: Disk\ndate: 2024-03-14\ntags: [a, b]\n---\n\n## Summary\n\nx\n"
+TOML = '+++\ntitle = "Disk"\ndate = 2024-03-14\ntags = ["a", "b"]\n+++\n\n## Summary\n\nx\n'
+JSON = '{\n  "title": "Disk",\n  "date": "2024-03-14",\n  "tags": ["a", "b"]\n}\n\n## Summary\n\nx\n'
+
+
+@pytest.mark.parametrize("text,fmt", [(YAML, "yaml"), (TOML, "toml"), (JSON, "json")])
+def test_three_formats_split_with_values_lines_and_body(text, fmt):
+    fm = split_front_matter(text, "x.md")
+    assert fm.format == fmt
+    assert fm.values["title"] == "Disk" and fm.values["tags"] == ["a", "b"]
+    assert str(fm.values["date"]) == "2024-03-14"
+    assert fm.lines[("title",)] == 2 and fm.lines[("tags",)] == 4
+    assert fm.body.startswith("\n## Summary") and fm.body_line == 6
+    first = text.split("\n").index("## Summary") + 1
+    assert fm.body_line + fm.body.split("\n").index("## Summary") == first
+
+
+@pytest.mark.parametrize("text,code,line", [
+    ('+++\ntitle = "Disk"\ndate = \n+++\nbody', "front-matter-syntax", 3),
+    ('{\n  "title": "Disk",\n  "date": \n}\nbody', "front-matter-syntax", 4),
+    ('+++\ntitle = "Disk"\n', "unterminated-front-matter", 1),
+    ('{\n  "title": "Disk"\n', "unterminated-front-matter", 1),
+    ("+++\na = " + "[" * 40 + "]" * 40 + "\n+++\n", "too-deep", 2),
+    ("{\n" + '"a": ' + "[" * 3000 + "]" * 3000 + "\n}\n", "too-deep", 1),
+    ('+++\nx = "' + "a" * 200_000 + '"\n+++\n', "front-matter-too-large", 2),
+    ("{\n}\nbody", "empty-front-matter", 1),
+    ("---\n- a\n- b\n---\n", "front-matter-not-mapping", 2),
+    ("no front matter\n", "missing-front-matter", 1),
+    ("---\na: &x 1\nb: *x\n---\n", "yaml-alias", 2),
+])
+def test_broken_front_matter_gives_a_located_problem(text, code, line):
+    with pytest.raises(PostmortemError) as exc:
+        split_front_matter(text, "x.md")
+    assert [(p.code, p.line) for p in exc.value.problems] == [(code, line)]
+
+
+def test_toml_dates_and_times_are_plain_values():
+    fm = split_front_matter('+++\ndate = 2024-03-14\nstarted_at = 2024-03-14T10:44:00+03:00\n+++\n', "x.md")
+    assert fm.values["date"] == dt.date(2024, 3, 14)
+    assert fm.values["started_at"].utcoffset() == dt.timedelta(hours=3)
+
+
+@pytest.mark.parametrize("text", [TOML, JSON])
+def test_foreign_front_matter_in_the_kb_points_to_import(tmp_path, text):
+    write_postmortem(tmp_path, "hugo", text)
+    errors = load_kb(KBConfig(root=tmp_path)).errors
+    assert [(p.code, p.line) for p in errors] == [("foreign-front-matter", 1)]
+    assert "pmkb import" in errors[0].hint
+
+
+def test_read_source_is_unchanged_for_yaml():
+    doc = read_source(YAML.encode(), "x.md")
+    assert doc.front_matter["title"] == "Disk" and doc.body_line == 6 and doc.lines[("date",)] == 3
