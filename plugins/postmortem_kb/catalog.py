@@ -19,8 +19,9 @@ import csv
 import datetime as dt
 import io
 import json
+from collections.abc import Iterable
 from importlib import metadata, resources
-from typing import Any, Iterable, Protocol
+from typing import Any, Protocol
 
 from .model import Postmortem
 from .taxonomy import Taxonomy

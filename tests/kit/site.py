@@ -217,7 +217,8 @@ def attack(where: str) -> str:
 
 
 ATTACK_FRONT = {
-    "title": "Certificates expired {: #__config onclick=\"" + attack("title-attr") + "\" }",
+    "title": "Certificates expired <img src=x onerror=\"" + attack("title-img") + "\"> {: #__config onclick=\""
+             + attack("title-attr") + "\" }",
     "date": "2024-05-02",
     "severity": "SEV2",
     "status": "published",
@@ -242,9 +243,11 @@ ATTACK_BODY = """
 
 Certificates expired. A paragraph with attributes {: #__search onclick="ATTACK_PARA" }
 
-<div id="__config" data-pagefind-meta="url:javascript:ATTACK_META" data-md-component="search">{"version": {"provider": "mike"}, "search": "x"}</div>
+<div id="__config" data-pagefind-meta="url:javascript:ATTACK_META" data-md-component="search">
+{"version": {"provider": "mike"}, "search": "x"}</div>
 
-<div markdown="1" id="__drawer" data-pagefind-body>**md in html** <span data-pagefind-meta="title:pwned" onclick="ATTACK_SPAN">x</span></div>
+<div markdown="1" id="__drawer" data-pagefind-body>**md in html**
+<span data-pagefind-meta="title:pwned" onclick="ATTACK_SPAN">x</span></div>
 
 --8<-- "secret.txt"
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -97,7 +96,8 @@ def test_no_writer_script_runs_on_any_page(attacked, reader: Reader):
         if rel.startswith("incidents/2024-05-02-certs"):
             # The attack is in the page (else this test would prove nothing).
             assert "Nobody renewed them" in page.inner_text("article"), "the write-up is missing"
-        if seen["pwned"] or seen["configs"] != 1 or not isinstance(seen["config"], dict) or "base" not in seen["config"]:
+        theme_config_intact = isinstance(seen["config"], dict) and "base" in seen["config"]
+        if seen["pwned"] or seen["configs"] != 1 or not theme_config_intact:
             findings[rel] = seen
     assert findings == {}, name
     assert reader.dialogs == [] and reader.outside == [], (reader.dialogs, reader.outside)

@@ -69,7 +69,7 @@ def test_one_json_per_incident_validates_against_the_catalog_entry(kb):
     singles = {p: c for p, c in files.items() if p.startswith("incidents/")}
     assert sorted(singles) == sorted(f"incidents/{i}.json" for i in PUBLISHED)
     catalog = {p["id"]: p for p in json.loads(files[CATALOG])["postmortems"]}
-    for path, content in singles.items():
+    for _path, content in singles.items():
         one = json.loads(content)
         entry.validate(one)
         one.pop("$schema")

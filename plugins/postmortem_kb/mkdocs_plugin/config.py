@@ -10,8 +10,8 @@ try:
     from mkdocs.config import config_options as c
     from mkdocs.config.base import Config
 except ImportError:  # ProperDocs installed without MkDocs
-    from properdocs.config import config_options as c  # type: ignore[no-redef]
-    from properdocs.config.base import Config  # type: ignore[no-redef]
+    from properdocs.config import config_options as c  # type: ignore[no-redef,assignment,unused-ignore]
+    from properdocs.config.base import Config  # type: ignore[no-redef,assignment,unused-ignore]
 
 from ..site.options import FEED_LIMIT, RELATED_LIMIT, SEARCH_ENGINES, SiteOptions
 

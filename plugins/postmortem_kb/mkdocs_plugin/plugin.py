@@ -22,16 +22,16 @@ try:
     from mkdocs.structure.files import File, Files, InclusionLevel
     from mkdocs.structure.toc import get_toc
 except ImportError:  # ProperDocs installed without MkDocs
-    from properdocs.exceptions import PluginError  # type: ignore[no-redef]
-    from properdocs.plugins import BasePlugin, event_priority  # type: ignore[no-redef]
-    from properdocs.structure.files import File, Files, InclusionLevel  # type: ignore[no-redef]
-    from properdocs.structure.toc import get_toc  # type: ignore[no-redef]
+    from properdocs.exceptions import PluginError  # type: ignore[no-redef,assignment,unused-ignore]
+    from properdocs.plugins import BasePlugin, event_priority  # type: ignore[no-redef,assignment,unused-ignore]
+    from properdocs.structure.files import File, Files, InclusionLevel  # type: ignore[no-redef,assignment,unused-ignore]
+    from properdocs.structure.toc import get_toc  # type: ignore[no-redef,assignment,unused-ignore]
 
+from ..engines.notice import strip_notice
 from ..loader import KBConfig, KnowledgeBase, load_kb
 from ..site import GeneratedPage, MarkdownSetup, SiteOptions
 from ..site.bodies import guard_heading_ids
 from ..site.build import SiteBuild, UnsafePath, toc_tokens
-from ..engines.notice import strip_notice
 from .config import PostmortemsConfig
 
 # Not get_plugin_logger: its "postmortems:" prefix would hide the `path:line:` start that
@@ -170,7 +170,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             page.meta["search"] = {"exclude": True}
         # The write-up's headings were held out of Markdown: the engine's table of contents
         # missed them, so it is read from the finished page.
-        page.toc = get_toc(toc_tokens(html))
+        page.toc = get_toc(toc_tokens(html))  # type: ignore[arg-type]  # the toc extension's shape
         return html
 
     def on_serve(self, server, config, builder):
@@ -207,6 +207,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         from ..site.urls import served_path
 
         site, urls = self.site, config.use_directory_urls
+        assert site is not None
         generated = {served_path(item.path, urls) for item in site.generate() if isinstance(item, GeneratedPage)}
         write_search_index(Path(config.site_dir), site.data.postmortems, site.kb.taxonomy,
                            url_of=lambda pm_id: served_path(site.paths.incident(pm_id), urls),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Union
+from typing import Any
 
 from .options import MarkdownSetup, SiteOptions
 
@@ -41,9 +41,9 @@ class GeneratedFile:
     """A file copied as-is into the site (feeds, JSON exports, images)."""
 
     path: str
-    content: Union[str, bytes]
+    content: str | bytes
     # Or the file on disk to copy (a writer's attachment), so that big files are not held in memory.
-    source: Optional[Path] = None
+    source: Path | None = None
 
 
 __all__ = ["GeneratedFile", "GeneratedPage", "MarkdownSetup", "SiteOptions"]

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from ..model import ACTION_STATUSES
 from ..slugs import slugify
-
 from . import GeneratedPage
 from .urls import ACTION_ITEMS
 

@@ -17,7 +17,8 @@ and footnotes follow.
 from __future__ import annotations
 
 import secrets
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import markdown
 
@@ -73,7 +74,7 @@ def guard_slugify(slugify):
         slug = slugify(value, separator, *args, **kwargs)
         return PREFIX + slug if slug.startswith("_") else slug
 
-    guarded.pmkb_guarded = True  # type: ignore[attr-defined]
+    guarded.pmkb_guarded = True  # type: ignore[attr-defined,unused-ignore]
     return guarded
 
 
@@ -88,8 +89,8 @@ def guard_heading_ids(configs: dict[str, dict[str, Any]]) -> None:
 class BodyRenderer:
     """Writers' Markdown to sanitized HTML, with the site's safe extensions; one per build."""
 
-    def __init__(self, setup: MarkdownSetup = MarkdownSetup()):
-        extensions, configs, self.left_out = writer_extensions(setup)
+    def __init__(self, setup: MarkdownSetup | None = None):
+        extensions, configs, self.left_out = writer_extensions(setup or MarkdownSetup())
         guard_heading_ids(configs)
         self._md = markdown.Markdown(extensions=extensions, extension_configs=configs)
         # A paragraph of letters and digits that no writer can guess, between the parts of a

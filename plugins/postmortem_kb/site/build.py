@@ -18,10 +18,11 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from html import escape, unescape
-from typing import Any, Callable, Iterable, Iterator, Union
+from typing import Any, Union
 
 import yaml
 

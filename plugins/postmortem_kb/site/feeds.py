@@ -14,7 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
-from typing import TYPE_CHECKING, Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from feedgen.feed import FeedGenerator
 
@@ -141,3 +142,12 @@ def feeds(build: SiteBuild):
     for path, content in all_feeds(build.data.postmortems, build.kb.taxonomy, urls, build.options.feed_limit,
                                    build.kb.config.as_of).items():
         yield GeneratedFile(urls.path(path), content)
+    # Every page's head names its feeds (<link rel="alternate">). The theme reads such links as
+    # other language versions of the site and fetches "sitemap.xml" beside each: an empty
+    # sitemap there answers it, instead of a 404 on every page.
+    for folder in ("feeds", *(f"feeds/{f}" for f in FEED_FOLDERS.values())):
+        yield GeneratedFile(urls.path(f"{folder}/sitemap.xml"), EMPTY_SITEMAP)
+
+
+EMPTY_SITEMAP = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+                 '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>\n')

@@ -9,8 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
-from ..attachments import (Attachment, BodyLink, Refusal, find_attachment, is_page_link, postmortem_folder,
-                           relative_file_link, rewrite_links)
+from ..attachments import (
+    Attachment,
+    BodyLink,
+    Refusal,
+    find_attachment,
+    is_page_link,
+    postmortem_folder,
+    relative_file_link,
+    rewrite_links,
+)
 from ..inline import to_html as inline_html
 from ..model import ActionItem, Postmortem
 from ..sanitize import anchor

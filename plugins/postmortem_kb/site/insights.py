@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from .. import charts
 from ..inline import to_html as inline_html
-from ..insights import DURATIONS, DURATION_TITLES, compute_insights, format_minutes
+from ..insights import DURATION_TITLES, DURATIONS, compute_insights, format_minutes
 from . import GeneratedPage
 from .options import SiteOptions
 from .templates import escape_value

@@ -6,9 +6,10 @@ The MkDocs plugin's options (``mkdocs_plugin/config.py``) take their defaults fr
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 RELATED_LIMIT = 5
 FEED_LIMIT = 50

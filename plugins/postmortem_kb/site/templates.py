@@ -20,13 +20,15 @@ write-ups, URLs we build from slugs) is printed as it is.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
 from ..charts import number
+from ..inline import to_html as inline_html
 from ..timeline import format_duration
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -79,5 +81,6 @@ def environment(override_dirs: Iterable[str | Path | None] = ()) -> jinja2.Envir
     env.filters["join"] = _join
     env.filters["e"] = env.filters["escape"] = escape_value
     env.globals["duration"] = format_duration
+    env.globals["inline"] = inline_html  # a writer's inline Markdown in a value, drawn and escaped
     env.filters["n"] = number  # the chart templates' coordinates
     return env
