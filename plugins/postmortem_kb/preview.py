@@ -36,6 +36,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from .loader import check_kb, discover, load_file
 from .problems import display_path
@@ -63,7 +64,7 @@ class Preview:
         self.config_file = Path(config_file).resolve()
         self.site_dir = Path(site_dir).resolve()
         self.overrides = config_overrides
-        self.config = None
+        self.config: Any = None  # the MkDocsConfig of the last full build
         self.stamps: dict[Path, Stamp | None] = {}
         self.settings: dict[Path, Stamp | None] = {}  # mkdocs.yml and taxonomy.yml
         self.full_builds = 0
@@ -143,7 +144,8 @@ class Preview:
         wanted = self.affected(old_site, changed)
 
         if "only" in inspect.signature(SiteBuild).parameters:
-            site = SiteBuild(kb, old_site.options, only=wanted.__contains__)
+            make: Any = SiteBuild  # the pipeline's own partial build, where it has one
+            site = make(kb, old_site.options, only=wanted.__contains__)
         else:
             site = _partial_build(kb, old_site.options, wanted, {pm.id for pm in changed})
         _reuse(site, old_site)
@@ -189,11 +191,13 @@ class Preview:
                 continue
             if file.page is None:
                 Page(None, file, config)
+            assert file.page is not None
             _populate_page(file.page, config, files)
             todo.append(file)
         env = config.plugins.on_env(env, config=config, files=files)
         doc_files = files.documentation_pages()
         for file in todo:
+            assert file.page is not None
             _build_page(file.page, config, doc_files, nav, env)
         self._remember()
         return [f.src_uri for f in todo]

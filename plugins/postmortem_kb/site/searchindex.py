@@ -170,7 +170,8 @@ def build(docs: list[SearchDoc]) -> dict[str, bytes]:
             postings.setdefault(word, []).extend((number, weight))
 
     def encoded(word: str) -> list[int]:
-        flat, out, last = postings[word], [], 0
+        flat, last = postings[word], 0
+        out: list[int] = []
         for i in range(0, len(flat), 2):  # document numbers as differences: short numbers
             out += (flat[i] - last, flat[i + 1])
             last = flat[i]
