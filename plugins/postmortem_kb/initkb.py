@@ -176,7 +176,7 @@ def _for_engine(files: dict[PurePosixPath, str], engine: str) -> None:
     config = PurePosixPath("mkdocs.yml")
     lines = files[config].split("\n")
     at = lines.index("  - postmortems:")
-    lines.insert(at + 1, f"      engine: {engine}  # what `pmkb build` and `pmkb serve` build with (--engine overrides it)")
+    lines.insert(at + 1, f"      engine: {engine}  # what `pmkb build` and `pmkb serve` use (--engine overrides it)")
     files[config] = "\n".join(lines)
     if engine != "mkdocs":
         files[PurePosixPath("requirements.txt")] += f"{INSTALL[engine]}\n"

@@ -16,10 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .engines import (ENGINES, PLUGIN_NAME, BadSiteDir, BuildFailed, SiteSettings, engine_logger,
-                      find_engine)
-from .engines.output import (BUILDING_PREFIX, MARKER, REPLACED_PREFIX, BuildFolder, UnsafeOutput, check_target,
-                             protected_folders, recover, swap_in)
+from .engines import ENGINES, PLUGIN_NAME, BadSiteDir, BuildFailed, SiteSettings, engine_logger, find_engine
+from .engines.output import (
+    BUILDING_PREFIX,
+    MARKER,
+    REPLACED_PREFIX,
+    BuildFolder,
+    UnsafeOutput,
+    check_target,
+    protected_folders,
+    recover,
+    swap_in,
+)
 from .loader import KBConfig, KnowledgeBase, load_kb
 from .problems import Problem
 

@@ -30,13 +30,12 @@ import pytest
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 
+from kit import ROOT, site_config
+from kit.hostile import ACCEPTED, EXPECTED, FIXTURES
 from postmortem_kb.cli import cli
 from postmortem_kb.loader import KBConfig, load_file
 from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, build_site
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT, site_config
-from kit.hostile import ACCEPTED, EXPECTED, FIXTURES
 
 MKDOCS_YML = site_config("Bad input KB")
 ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}

@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 import logging
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -237,11 +238,14 @@ def test_serve_passes_its_options_to_the_engine(kb: Path, runner, monkeypatch) -
     fake = FakeEngine(publish.find_engine("mkdocs"))
     monkeypatch.setattr(publish, "find_engine", lambda *args: fake.engine)
     monkeypatch.chdir(kb)
-    result = runner.invoke(cli, ["serve", "-a", "127.0.0.1:8765", "--no-drafts"])
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"127.0.0.1:{probe.getsockname()[1]}"
+    result = runner.invoke(cli, ["serve", "-a", address, "--no-drafts"])
     assert result.exit_code == 0, result.output
     (call,) = fake.calls
     assert call["config_file"] == str(kb / "mkdocs.yml")
-    assert call["dev_addr"] == "127.0.0.1:8765" and call["livereload"] is True
+    assert call["dev_addr"] == address and call["livereload"] is True
     assert "plugins" not in call
 
     result = runner.invoke(cli, ["serve"])
@@ -405,7 +409,8 @@ def test_a_folder_that_is_not_a_site_is_refused_as_a_usage_error(kb_with_sources
         build_site(kb / "mkdocs.yml", site_dir=Path(site_dir))
     result = runner.invoke(cli, ["build", "--site-dir", site_dir])
     assert result.exit_code == 2, result.output  # a usage error, naming the flag
-    assert "Invalid value for" in result.output and "'--site-dir'" in result.output and "not a valid site configuration" not in result.output
+    assert "Invalid value for" in result.output and "'--site-dir'" in result.output
+    assert "not a valid site configuration" not in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert kb_state(kb) == before
     assert sorted(p.name for p in kb.parent.iterdir()) == parent_before

@@ -47,7 +47,8 @@ def build(obj: Context, config_file: Path | None, site_dir: Path | None, drafts:
             result = build_site(config, site_dir=site_dir, drafts=drafts, strict=strict,
                                 strict_terms=obj.config.strict_terms, engine=chosen)
     except BadSiteDir as exc:
-        raise click.BadParameter(clean(exc).removeprefix(f"--site-dir {site_dir}: "), param_hint="'--site-dir'") from None
+        reason = clean(exc).removeprefix(f"--site-dir {site_dir}: ")
+        raise click.BadParameter(reason, param_hint="'--site-dir'") from None
     except BuildFailed as exc:
         if exc.problems:
             click.echo(format_problems(exc.problems), err=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import PLUGIN_DEFAULTS, PLUGIN_NAME, BuildFailed, SiteSettings
 
@@ -31,7 +32,7 @@ class MkDocsEngine:
         custom_dir = getattr(cfg.theme, "custom_dir", None)
         return SiteSettings(config_file=config_file, docs_dir=Path(cfg["docs_dir"]).resolve(),
                             site_dir=Path(cfg["site_dir"]).resolve(),
-                            plugin={**PLUGIN_DEFAULTS, **dict(options)} if enabled else None,
+                            plugin={**PLUGIN_DEFAULTS, **dict(options or {})} if enabled else None,
                             use_directory_urls=cfg["use_directory_urls"], site_url=cfg["site_url"] or "",
                             custom_dir=Path(custom_dir).resolve() if custom_dir else None, loaded=cfg)
 

@@ -51,7 +51,7 @@ class _PutBack(Postprocessor):
             return text
         page = self.pages_dir / m.group(1)
         html = page.with_suffix(".html").read_text(encoding="utf-8")
-        self.md.toc_tokens = json.loads(page.with_suffix(".toc.json").read_text(encoding="utf-8"))  # type: ignore[attr-defined]
+        self.md.toc_tokens = json.loads(page.with_suffix(".toc.json").read_text(encoding="utf-8"))
         return html
 
 

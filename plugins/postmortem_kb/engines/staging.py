@@ -17,9 +17,10 @@ import os
 import posixpath
 import secrets
 import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from . import PLUGIN_NAME, SiteSettings
 from .notice import strip_notice

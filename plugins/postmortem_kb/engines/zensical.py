@@ -21,8 +21,7 @@ from typing import Any
 
 import yaml
 
-from . import PLUGIN_DEFAULTS, BuildFailed, SiteSettings, plugin_entry
-from . import staging
+from . import PLUGIN_DEFAULTS, BuildFailed, SiteSettings, plugin_entry, staging
 
 log = logging.getLogger("zensical")
 
@@ -47,7 +46,7 @@ class ZensicalEngine:
         if drafts and plugin is None:
             raise BuildFailed(f"{config_file.name} does not use the `postmortems` plugin, so there are no drafts "
                               "to show; add `- postmortems` under `plugins:`")
-        theme = raw.get("theme") if isinstance(raw.get("theme"), dict) else {}
+        theme: dict[str, Any] = raw["theme"] if isinstance(raw.get("theme"), dict) else {}
         custom_dir = theme.get("custom_dir")
         docs_dir = (root / str(raw.get("docs_dir") or "docs")).resolve()
         if not docs_dir.is_dir():
@@ -69,7 +68,8 @@ class ZensicalEngine:
         run_zensical(["build", "--clean", *(["--strict"] if strict else []), "-f", str(config)], workspace)
         if not (site / "index.html").is_file():
             raise BuildFailed("Zensical wrote no home page (site/index.html); run with -v to see its output")
-        if settings.plugin is not None and settings.plugin["offline_search"] and settings.plugin["search"] == "material":
+        plugin = settings.plugin
+        if plugin is not None and plugin["offline_search"] and plugin["search"] == "material":
             log.info("note: with Zensical the search box works over http(s) only, not on the site opened from "
                      "disk (file://); build with --engine mkdocs for that")
         if settings.plugin is not None and settings.plugin["search"] == "pagefind":
@@ -204,9 +204,9 @@ def run_zensical(args: list[str], cwd: Path, *, capture: bool = True) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [_package_root(), os.environ.get("PYTHONPATH")]))}
     command = [sys.executable, "-m", "zensical", *args]
     if not capture:
-        proc = subprocess.run(command, cwd=cwd, env=env)
-        if proc.returncode not in (0, -2, 130):
-            raise BuildFailed(f"zensical {args[0]} failed (exit {proc.returncode})")
+        served = subprocess.run(command, cwd=cwd, env=env)
+        if served.returncode not in (0, -2, 130):
+            raise BuildFailed(f"zensical {args[0]} failed (exit {served.returncode})")
         return
     proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
