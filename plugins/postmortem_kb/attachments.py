@@ -112,6 +112,22 @@ def _links_of(m: re.Match, base: int) -> Iterator[BodyLink]:
             yield BodyLink(html.unescape(found.group(group)), "html", base + m.start() + found.start(group))
 
 
+def strip_comments(markdown: str) -> str:
+    """The text without its HTML comments (``<!-- ... -->``), as a reader never sees them; a
+    comment never closed runs to the end, as a browser reads it. Comments quoted in code
+    (fenced blocks, code spans) stay: they are shown as written. Each comment leaves its
+    newlines behind, so every line keeps its number."""
+    if "<!--" not in markdown:
+        return markdown
+
+    def replace(m: re.Match) -> str:
+        if m.group("comment") is not None:
+            return "\n" * m.group("comment").count("\n")
+        return m.group(0)
+
+    return _LINKS.sub(replace, f"\n{markdown}")[1:]
+
+
 def _inline_kind(m: re.Match) -> str:
     return "image" if m.group("bang") is not None else "link"
 

@@ -27,7 +27,7 @@ try:  # compiled to Python code: ~20x faster than jsonschema at saying "valid" (
 except ImportError:  # pragma: no cover - jsonschema alone gives the same answers
     fastjsonschema = None
 
-from .attachments import attachment_problems
+from .attachments import attachment_problems, strip_comments
 from .kb import KBConfig, KnowledgeBase  # noqa: F401 - re-exported: `from .loader import KBConfig` still works
 from .files import FileRefused, read_regular_file
 from .frontmatter import MAX_FILE_BYTES, read_source, to_json_value
@@ -190,6 +190,9 @@ def _schema_problem(err: jsonschema.ValidationError, doc_lines: dict, source: st
         hint = "write a list: `[a, b]` or one `- item` per line" if "array" in want else (
             "quote it: \"...\"" if "string" in want else "see docs/format.md")
         return Problem(source, line, "wrong-type", f"`{name}` must be {words}, not {got}", hint)
+    if v == "enum" and isinstance(err.instance, str) and err.instance.strip().upper() == "TODO":
+        allowed = ", ".join(str(x) for x in err.validator_value)
+        return Problem(source, line, "todo", f"`{name}` still says TODO", f"use one of: {allowed}")
     if v == "enum":
         allowed = ", ".join(str(x) for x in err.validator_value)
         close = difflib.get_close_matches(str(err.instance), [str(x) for x in err.validator_value], n=1)
@@ -213,6 +216,9 @@ def _schema_problem(err: jsonschema.ValidationError, doc_lines: dict, source: st
                        "list only what matters" if v == "maxItems" else "add at least one")
     if v in ("maxLength", "minLength"):
         bound = "at least" if v == "minLength" else "at most"
+        if v == "minLength" and err.validator_value == 1:
+            return Problem(source, line, "invalid-length", f"`{name}` is empty",
+                           "fill it in, or remove the line")
         return Problem(source, line, "invalid-length",
                        f"`{name}` must be {bound} {err.validator_value} characters",
                        "shorten it, or move long text into the body" if v == "maxLength" else "fill it in")
@@ -254,11 +260,14 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
     errors = [] if _quick_check(severities)(data) else sorted(
         _validator(severities).iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.validator))
     seen: set[tuple] = set()
+    left_empty: set[Problem] = set()
     for err in errors:
         problem = _schema_problem(err, doc.lines, source, taxonomy.severity_ids)
         if (problem.line, problem.code) not in seen:
             seen.add((problem.line, problem.code))
             problems.append(problem)
+            if err.validator == "minLength" and err.instance == "":
+                left_empty.add(problem)  # an optional field left empty, as `pmkb new` writes it
     bad_fields = {tuple(e.absolute_path)[:1] for e in errors}
     problems.extend(control_characters_in_values(fm, doc.line_of, source))
     problems.extend(control_characters_in_text(doc.body, doc.body_line, source, "the write-up"))
@@ -340,11 +349,20 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
             ticket=_text(raw.get("ticket")) or None, line=doc.line_of(("action_items", i)), index=i,
             postmortem_id=pm_id))
 
-    sections = split_sections(doc.body, doc.body_line)
+    # What readers never see never reaches the model: pages, feeds, JSON, exports and the search
+    # index all read the body and sections from here.
+    body = strip_comments(doc.body)
+    sections = split_sections(body, doc.body_line)
     timeline_section = next((s for s in sections if s.key == "timeline"), None)
     events = []
     if timeline_section is not None:
         events, tl_problems = parse_timeline(timeline_section.text, timeline_section.text_line, date, tzinfo)
+        placeholders = [e for e in events if _is_placeholder(e.text)]
+        for event in placeholders:
+            add(event.line, "todo", "a timeline entry still says TODO",
+                "write what happened at that time, or remove the entry")
+        # A placeholder's time (`00:00 [start] TODO`) is no moment of the incident: no "0m" durations.
+        events = [e for e in events if e not in placeholders]
         for found in tl_problems:
             line, message, code = found.line, found.message, found.code
             add(line, code, message, "put the entries in order; past midnight write the full date "
@@ -418,19 +436,41 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
         if isinstance(fm.get(key), str) and "TODO" in fm[key]:
             add(doc.line_of((key,)), "todo", f"`{key}` still says TODO", f"fill in `{key}`")
 
+    components, root_causes = terms("components"), terms("root_causes")
+    if (_text(fm.get("status")) or "published") == "draft":
+        problems[:] = [_as_draft_warning(p, left_empty) for p in problems]
+
     pm = Postmortem(
         id=pm_id, path=path, source=source, title=_text(fm.get("title")).strip(),
         date=date or dt.date(1970, 1, 1), severity=_text(fm.get("severity")),
         status=_text(fm.get("status")) or "published",
         authors=[a for a in fm.get("authors") or [] if isinstance(a, str)] if isinstance(fm.get("authors"), list) else [],
-        components=terms("components"), root_causes=terms("root_causes"),
+        components=components, root_causes=root_causes,
         trigger=_text(fm.get("trigger")), detection=_text(fm.get("detection")), impact=_text(fm.get("impact")),
         tags=[t for t in fm.get("tags") or [] if isinstance(t, str)] if isinstance(fm.get("tags"), list) else [],
         related=[r for r in fm.get("related") or [] if isinstance(r, str)] if isinstance(fm.get("related"), list) else [],
         timezone=fm.get("timezone") if isinstance(fm.get("timezone"), str) else None, tzinfo=tzinfo,
-        action_items=items, body=doc.body, body_line=doc.body_line, sections=sections, timeline=events,
+        action_items=items, body=body, body_line=doc.body_line, sections=sections, timeline=events,
         metrics=metrics, front_matter=fm, lines=doc.lines, digest=digest, problems=problems)
     return pm
+
+
+# In a draft these say "not finished yet", which is what a draft is: warnings, so that a draft can be
+# merged and previewed. What stops the file being read or the site being built stays an error.
+DRAFT_WARNINGS = frozenset({"todo", "empty-section", "missing-section", "repeated-text"})
+
+
+def _as_draft_warning(problem: Problem, left_empty: set[Problem]) -> Problem:
+    if (problem.code in DRAFT_WARNINGS or problem in left_empty) and problem.is_error:
+        return Problem(problem.path, problem.line, problem.code, problem.message, problem.hint, WARNING)
+    return problem
+
+
+def _is_placeholder(text: str) -> bool:
+    return _PLACEHOLDER.fullmatch(text) is not None
+
+
+_PLACEHOLDER = re.compile(r"[\s*_`.:-]*(?:TODO|TBD|FIXME)[\s*_`.:!-]*", re.I)
 
 
 def _meaningful(text: str) -> bool:

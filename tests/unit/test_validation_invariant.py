@@ -121,8 +121,8 @@ def test_valid_means_the_site_generates():
 def taxonomies(draw):
     first = st.sampled_from(["SEV1", "P1", "Critical", "sev-0"])
     sev = [draw(st.one_of(first, first, first, hostile.map(lambda v: v or "SEV1"))),
-           draw(st.sampled_from(["SEV2", "S-2", "2", "Level-2", "Sev 2", "SEV1"]))]
-    words = st.sampled_from(["front", "Front End", "web_ui", "ui", ")", "!!!", "Disk"])
+           draw(st.sampled_from(["SEV2", "S-2", "2", "Level-2"]) | st.sampled_from(["Sev 2", "SEV1", "sev1"]))]
+    words = st.sampled_from(["front", "Front End", "web_ui", "ui", "Disk"]) | st.sampled_from([")", "!!!"])
     return {"severities": [{"id": s, "title": draw(hostile)} for s in sev],
             "components": {draw(hostile) or "web": {"title": draw(hostile), "aliases": [draw(st.one_of(words, words, hostile)) or "front"]},
                            "web": {"description": draw(hostile)}},
@@ -150,7 +150,7 @@ def test_valid_taxonomy_means_the_site_generates():
             generated.append(len(kb.postmortems))
 
     check()
-    assert len(generated) >= 5, generated
+    assert len(generated) >= 3, generated
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
