@@ -110,3 +110,44 @@ def test_pagefind_takes_no_url_or_meta_from_a_writer(tmp_path):
         meta = record.get("meta", {})
         assert set(meta) <= {"title", "image", "image_alt"}, meta  # what Pagefind finds by itself
         assert not str(meta.get("image", "")).lower().lstrip().startswith(("javascript", "data")), meta
+
+
+# A site's own template may draw values in Markdown (a list, a heading, a paragraph): the
+# extensions the site enables must still see no syntax in them.
+MARKDOWN_TEMPLATE = """\
+# {{ pm.title }}
+
+{{ pm.impact }}
+
+{{ pm.trigger }}
+
+{{ pm.detection }}
+
+{% for item in pm.action_items %}
+- {{ item.title }} ({{ item.owner }})
+{% endfor %}
+
+| Author | Tags |
+| --- | --- |
+| {{ pm.authors | join(", ") }} | {{ pm.tags | join(", ") }} |
+
+{% for part in parts %}{% if part.kind != "timeline" %}{{ part.markdown | safe }}{% endif %}{% endfor %}
+"""
+
+
+def test_values_in_a_site_s_markdown_template_stay_text_with_every_extension(tmp_path):
+    root = write_attacker_kb(tmp_path, extensions=True)
+    (root / "overrides").mkdir()
+    (root / "overrides" / "incident.md.j2").write_text(MARKDOWN_TEMPLATE, encoding="utf-8")
+    text = (root / "mkdocs.yml").read_text("utf-8").replace("      search: material\n",
+                                                            "      search: material\n      templates_dir: overrides\n")
+    (root / "mkdocs.yml").write_text(text, encoding="utf-8")
+    site = mkdocs_build(root)
+    page = parse(site / WRITER_PAGE)
+    theme_ids = {v for t, n, v in parse(site / "incidents/2024-01-10-quiet.html").attrs if n == "id"}
+    bad = [(t, n, v) for t, n, v in page.attrs
+           if n.startswith("on") or n == "autofocus" or (n == "href" and v.lower().startswith("javascript"))
+           or (n == "id" and v.startswith("_") and v not in theme_ids)]
+    assert bad == []
+    assert "Rotate certs {: autofocus" in page.visible_text and "[TOC]" in page.visible_text
+    assert SECRET not in (site / WRITER_PAGE).read_text("utf-8")

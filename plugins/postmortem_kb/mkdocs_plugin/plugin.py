@@ -100,8 +100,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             kb = load_kb(KBConfig(root=root, postmortems_dir=self.config.postmortems_dir,
                                   taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms))
         for problem in kb.problems:
-            # Errors as warnings: `mkdocs build --strict` fails on them, a plain build goes on.
-            log.log(logging.WARNING if problem.is_error else logging.INFO, problem.format_text())
+            # `mkdocs build --strict` fails on errors (and we raise below); a warning is logged as
+            # information, its text says `warning:`, so that it never fails a strict build.
+            log.log(logging.ERROR if problem.is_error else logging.INFO, problem.format_text())
         if kb.errors and config.strict:
             raise PluginError(f"{len(kb.errors)} error(s) in postmortems (see above); fix them or run "
                               "`pmkb validate` for details; the previous site is left as it was")
@@ -113,7 +114,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         except UnsafePath as exc:
             raise PluginError(str(exc)) from None
         for name in site.bodies.left_out:
-            log.info("write-ups are rendered without %s (not safe for writers' text; see docs/security.md)", name)
+            log.info("write-ups are rendered without the Markdown extension %s: it is not safe for text "
+                     "anyone can commit (it reads files or sets attributes); the site's own pages keep it", name)
         self.site = site
 
     def _options(self, config) -> SiteOptions:
