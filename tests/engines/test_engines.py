@@ -286,3 +286,25 @@ def test_zensical_run_directly_tells_the_reader_what_to_run(kbs, tmp_path: Path)
     home = (root / "site" / "index.html").read_text(encoding="utf-8")
     assert "built without its postmortems" not in home
     assert "incidents/" in home  # the generated home page took the notice's place
+
+
+@pytest.mark.skipif(importlib.util.find_spec("zensical") is None, reason="Zensical is not installed")
+def test_directory_urls_and_an_automatic_navigation_match_mkdocs(kbs, tmp_path: Path) -> None:
+    """With `use_directory_urls: true` and no `nav:` (so the engine makes the navigation), Zensical
+    gives the same pages at the same URLs as MkDocs, and only listings in the navigation."""
+    root = tmp_path / "kb"
+    shutil.copytree(kbs["init"], root)
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    config = config[:config.index("\nnav:")] + "\n"
+    (root / "mkdocs.yml").write_text(config.replace("use_directory_urls: false", "use_directory_urls: true"))
+    pages = {}
+    for engine in ("mkdocs", "zensical"):
+        result = pmkb(root, "build", "--engine", engine, "--site-dir", engine)
+        assert result.returncode == 0, result.stderr
+        site = root / engine
+        pages[engine] = {p.relative_to(site).as_posix() for p in site.rglob("index.html")}
+        home = (site / "index.html").read_text(encoding="utf-8")
+        nav = re.findall(r'href="([^"]+)"[^>]*class="md-nav__link', home)
+        assert nav and not [h for h in nav if re.search(r"incidents/[^/]+-[^/]+/", h)], (engine, nav)
+    assert pages["mkdocs"] == pages["zensical"]
+    assert any(p.startswith("incidents/") and p != "incidents/index.html" for p in pages["zensical"])
