@@ -128,3 +128,20 @@ def test_build_log_messages_are_one_line_each(capsys):
     err = capsys.readouterr().err
     assert err.startswith("WARNING -  postmortems/x.md:3:") and err.count("\n") == 1
     assert not FORGED.search(err)
+
+
+@pytest.mark.parametrize("count, word, expected", [(0, "error", "0 errors"), (1, "error", "1 error"),
+                                                    (2, "postmortem", "2 postmortems"), (1, "file", "1 file")])
+def test_plurals(count, word, expected):
+    from postmortem_kb.cli._common import plural
+
+    assert plural(count, word) == expected
+
+
+def test_summaries_say_one_postmortem_not_one_postmortem_s(tmp_path):
+    kb = make_kb(tmp_path)
+    write(kb, "only", title="Only one", date="2024-01-01")
+    result = CliRunner().invoke(cli, ["--kb", str(kb), "validate"])
+    assert "1 postmortem checked: 0 errors, 0 warnings" in result.output and "(s)" not in result.output
+    result = CliRunner().invoke(cli, ["--kb", str(kb), "search", "only"])
+    assert "1 postmortem matches" in result.output and "(s)" not in result.output

@@ -51,7 +51,7 @@ def test_init_writes_a_kb_that_validates_and_builds(built_kb: Path, runner, monk
     monkeypatch.chdir(built_kb)
     result = runner.invoke(cli, ["validate", "--strict"])
     assert result.exit_code == 0, result.output
-    assert "1 postmortem(s) checked: 0 error(s), 0 warning(s)" in result.output
+    assert "1 postmortem checked: 0 errors, 0 warnings" in result.output
 
     site = built_kb / "site"
     assert (site / "index.html").is_file()

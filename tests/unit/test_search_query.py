@@ -213,7 +213,7 @@ def test_cli_since_until_take_years_and_months(kb, runner):
 def test_cli_index_command(kb, runner):
     result = runner.invoke(cli, ["--kb", str(kb), "index"])
     assert result.exit_code == 0, result.output
-    assert "6 postmortem(s) searchable" in result.stdout
+    assert "6 postmortems searchable" in result.stdout
     result = runner.invoke(cli, ["--kb", str(kb), "index", "--rebuild"])
     assert "index rebuilt (asked to rebuild): 6" in result.stdout
 

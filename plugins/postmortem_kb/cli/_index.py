@@ -48,7 +48,7 @@ def describe_update(report: UpdateReport) -> str:
     """One line on what the refresh did; empty when nothing changed."""
     parts = []
     if report.rebuilt:
-        parts.append(f"index rebuilt ({clean(report.reason)}): {len(report.added)} postmortem(s)")
+        parts.append(f"index rebuilt ({clean(report.reason)}): {plural(len(report.added), 'postmortem')}")
     else:
         for label, items in (("added", report.added), ("changed", report.changed), ("deleted", report.deleted)):
             if items:

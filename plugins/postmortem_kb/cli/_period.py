@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from ._common import Context
+from ._common import Context, plural
 
 if TYPE_CHECKING:
     from ..loader import KnowledgeBase
@@ -50,5 +50,5 @@ def load_for_figures(obj: Context, as_of: dt.datetime | None) -> KnowledgeBase:
         click.echo(format_problems(kb.errors), err=True)
         raise click.ClickException("no valid postmortem to count; fix the errors above (pmkb validate)")
     if kb.rejected:
-        click.echo(f"pmkb: {len(kb.rejected)} postmortem(s) with errors left out; see `pmkb validate`", err=True)
+        click.echo(f"pmkb: {plural(len(kb.rejected), 'postmortem')} with errors left out; see `pmkb validate`", err=True)
     return kb

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import Context, clean, examples, kb_options, pass_ctx
+from ._common import Context, clean, examples, plural, kb_options, pass_ctx
 from ._period import load_for_figures, period_options
 
 if TYPE_CHECKING:
@@ -80,4 +80,4 @@ def export(obj: Context, fmt: str, output: Path | None, site_url: str | None, si
         click.echo(text, nl=False)
     else:
         _write(output, text)
-        click.echo(f"{data['count']} postmortem(s) written to {clean(output)}", err=True)
+        click.echo(f"{plural(data['count'], 'postmortem')} written to {clean(output)}", err=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import EXIT_OK, EXIT_PROBLEMS, Context, clean, examples, kb_options, pass_ctx
+from ._common import EXIT_OK, EXIT_PROBLEMS, Context, clean, examples, kb_options, pass_ctx, plural
 
 # The input kinds the importer knows (checked against importer.KINDS by a test), listed here so that
 # `pmkb --help` does not import the importer.
@@ -67,7 +67,7 @@ def import_command(obj: Context, sources: tuple[Path, ...], out: Path | None, ki
             raise click.UsageError("--split is not available in this version of the importer")
         fields["split"] = True
     options = ImportOptions(**fields)
-    with click.progressbar(length=len(files), label=f"Importing {len(files)} file(s)", file=sys.stderr,
+    with click.progressbar(length=len(files), label=f"Importing {plural(len(files), 'file')}", file=sys.stderr,
                            show_pos=True) as bar:
         run = import_files(files, options, taxonomy, obj.config, progress=lambda _path: bar.update(1))
     table = summary_table(run.reports)

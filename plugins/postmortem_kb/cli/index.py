@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ._common import Context, clean, examples, kb_options, pass_ctx
+from ._common import Context, clean, examples, kb_options, pass_ctx, plural
 from ._index import describe_update, index_option, open_index
 
 
@@ -20,4 +20,4 @@ def index_command(obj: Context, rebuild: bool, index_dir: Path | None) -> None:
     index, report = open_index(obj, index_dir, rebuild=rebuild)
     with index:
         click.echo(describe_update(report) or "index up to date")
-        click.echo(f"{index.doc_count()} postmortem(s) searchable in {clean(index.index_dir)}")
+        click.echo(f"{plural(index.doc_count(), 'postmortem')} searchable in {clean(index.index_dir)}")

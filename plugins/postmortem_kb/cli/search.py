@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ._common import Context, clean, complete_terms, examples, kb_options, pass_ctx
+from ._common import Context, clean, complete_terms, examples, kb_options, pass_ctx, plural
 from ._index import describe_update, index_option, open_index
 
 FACET_LABELS = {"severity": "severity", "root_causes": "root cause", "components": "component",
@@ -114,7 +114,8 @@ def search(obj: Context, query: tuple[str, ...], root_causes: tuple[str, ...], c
             click.echo("    " + _render_snippet(hit.snippet, bold))
         click.echo(f"    {clean(hit.source)}")
     shown = len(results.hits)
-    click.echo(f"\n{results.total} postmortem(s) match" + (f", {shown} shown" if shown < results.total else ""))
+    verb = "matches" if results.total == 1 else "match"
+    click.echo(f"\n{plural(results.total, 'postmortem')} {verb}" + (f", {shown} shown" if shown < results.total else ""))
     for name, label in FACET_LABELS.items():
         counts = results.facets.get(name) or {}
         if counts:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import Context, clean, complete_ids, examples, kb_options, pass_ctx
+from ._common import Context, clean, complete_ids, examples, kb_options, pass_ctx, plural
 
 if TYPE_CHECKING:
     from ..loader import KnowledgeBase
@@ -78,7 +78,7 @@ def _similar_to_file(obj: Context, kb: KnowledgeBase, index: SimilarityIndex, pa
                                        + format_problems(loaded))
         errors = [p for p in loaded.problems if p.is_error]
         if errors:
-            click.echo(f"note: {clean(display_path(path, obj.root))} has {len(errors)} error(s); "
+            click.echo(f"note: {clean(display_path(path, obj.root))} has {plural(len(errors), 'error')}; "
                        "compared as far as it could be read (see `pmkb validate`)", err=True)
         known = loaded
     return known.source, index.related(known, limit)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import EXIT_OK, EXIT_PROBLEMS, Context, examples, kb_options, pass_ctx
+from ._common import EXIT_OK, EXIT_PROBLEMS, Context, examples, kb_options, pass_ctx, plural
 
 
 @click.command(epilog=examples("pmkb validate", "pmkb validate postmortems/2025/2025-03-14-checkout-502.md",
@@ -53,5 +53,5 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool) -> N
     checked = len(kb.postmortems) + len(kb.rejected) if whole_kb else len(files)
     if fmt != "json":
         warnings = len(problems) - len(errors)
-        click.echo(f"{checked} postmortem(s) checked: {len(errors)} error(s), {warnings} warning(s)", err=True)
+        click.echo(f"{plural(checked, 'postmortem')} checked: {plural(len(errors), 'error')}, {plural(warnings, 'warning')}", err=True)
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)
