@@ -308,3 +308,18 @@ def test_directory_urls_and_an_automatic_navigation_match_mkdocs(kbs, tmp_path: 
         assert nav and not [h for h in nav if re.search(r"incidents/[^/]+-[^/]+/", h)], (engine, nav)
     assert pages["mkdocs"] == pages["zensical"]
     assert any(p.startswith("incidents/") and p != "incidents/index.html" for p in pages["zensical"])
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_broken_link_in_the_docs_fails_strictly_with_its_file(kbs, tmp_path: Path, engine: str) -> None:
+    root = tmp_path / "kb"
+    shutil.copytree(kbs["init"], root)
+    assert pmkb(root, "build", "--engine", engine).returncode == 0
+    before = snapshot(root / "site")
+    with open(root / "docs" / "about.md", "a", encoding="utf-8") as fh:
+        fh.write("\nSee [the old page](gone.md).\n")
+    result = pmkb(root, "build", "--engine", engine)
+    assert result.returncode == 1, result.stderr
+    assert "gone.md" in result.stderr or re.search(r"docs/about\.md:\d+: ", result.stderr), result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(root / "site") == before

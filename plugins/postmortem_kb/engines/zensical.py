@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -208,13 +209,52 @@ def run_zensical(args: list[str], cwd: Path, *, capture: bool = True) -> None:
         if served.returncode not in (0, -2, 130):
             raise BuildFailed(f"zensical {args[0]} failed (exit {served.returncode})")
         return
-    proc = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
-    lines = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
-    for line in lines:
-        log.info("%s", line)
+    proc = subprocess.run(command, cwd=cwd, env={**env, "NO_COLOR": "1", "TERM": "dumb"}, capture_output=True,
+                          text=True)
+    problems = report(proc.stdout + proc.stderr)
     if proc.returncode != 0:
-        tail = "; ".join(lines[-3:]) or f"exit {proc.returncode}"
-        raise BuildFailed(f"the Zensical build failed: {tail}")
+        shown = "; ".join(problems[:5]) or _last_line(proc.stdout + proc.stderr) or f"exit {proc.returncode}"
+        raise BuildFailed(f"the Zensical build failed: {shown}")
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_WARNING = re.compile(r"^\s*(?:Warning|Error):\s*(?P<message>.+)$")
+_WHERE = re.compile(r"\[\s*(?P<file>[^\]:]+):(?P<line>\d+)(?::\d+)?\s*\]")
+
+
+def report(output: str) -> list[str]:
+    """Log Zensical's output, its warnings as ``docs/<file>:<line>: <message>`` lines (what they
+    point at is in the staging copy of the docs, which has the same paths); returns those lines.
+    A traceback of its command line, which only repeats that it stopped, is not shown."""
+    problems: list[str] = []
+    pending: str | None = None
+    in_traceback = False
+    for raw in output.splitlines():
+        line = _ANSI.sub("", raw).rstrip()
+        if not line.strip():
+            continue
+        if line.startswith("Traceback (most recent call last)"):
+            in_traceback = True
+        if in_traceback:
+            log.debug("%s", line)
+            continue
+        warning = _WARNING.match(line)
+        where = _WHERE.search(line)
+        if warning:
+            pending = warning.group("message")
+        elif where and pending is not None:
+            problem = f"docs/{where.group('file')}:{where.group('line')}: {pending}"
+            problems.append(problem)
+            log.warning("%s", problem)
+            pending = None
+            continue
+        log.debug("%s", line) if where or line.lstrip()[:1] in "│╭╰─" else log.info("%s", line)
+    return problems
+
+
+def _last_line(output: str) -> str:
+    lines = [_ANSI.sub("", line).strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
 
 
 def _package_root() -> str:
