@@ -83,3 +83,19 @@ def test_feed_limit_is_an_option(built):
     mkdocs(root)
     feed = (root / "site" / "feeds" / "postmortems.xml").read_text("utf-8")
     assert feed.count("<entry>") == 2
+
+
+def test_a_partial_build_draws_only_the_pages_asked_for_and_draws_them_the_same(built):
+    from postmortem_kb.loader import KBConfig, load_kb
+    from postmortem_kb.site.build import SiteBuild
+
+    root, _ = built
+    kb = load_kb(KBConfig(root=root))
+    full = SiteBuild(kb)
+    wanted = {"incidents/disk-a.md", "index.md"}
+    part = SiteBuild(kb, only=wanted.__contains__)
+    assert [i.path for i in part.generate()] == [i.path for i in full.generate()]  # every page listed
+    drawn = {p.path: p.markdown for p in part.pages()}
+    assert set(drawn) == wanted  # only those drawn
+    everything = {p.path: p.markdown for p in full.pages()}
+    assert {path: everything[path] for path in wanted} == drawn

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from html import escape, unescape
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -37,7 +37,7 @@ from .rawhtml import HtmlHold
 from .templates import environment
 from .urls import Paths, Urls, linker
 
-Item = Union[GeneratedPage, GeneratedFile]
+Item = GeneratedPage | GeneratedFile
 Generator = Callable[["SiteBuild"], Iterable[Item]]
 
 
@@ -69,9 +69,12 @@ class DrawnPage:
 class SiteBuild:
     """The generated pages and files of one site build, from a loaded KB and the site's options."""
 
-    def __init__(self, kb: Any, options: SiteOptions | None = None):
+    def __init__(self, kb: Any, options: SiteOptions | None = None, *, only: Callable[[str], bool] | None = None):
+        """``only``: for a partial build (a writer's preview after a save), which page paths to
+        draw; the others are listed but not drawn, and generators skip their costly work."""
         self.kb = kb
         self.options = options or SiteOptions()
+        self.only = only
         self.paths = Paths(self.options)
         self.urls = Urls(self.options)
         self.held = HtmlHold()
@@ -106,11 +109,15 @@ class SiteBuild:
                     if item.path in seen:
                         raise UnsafePath(f"two generated pages or files at {item.path!r}")
                     seen.add(item.path)
-                    if isinstance(item, GeneratedPage):
+                    if isinstance(item, GeneratedPage) and self.wants(item.path):
                         self._drawn[item.path] = (item, self.draw(item))
                     items.append(item)
             self._items = items
         return self._items
+
+    def wants(self, path: str) -> bool:
+        """Whether this build draws the page at ``path`` (every page, unless ``only`` says otherwise)."""
+        return self.only is None or self.only(path)
 
     def markdown_of(self, path: str) -> str:
         """The drawn Markdown of the generated page at ``path`` (with placeholders for held HTML)."""
@@ -139,9 +146,10 @@ class SiteBuild:
 
     def pages(self) -> Iterator[DrawnPage]:
         """For engines that convert the docs themselves: every generated page's Markdown with the
-        held HTML in place (each held block on its own lines, so Markdown keeps it as it is)."""
+        held HTML in place (each held block on its own lines, so Markdown keeps it as it is).
+        Each page's held HTML is given back once (it is not kept after): iterate once."""
         for item in self.generate():
-            if isinstance(item, GeneratedPage):
+            if isinstance(item, GeneratedPage) and item.path in self._drawn:
                 yield DrawnPage(item.path, item.title, self.held.release(self._drawn[item.path][1]),
                                 item.css_class, item.search_body)
 

@@ -220,6 +220,11 @@ def incident_pages(build: SiteBuild):
     pages_by_file = {pm.path.resolve(): paths.incident(pm.id) for pm in data.postmortems}
     targets = LinkTargets(pages_by_file, kb.config.postmortems_path, kb.config.root.resolve(), options)
     for pm in data.postmortems:
+        if not build.wants(paths.incident(pm.id)):
+            # A partial build: the page is listed, not drawn (nor its write-up rendered).
+            yield GeneratedPage(path=paths.incident(pm.id), template="incident.md.j2", title=pm.title,
+                                context={}, css_class="pmkb-incident", search_body=True)
+            continue
         terms = data.crosslinks.terms_of(pm)
         yield GeneratedPage(
             path=paths.incident(pm.id), template="incident.md.j2", title=pm.title,
