@@ -380,3 +380,42 @@ def test_timeline_moments_are_labelled_and_visible_in_both_schemes(tab, sample_s
     page_bg = tab.evaluate("() => getComputedStyle(document.body).backgroundColor")
     for badge in badges.all():
         assert badge.evaluate("el => getComputedStyle(el).backgroundColor") != page_bg
+
+
+def test_feeds_are_discoverable_and_term_pages_roll_up(tab, sample_site, sample_kb):
+    today = sample_kb.config.as_of
+    for path in ("index.html", "incidents/index.html", "insights/index.html"):
+        open_page(tab, sample_site, path)
+        feeds = tab.eval_on_selector_all("head link[rel=alternate][type='application/atom+xml']",
+                                         "els => els.map(e => e.href)")
+        assert any(f.endswith("/feeds/postmortems.xml") for f in feeds), (path, feeds)
+        assert tab.title().count("Postmortems") == 1, tab.title()
+    cause = max((rc for pm in sample_kb.postmortems for rc in pm.root_causes),
+                key=lambda rc: sum(rc in p.root_causes for p in sample_kb.postmortems))
+    pms = [p for p in sample_kb.postmortems if cause in p.root_causes]
+    open_page(tab, sample_site, f"root-causes/{cause}.html")
+    feeds = tab.eval_on_selector_all("head link[rel=alternate][type='application/atom+xml']", "els => els.map(e => e.href)")
+    assert any(f.endswith(f"/feeds/root-causes/{cause}.xml") for f in feeds), feeds
+    subscribe = tab.locator("a.pmkb-subscribe")
+    assert subscribe.is_visible() and subscribe.get_attribute("href").endswith(f"feeds/root-causes/{cause}.xml")
+    # The feed is there, with real dates.
+    feed = tab.request.get(subscribe.evaluate("a => a.href"))
+    assert feed.ok and "1970-01-01" not in feed.text()
+    rollup = tab.locator(".pmkb-rollup").inner_text()
+    assert f"{len(pms)} incident" in rollup
+    still_open = sum(a.is_open for p in pms for a in p.action_items)
+    late = sum(a.is_overdue(today) for p in pms for a in p.action_items)
+    if still_open:
+        assert f"{still_open} action item" in rollup and (not late or f"{late} overdue" in rollup)
+    # Rows do not repeat the page's own term.
+    title = tab.locator("h1").inner_text()
+    causes_cells = tab.locator(".pmkb-incidents tbody tr td:nth-child(4)").all_inner_texts()
+    assert all(title not in cell for cell in causes_cells), causes_cells
+    # Copy: plurals are words.
+    open_page(tab, sample_site, "severity/index.html")
+    assert "severitys" not in article(tab)
+    open_page(tab, sample_site, "tags/index.html")
+    listed = tab.locator(".pmkb-terms tbody tr").count()
+    counts = [int(c) for c in tab.locator(".pmkb-terms tbody .pmkb-count").all_inner_texts()]
+    assert listed == len(counts) and all(c >= 2 for c in counts)
+    assert tab.pmkb_errors == []
