@@ -103,6 +103,9 @@ def test_drafts_are_in_the_feed_only_when_the_site_shows_them(kb):
 
 def test_feed_xml_is_well_formed_atom_with_required_elements(kb):
     for path, file in generate(kb).items():
+        if path.endswith("/sitemap.xml"):  # the empty sitemaps the theme looks for beside feeds
+            assert ET.fromstring(file.content).tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+            continue
         root = ET.fromstring(file.content)
         assert root.tag == f"{ATOM}feed", path
         for name in ("id", "title", "updated"):
