@@ -93,10 +93,10 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
     if kb is not None and strict and kb.errors:
         raise BuildFailed(f"{len(kb.errors)} error(s) in the postmortems; nothing was published", kb.problems)
     if kb is not None and not engine.runs_plugin:
-        # What the plugin logs on MkDocs: errors as warnings (left out), warnings as information.
+        # The plugin's own log on MkDocs; here nothing counts the levels, the strict decision is above.
         logger = engine_logger(engine.name)
         for problem in kb.problems:
-            logger.log(logging.WARNING if problem.is_error else logging.INFO, "%s", problem.format_text())
+            logger.log(logging.ERROR if problem.is_error else logging.WARNING, "%s", problem.format_text())
 
     try:
         notes = recover(target)
