@@ -201,7 +201,8 @@ def durations(pm: Postmortem) -> list[dict]:
     out = []
     for name, label, measures in DURATIONS:
         computed = getattr(pm.metrics, name)
-        said = stated.get(name)
+        # "for 58 minutes" in the impact is the writer's total, start to resolved.
+        said = stated.get(name) or (stated.get("impact_duration") if name == "time_to_resolve" else None)
         if computed is None and said is None:
             continue
         out.append({"label": label, "measures": measures, "value": duration(computed) if computed is not None else "",
