@@ -11,11 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mkdocs.exceptions import Abort
 
 from kit import ROOT, write_postmortem
 from kit.site import build_site, html_files, incident_links, is_external, parse, pm, resolve, write_site
 from postmortem_kb.loader import KBConfig, load_kb
+from postmortem_kb.site.urls import page_url, relative_url
 from postmortem_kb.slugs import slugify
 
 
@@ -500,10 +503,7 @@ def test_a_generated_path_leaving_the_site_is_refused(small_kb, monkeypatch):
 
 # URL arithmetic -------------------------------------------------------------------------------
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st
 
-from postmortem_kb.site.urls import page_url, relative_url  # noqa: E402
 
 _segment = st.sampled_from(["incidents", "kb", "tags", "a-b", "index", "x1"])
 _page = st.lists(_segment, min_size=0, max_size=3).flatmap(
