@@ -78,6 +78,8 @@ _CODES = (
     Code("negative-duration", ERROR, "check the times, dates and timezone", "a key moment before the start"),
     Code("moment-order", ERROR, "check the [detected] and [resolved] times", "resolved before detected"),
     Code("duplicate-moment", WARNING, "mark only one entry per key moment", "a key moment marked twice"),
+    Code("duration-mismatch", WARNING, "correct the sentence or the timeline",
+         "a duration stated in the write-up disagrees with the timeline"),
     # Across the KB
     Code("duplicate-id", ERROR, "give one of them another id", "two postmortems with one id"),
     Code("unknown-related", ERROR, "use the id of an existing postmortem", "a `related` id that does not exist"),

@@ -31,12 +31,14 @@ from .attachments import attachment_problems, strip_comments
 from .kb import KBConfig, KnowledgeBase  # noqa: F401 - re-exported: `from .loader import KBConfig` still works
 from .files import FileRefused, read_regular_file
 from .frontmatter import MAX_FILE_BYTES, read_source, to_json_value
-from .model import TIME_FIELDS, ActionItem, Metrics, Postmortem
+from .durations import disagrees, stated_durations
+from .model import DURATIONS, MOMENTS, TIME_FIELDS, ActionItem, Metrics, Postmortem
 from .problems import ERROR, WARNING, Problem, PostmortemError, display_path
 from .slugs import is_valid_id, slugify
 from .taxonomy import KIND_SINGULAR, Taxonomy, load_taxonomy
 from .validation.content import control_characters_in_text, control_characters_in_values, structure_limits
-from .timeline import (MAX_YEAR, MIN_YEAR, SECTION_TITLES, TimeParseError, check_year, fixed_offset, parse_datetime,
+from .timeline import (MAX_YEAR, MIN_YEAR, SECTION_TITLES, TimeParseError, check_year, fixed_offset, format_duration,
+                       parse_datetime,
                        parse_offset, parse_timeline, split_sections)
 
 # Fields of other postmortem formats (e.g. the public icco/postmortems corpus) that `pmkb import` maps.
@@ -371,7 +373,7 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
 
     metrics = Metrics()
     for name in TIME_FIELDS:
-        moment = name[:-3].replace("started", "start")
+        moment = MOMENTS[name]["marker"]
         value = fm.get(name)
         at = None
         if isinstance(value, (str, dt.datetime)) and ok(name):
@@ -396,7 +398,7 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
             elif moment == "start":
                 at = next((e.at for e in events if e.at is not None), None)
         setattr(metrics, name, at)
-    for name, label in (("detected_at", "detected"), ("mitigated_at", "mitigated"), ("resolved_at", "resolved")):
+    for name, label in ((n, MOMENTS[n]["label"]) for n in TIME_FIELDS if n != "started_at"):
         at = getattr(metrics, name)
         if at is not None and metrics.started_at is not None and at < metrics.started_at:
             line = doc.lines.get((name,)) or next((e.line for e in events if e.moment == label), 1)
@@ -436,6 +438,13 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
         if isinstance(fm.get(key), str) and "TODO" in fm[key]:
             add(doc.line_of((key,)), "todo", f"`{key}` still says TODO", f"fill in `{key}`")
 
+    stated = _stated_durations(fm, doc, sections)
+    for key, (length, line) in stated.items():
+        computed = getattr(metrics, key)
+        if computed is not None and disagrees(length, computed):
+            add(line, "duration-mismatch", f"the write-up says {DURATIONS[key]} is {format_duration(length)}; "
+                f"the timeline gives {format_duration(computed)}",
+                "correct the sentence or the timeline; the site shows both", WARNING)
     components, root_causes = terms("components"), terms("root_causes")
     if (_text(fm.get("status")) or "published") == "draft":
         problems[:] = [_as_draft_warning(p, left_empty) for p in problems]
@@ -451,8 +460,21 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
         related=[r for r in fm.get("related") or [] if isinstance(r, str)] if isinstance(fm.get("related"), list) else [],
         timezone=fm.get("timezone") if isinstance(fm.get("timezone"), str) else None, tzinfo=tzinfo,
         action_items=items, body=body, body_line=doc.body_line, sections=sections, timeline=events,
-        metrics=metrics, front_matter=fm, lines=doc.lines, digest=digest, problems=problems)
+        metrics=metrics, front_matter=fm, lines=doc.lines, digest=digest, problems=problems,
+        date_approximate=fm.get("date_approximate") is True,
+        stated_durations={key: length for key, (length, _) in stated.items()})
     return pm
+
+
+def _stated_durations(fm: dict, doc, sections) -> dict:
+    """Durations stated in the impact field and the body; "for N minutes" counts as the impact's
+    length only where the write-up talks about the impact (the field, Summary and Impact)."""
+    pieces = []
+    if isinstance(fm.get("impact"), str):
+        pieces.append((doc.line_of(("impact",)), fm["impact"], True))
+    pieces += [(s.text_line, s.text, s.key in ("summary", "impact", None)) for s in sections
+               if s.key != "timeline"]
+    return stated_durations(pieces)
 
 
 # In a draft these say "not finished yet", which is what a draft is: warnings, so that a draft can be

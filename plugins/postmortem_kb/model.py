@@ -16,6 +16,16 @@ ACTION_TYPES = ("corrective", "preventive", "mitigative")
 ACTION_STATUSES = ("open", "in-progress", "done", "wont-do")
 OPEN_ACTION_STATUSES = ("open", "in-progress")
 TIME_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
+# The key moments: the front-matter field, the timeline marker ([start] ...) and the duration
+# from the start to it. Written once: nothing rebuilds one name from another.
+MOMENTS = {
+    "started_at": {"marker": "start", "label": "started", "duration": None},
+    "detected_at": {"marker": "detected", "label": "detected", "duration": "time_to_detect"},
+    "mitigated_at": {"marker": "mitigated", "label": "mitigated", "duration": "time_to_mitigate"},
+    "resolved_at": {"marker": "resolved", "label": "resolved", "duration": "time_to_resolve"},
+}
+DURATIONS = {"time_to_detect": "time to detect", "time_to_mitigate": "time to mitigate",
+             "time_to_resolve": "time to resolve", "impact_duration": "total (start to resolved)"}
 
 
 @dataclass
@@ -69,8 +79,15 @@ class Metrics:
 
     @property
     def impact_duration(self) -> dt.timedelta | None:
-        """How long customers were affected: start until mitigated, or resolved if never mitigated."""
-        return self._since_start(self.mitigated_at or self.resolved_at)
+        """The whole incident, start to resolved (start to mitigated when it never says resolved).
+
+        Not start-to-mitigated: that is ``time_to_mitigate``, and the writer's "for 58 minutes"
+        means the whole of it."""
+        return self._since_start(self.resolved_at or self.mitigated_at)
+
+    def durations(self) -> dict[str, dt.timedelta | None]:
+        """Each duration under the name of what it measures, in the order a reader asks."""
+        return {key: getattr(self, key) for key in DURATIONS}
 
     def minutes(self) -> dict[str, float | None]:
         def m(delta: dt.timedelta | None) -> float | None:
@@ -113,6 +130,9 @@ class Postmortem:
     metrics: Metrics = field(default_factory=Metrics)
     front_matter: dict[str, Any] = field(default_factory=dict)
     lines: dict[tuple, int] = field(default_factory=dict)
+    date_approximate: bool = False  # the writer says the date is not exact (`date_approximate: true`)
+    stated_durations: dict[str, dt.timedelta] = field(default_factory=dict)
+    """Durations the write-up states in words ("for 58 minutes"), by the names of ``Metrics.durations``."""
     digest: str = ""
     problems: list[Problem] = field(default_factory=list)
 

@@ -145,6 +145,7 @@ class TimelineEvent:
     text: str
     moment: str | None
     line: int
+    approximate: bool = False  # written "~10:40", "about 10:40", "approx. 10:40", "ca. 10:40"
 
 
 class TimeParseError(ValueError):
@@ -272,6 +273,8 @@ def split_sections(body: str, body_line: int = 1) -> list[Section]:
     return sections
 
 
+# A time the writer marks as approximate: "~10:40", "≈ 10:40", "about 10:40", "approx. 10:40".
+_APPROXIMATE = re.compile(r"(?:~|≈|(?i:about|around|approx\.?|approximately|circa|ca\.))[ \t]{0,3}(?=[*_`]?\d)")
 _EMPHASIS = re.compile(r"^(\*\*|__|`|\*|_)(?=\d)")
 
 
@@ -377,6 +380,11 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
     table_header_skipped = False
     for line, text, cell in _entries(section_text, first_line):
         source = cell if cell is not None else text
+        approx = _APPROXIMATE.match(source)
+        if approx:
+            source = source[approx.end():]
+            if cell is None:
+                text = source
         try:
             found = _split_time(source)
         except TimeParseError as exc:
@@ -430,7 +438,8 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
                                              "the timeline runs backwards", "timeline-backwards"))
         if at is not None:
             previous = at
-        events.append(TimelineEvent(at, time_text, re.sub(r"\s{2,}", " ", rest), moment, line))
+        events.append(TimelineEvent(at, time_text, re.sub(r"\s{2,}", " ", rest), moment, line,
+                                    approximate=approx is not None and found is not None))
     return events, problems
 
 

@@ -15,7 +15,7 @@ import yaml
 
 from .model import TIME_FIELDS
 
-FIELD_ORDER = ("id", "title", "date", "severity", "status", "authors", "components", "root_causes",
+FIELD_ORDER = ("id", "title", "date", "date_approximate", "severity", "status", "authors", "components", "root_causes",
                "trigger", "detection", "impact", "tags", "related", "timezone", *TIME_FIELDS,
                "action_items")
 ACTION_ITEM_ORDER = ("title", "type", "action", "owner", "status", "due", "ticket")

@@ -1,0 +1,90 @@
+"""Durations named for what they measure, stated durations read from the write-up (with a
+warning when they disagree with the timeline), and approximate dates and times."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from postmortem_kb.durations import disagrees, stated_durations
+from postmortem_kb.loader import KBConfig, load_kb
+
+from kit import write_postmortem
+
+TEXT = """---
+title: Checkout errors
+date: 2024-03-14
+severity: SEV2
+{extra}
+---
+
+## Summary
+
+{summary}
+
+## Timeline
+
+- {start} [start] Deploy
+- 10:03 [detected] Alert
+- 10:10 [mitigated] Rolled back
+- 10:29 [resolved] Caches warm
+
+## Root cause
+
+A bad build.
+"""
+
+
+def load(tmp_path, summary="It broke.", extra="", start="10:00"):
+    write_postmortem(tmp_path, "x", TEXT.format(summary=summary, extra=extra, start=start))
+    return load_kb(KBConfig(root=tmp_path))
+
+
+def test_each_duration_is_named_for_what_it_measures(tmp_path):
+    pm = load(tmp_path).postmortems[0]
+    minutes = {k: v.total_seconds() / 60 for k, v in pm.metrics.durations().items()}
+    assert minutes == {"time_to_detect": 3, "time_to_mitigate": 10, "time_to_resolve": 29, "impact_duration": 29}
+
+
+@pytest.mark.parametrize("summary,key,minutes", [
+    ("Checkout failed for 58 minutes.", "impact_duration", 58),
+    ("It lasted about 1 hour and 5 minutes.", "impact_duration", 65),
+    ("Time to detect: 20 min.", "time_to_detect", 20),
+    ("**MTTR** was 2h", "time_to_resolve", 120),
+])
+def test_a_stated_duration_that_disagrees_is_kept_and_warned(tmp_path, summary, key, minutes):
+    kb = load(tmp_path, summary=summary)
+    pm = kb.postmortems[0]
+    assert pm.stated_durations[key] == dt.timedelta(minutes=minutes)
+    warnings = [p for p in kb.problems if p.code == "duration-mismatch"]
+    assert [(p.line, p.severity) for p in warnings] == [(10, "warning")]  # the line of the sentence
+
+
+@pytest.mark.parametrize("summary", ["Checkout failed for 30 minutes.", "Time to detect: 3 minutes",
+                                     "We were paged for 2 alerts."])
+def test_agreeing_or_no_statement_gives_no_warning(tmp_path, summary):
+    kb = load(tmp_path, summary=summary)
+    assert not [p for p in kb.problems if p.code == "duration-mismatch"]
+
+
+def test_for_n_minutes_elsewhere_is_not_the_impact():
+    assert stated_durations([(1, "We waited for 50 minutes for the vendor.", False)]) == {}
+    assert disagrees(dt.timedelta(minutes=60), dt.timedelta(minutes=58)) is False
+    assert disagrees(dt.timedelta(minutes=58), dt.timedelta(minutes=29)) is True
+
+
+def test_approximate_date_and_times(tmp_path):
+    kb = load(tmp_path, extra="date_approximate: true", start="~10:00")
+    pm = kb.postmortems[0]
+    assert pm.date_approximate is True
+    assert [e.approximate for e in pm.timeline] == [True, False, False, False]
+    assert pm.timeline[0].text == "Deploy" and pm.metrics.time_to_resolve == dt.timedelta(minutes=29)
+    for word in ("about 10:00", "approx. 10:00", "ca. 10:00", "≈10:00"):
+        pm = load(tmp_path, start=word).postmortems[0]
+        assert pm.timeline[0].approximate and pm.timeline[0].at.hour == 10, word
+
+
+def test_stated_durations_are_linear():
+    line = "time to detect " * 5000 + "for " + "1" * 5000
+    stated_durations([(1, line, True), (1, "for 1 " * 20000, True)])
