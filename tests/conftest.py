@@ -19,6 +19,12 @@ if os.environ.get("PMKB_CI"):
     settings.load_profile("ci")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _user_cache(tmp_path_factory) -> None:
+    """The search index lives in the user's cache: tests keep theirs in a folder of the test run."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture
 def kb_root(tmp_path: Path) -> Path:
     """An empty KB (the project's taxonomy, no postmortems) in tmp_path."""
