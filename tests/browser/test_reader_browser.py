@@ -419,3 +419,14 @@ def test_feeds_are_discoverable_and_term_pages_roll_up(tab, sample_site, sample_
     counts = [int(c) for c in tab.locator(".pmkb-terms tbody .pmkb-count").all_inner_texts()]
     assert listed == len(counts) and all(c >= 2 for c in counts)
     assert tab.pmkb_errors == []
+
+
+def test_an_approximate_date_says_so_on_the_first_screen(tab, sample_site, sample_kb):
+    approximate = [pm for pm in sample_kb.postmortems if pm.date_approximate]
+    exact = next(pm for pm in sample_kb.postmortems if not pm.date_approximate)
+    if not approximate:
+        pytest.skip("no postmortem of the sample says its date is approximate")
+    open_page(tab, sample_site, f"incidents/{approximate[0].id}.html")
+    assert "approximate" in tab.locator(".pmkb-headline").inner_text()
+    open_page(tab, sample_site, f"incidents/{exact.id}.html")
+    assert "approximate" not in tab.locator(".pmkb-headline").inner_text()
