@@ -24,6 +24,27 @@ MOMENTS = {
     "mitigated_at": {"marker": "mitigated", "label": "mitigated", "duration": "time_to_mitigate"},
     "resolved_at": {"marker": "resolved", "label": "resolved", "duration": "time_to_resolve"},
 }
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One way incidents are cross-linked: its taxonomy kind, the field that names it, its labels
+    and the site folder of its term pages. The one table every module reads."""
+
+    key: str  # the taxonomy kind: taxonomy.yml's section
+    field: str  # where a postmortem names it: a front-matter list, or the action items' `action`
+    singular: str
+    plural: str
+    title: str  # the heading of its listing
+    folder: str  # URL folder of its term pages
+
+
+FACETS = (
+    Facet("root_causes", "root_causes", "root cause", "root causes", "Root causes", "root-causes"),
+    Facet("components", "components", "component", "components", "Components", "components"),
+    Facet("actions", "action", "action category", "action categories", "Corrective actions", "actions"),
+)
+FACET = {f.key: f for f in FACETS}
 DURATIONS = {"time_to_detect": "time to detect", "time_to_mitigate": "time to mitigate",
              "time_to_resolve": "time to resolve", "impact_duration": "total (start to resolved)"}
 

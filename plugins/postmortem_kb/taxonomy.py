@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .frontmatter import parse_yaml
+from .model import FACETS
 from .problems import Problem, PostmortemError
 from .slugs import slugify
 from .validation.content import control_characters_in_text, control_characters_in_values
 
-KINDS = ("root_causes", "components", "actions")
-KIND_TITLES = {"root_causes": "Root causes", "components": "Components", "actions": "Corrective actions"}
-KIND_SINGULAR = {"root_causes": "root cause", "components": "component", "actions": "action category"}
+KINDS = tuple(f.key for f in FACETS)
+KIND_TITLES = {f.key: f.title for f in FACETS}
+KIND_SINGULAR = {f.key: f.singular for f in FACETS}
 DEFAULT_SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 SEVERITY_ID = re.compile(r"[A-Za-z0-9]+(?:-[A-Za-z0-9]+)*")
 MAX_TAXONOMY_BYTES = 1024 * 1024
