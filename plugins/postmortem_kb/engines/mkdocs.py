@@ -69,6 +69,10 @@ def load_mkdocs_engine(name: str) -> MkDocsEngine:
     build = importlib.import_module(f"{name}.commands.build")
     serve = importlib.import_module(f"{name}.commands.serve")
     yaml = importlib.import_module(f"{name}.utils.yaml")
+    if name == "mkdocs":  # a save redraws only the pages that show the saved postmortem (preview.py)
+        from ..preview import serve as preview_serve
+
+        return MkDocsEngine(name, config.load_config, build.build, preview_serve, yaml.yaml_load)
     return MkDocsEngine(name, config.load_config, build.build, serve.serve, yaml.yaml_load)
 
 
