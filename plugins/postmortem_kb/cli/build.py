@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ._common import EXIT_PROBLEMS, Context, clean, examples, kb_options, pass_ctx
+from ._common import EXIT_PROBLEMS, Context, clean, examples, kb_options, pass_ctx, plural
 from ._logs import CONFIG_FILE, engine_logs, site_config
 
 
@@ -61,7 +61,7 @@ def build(obj: Context, config_file: Path | None, site_dir: Path | None, drafts:
     errors = sum(p.is_error for p in result.problems)
     warnings = len(result.problems) - errors
     shown = len(result.kb.visible(drafts))
-    notes = [f"{n} {what}" for n, what in ((warnings, "warning(s)"), (errors, "skipped with errors")) if n]
-    click.echo(f"Built {shown} postmortem(s){' with drafts' if drafts else ''} into {clean(result.site_dir)}"
+    notes = [text for n, text in ((warnings, plural(warnings, "warning")), (errors, f"{errors} skipped with errors")) if n]
+    click.echo(f"Built {plural(shown, 'postmortem')}{' with drafts' if drafts else ''} into {clean(result.site_dir)}"
                + (f" ({', '.join(notes)})" if notes else ""))
 
