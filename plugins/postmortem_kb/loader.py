@@ -441,7 +441,10 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
     stated = _stated_durations(fm, doc, sections)
     for key, (length, line) in stated.items():
         computed = getattr(metrics, key)
-        if computed is not None and disagrees(length, computed):
+        # "failed for 12 minutes" may mean until mitigated: only a length that is neither is a disagreement
+        others = [metrics.time_to_mitigate] if key == "impact_duration" else []
+        if computed is not None and disagrees(length, computed) and \
+                all(other is None or disagrees(length, other) for other in others):
             add(line, "duration-mismatch", f"the write-up says {DURATIONS[key]} is {format_duration(length)}; "
                 f"the timeline gives {format_duration(computed)}",
                 "correct the sentence or the timeline; the site shows both", WARNING)
