@@ -10,12 +10,11 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kit import ROOT
 from postmortem_kb.frontmatter import read_source
 from postmortem_kb.importer import import_document, strip_added_markers
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.validation.content import CONTROL
-
-from kit import ROOT
 
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -63,8 +62,12 @@ def section_blocks(draw, style: str) -> str:
     return "\n".join(draw(st.lists(lines, max_size=4)) + [""] + out)
 
 
+# The full time the import writes before an entry the KB would read at another instant.
+_ADDED_TIME = re.compile(r"(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2}| \(UTC [+-]\d{2}:\d{2}\))? \u2014 ")
+
+
 def _norm(line: str) -> str:
-    return strip_added_markers(line.rstrip()).strip()
+    return _ADDED_TIME.sub("", strip_added_markers(line.rstrip())).strip()
 
 
 def _heading_text(line: str) -> str | None:

@@ -224,8 +224,9 @@ def test_foreign_front_matter_without_date_or_title_leaves_todos(kb_root):
     path = kb_root / "postmortems" / f"{im.id}.md"
     path.write_text(im.text(), encoding="utf-8")
     _, problems = problems_of(kb_root)
-    codes = {p.code for p in problems if p.is_error}
-    assert {"invalid-date", "todo", "empty-section"} <= codes
+    # The import marks it a draft: TODOs and empty sections are warnings there, the TODO date stays an error.
+    assert "invalid-date" in {p.code for p in problems if p.is_error}
+    assert {"todo", "empty-section"} <= {p.code for p in problems}
 
 
 def test_format_can_be_forced():

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT
 from postmortem_kb.frontmatter import MAX_FILE_BYTES, read_source
 from postmortem_kb.importer import import_document
 from postmortem_kb.importer import run as import_run
 from postmortem_kb.importer.run import ImportOptions, find_sources, import_files, read_source_bytes
 from postmortem_kb.loader import KBConfig
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT
 
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
 DOC = "# Queue consumers stalled\n\n## Summary\n\nThe consumers stopped.\n\n## Root cause\n\nA bug.\n"

@@ -12,13 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT
 from postmortem_kb.frontmatter import read_source
 from postmortem_kb.importer import import_document
 from postmortem_kb.importer.extract import find_owner
 from postmortem_kb.loader import KBConfig, build_postmortem
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT
 
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
 FORMATS = ROOT / "tests" / "fixtures" / "import" / "formats"

@@ -15,10 +15,9 @@ from contextlib import contextmanager
 
 import pytest
 
+from kit import ROOT
 from postmortem_kb.importer import import_document
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT
 
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
 LIMIT_SECONDS = 10

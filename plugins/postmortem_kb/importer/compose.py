@@ -16,21 +16,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import timeline as _timeline
 from ..frontmatter import read_source
 from ..loader import KBConfig, build_postmortem
 from ..model import ACTION_STATUSES, ACTION_TYPES, STATUSES
 from ..problems import Problem
 from ..slugs import is_valid_id, slugify
 from ..taxonomy import Taxonomy
-from .. import timeline as _timeline
 from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
 from ..validation.content import CONTROL as _CONTROL  # what the validator refuses, replaced on import
 from ..writer import FIELD_ORDER, render_postmortem
 from . import extract as ex
 from .entries import rewrite_timeline
-from .times import read_date
 from .reading import KIND_NAMES, TITLE_PREFIX, SourceText, detect_kind, is_generic_title, read_document
 from .report import EXPECTED, FileReport
+from .times import read_date
 
 TODO = "TODO"
 _MIN_YEAR, _MAX_YEAR = getattr(_timeline, "MIN_YEAR", 1900), getattr(_timeline, "MAX_YEAR", 2999)

@@ -197,7 +197,7 @@ def _joined_time(cells: list[str], time_col: int, header: list[str]) -> str:
         return ""
     value = cells[time_col]
     names = [h.replace("*", "").strip().lower() for h in header]
-    if time_col > 0 and names and names[time_col - 1].startswith("date") and not read_lead(value or "x") is None:
+    if time_col > 0 and names and names[time_col - 1].startswith("date") and read_lead(value or "x") is not None:
         return f"{cells[time_col - 1]} {value}"
     if time_col + 1 < len(cells) and names and len(names) > time_col + 1 and names[time_col].startswith("date") \
             and names[time_col + 1].startswith("time"):
@@ -315,9 +315,7 @@ def _resolve(entries: list[Entry], dates: list[tuple[int, Lead]], date: dt.date 
         previous = wall
         offset = lead.offset or zone
         tzinfo = _offset_of(offset)
-        entry.at = wall.replace(tzinfo=tzinfo) if tzinfo else wall
-        if base is None:
-            entry.at = entry.at  # a time of day only: the date is the stand-in's, reported without it
+        entry.at = wall.replace(tzinfo=tzinfo) if tzinfo else wall  # without any date: on the stand-in day
 
 
 def _day_first(entries: list[Entry], dates: list[tuple[int, Lead]]) -> bool | None:
@@ -429,14 +427,16 @@ def _same(event, entry: Entry, dated: bool) -> bool:
 def _prefix(out: list[str], entry: Entry, canonical: str) -> None:
     raw = out[entry.line]
     if entry.family == "table" and entry.cells is not None:
-        cells = _cells(raw)
-        if not cells:
+        # The KB reads a row's time from its first cell: the full time goes in front of that cell's text,
+        # the rest of the row stays as written.
+        open_at = raw.find("|")
+        close_at = raw.find("|", open_at + 1)
+        if open_at < 0:
             return
-        first = cells[0]
-        cells[0] = canonical if first in ("", canonical) else f"{canonical} \u2014 {first}"
-        if entry.time_cell and entry.time_cell < len(cells):
-            pass  # the time column stays as written; the first cell now carries the full time
-        out[entry.line] = "| " + " | ".join(cells) + " |"
+        close_at = len(raw) if close_at < 0 else close_at
+        first = raw[open_at + 1:close_at].strip()
+        cell = canonical if first in ("", canonical) else f"{canonical} \u2014 {first}"
+        out[entry.line] = f"{raw[:open_at + 1]} {cell} {raw[close_at:]}".rstrip()
         return
     item = _ITEM.match(raw)
     if item:

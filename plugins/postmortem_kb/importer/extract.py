@@ -14,7 +14,8 @@ from typing import Any
 
 from ..slugs import slugify
 from ..taxonomy import Taxonomy
-from ..timeline import _FENCE_LINE as _FENCE, _HEADING, TimeParseError, TimelineEvent, parse_offset  # one Markdown grammar
+from ..timeline import _FENCE_LINE as _FENCE  # one Markdown grammar
+from ..timeline import _HEADING, TimelineEvent, TimeParseError, parse_offset
 
 UNKNOWN_VALUES = {"", "?", "??", "-", "--", "n/a", "na", "none", "tbd", "tbc", "unknown", "todo", "...", "…"}
 

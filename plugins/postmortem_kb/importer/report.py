@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 # What the import tries to fill; a field it could neither find nor infer is "missing".
 EXPECTED = ("title", "date", "severity", "root_causes", "components", "timeline", "started_at",

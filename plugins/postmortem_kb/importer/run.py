@@ -11,19 +11,18 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ..files import FileRefused, atomic_write, read_regular_file
 from ..frontmatter import MAX_FILE_BYTES, decode
 from ..loader import KBConfig
 from ..problems import PostmortemError, display_path
 from ..taxonomy import Taxonomy
-from ..writer import render_postmortem
 from .compose import ImportedPostmortem, import_document
-from .split import split_outages
 from .report import EXISTS, FAILED, SKIPPED, WOULD_WRITE, WRITTEN, FileReport
+from .split import split_outages
 
 # Text files people keep postmortems in; a file without an extension is read when it is text.
 SOURCE_SUFFIXES = (".md", ".markdown", ".txt", ".text", ".qmd", ".rst")
