@@ -430,3 +430,38 @@ def test_an_approximate_date_says_so_on_the_first_screen(tab, sample_site, sampl
     assert "approximate" in tab.locator(".pmkb-headline").inner_text()
     open_page(tab, sample_site, f"incidents/{exact.id}.html")
     assert "approximate" not in tab.locator(".pmkb-headline").inner_text()
+
+
+@pytest.fixture(scope="session")
+def axe_script(tmp_path_factory) -> str:
+    """axe-core from the npm registry, fetched at test time into a temporary folder (never committed)."""
+    import shutil
+    import tarfile
+
+    if shutil.which("npm") is None:
+        pytest.skip("npm is not installed: no axe-core")
+    folder = tmp_path_factory.mktemp("axe")
+    proc = subprocess.run(["npm", "pack", "axe-core@4", "--silent"], cwd=folder, capture_output=True, text=True,
+                          timeout=120)
+    packs = list(folder.glob("axe-core-*.tgz"))
+    if proc.returncode != 0 or not packs:
+        pytest.skip(f"axe-core could not be fetched: {proc.stderr.strip()[:200]}")
+    with tarfile.open(packs[0]) as tar:
+        member = tar.getmember("package/axe.min.js")
+        return tar.extractfile(member).read().decode("utf-8")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_no_serious_accessibility_violation_on_any_page_type(tab, sample_site, sample_kb, axe_script, scheme):
+    pm = incident_with_everything(sample_kb)
+    found = {}
+    for path in PAGES + [f"incidents/{pm.id}.html", f"root-causes/{pm.root_causes[0]}.html"]:
+        open_page(tab, sample_site, path)
+        tab.add_script_tag(content=axe_script)
+        result = tab.evaluate("""async () => {
+            const r = await axe.run(document.querySelector("article"), {resultTypes: ["violations"]});
+            return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+                .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | ")); }""")
+        if result:
+            found[path] = result
+    assert found == {}
