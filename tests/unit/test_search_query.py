@@ -242,3 +242,19 @@ def test_no_postmortems_folder_is_a_clear_error(tmp_path, runner):
     assert result.exit_code == 1
     assert "no postmortems folder" in result.output and "Traceback" not in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mkdocs.yml"]
+
+
+@pytest.mark.parametrize("second", ["2025/pg-pool", "a/pg-pool"])
+def test_a_duplicated_id_is_served_once_as_the_loader_keeps_it(kb, tmp_path, second):
+    from postmortem_kb.loader import load_kb
+
+    write(kb, second, title="Duplicated pool outage", summary="Another write-up under an id already used, quokka.")
+    loaded = load_kb(KBConfig(root=kb))
+    kept = {pm.source for pm in loaded.postmortems if pm.id == "pg-pool"}
+    assert len(kept) == 1 and any("pg-pool" in s for s in loaded.rejected)
+    with KBIndex(tmp_path / "ix2", KBConfig(root=kb)) as ix:
+        ix.open()
+        hits = search(ix, "component:postgres", limit=None).hits
+        served = [h for h in hits if h.id == "pg-pool"]
+        assert len(served) == 1
+        assert search(ix, "quokka").total == (1 if kept == {f"postmortems/{second}.md"} else 0)

@@ -189,6 +189,12 @@ def document(pm: Postmortem, taxonomy: Taxonomy, mtime_ns: int, size: int) -> di
     return {k: v for k, v in doc.items() if v not in ("", None)}
 
 
+def _walk_order(source: str) -> list[tuple[int, str]]:
+    """The order the loader discovers files in: a folder's files (sorted) before its subfolders."""
+    *folders, name = source.split("/")
+    return [(1, folder) for folder in folders] + [(0, name)]
+
+
 def _rejected_document(source: str, digest: str, mtime_ns: int, size: int) -> dict:
     # Remembered so an unchanged broken file is not parsed again on every search.
     return {"kind": REJECTED, "source": source, "digest": digest, "mtime_ns": mtime_ns, "size": size}
@@ -217,6 +223,8 @@ class KBIndex:
         self._ix = None
         self._searcher = None
         self._facets_for = None  # the searcher the facet table was read from
+        self._shadowed_for = None  # the searcher the duplicated ids were read from
+        self._shadowed: frozenset[str] = frozenset()
         self._facets: dict[str, list] = {}
 
     # -- opening -----------------------------------------------------------------------
@@ -300,8 +308,29 @@ class KBIndex:
         self._facets_for, self._facets = searcher, table
         return table
 
+    def shadowed_sources(self) -> frozenset[str]:
+        """Sources the KB rejects for an id an earlier file already uses (the loader's `duplicate-id`).
+
+        Files are indexed one by one, so this KB-wide rule is applied when searching: as in the
+        loader, the first file in the KB's order keeps the id and the others are not served.
+        """
+        searcher = self.searcher
+        if self._shadowed_for is searcher:
+            return self._shadowed
+        by_id: dict[str, list[str]] = {}
+        for fields in searcher.all_stored_fields():
+            if fields.get("id"):  # broken files are stored without an id
+                by_id.setdefault(fields["id"], []).append(fields["source"])
+        shadowed = set()
+        for sources in by_id.values():
+            if len(sources) > 1:
+                shadowed.update(sorted(sources, key=_walk_order)[1:])
+        self._shadowed_for, self._shadowed = searcher, frozenset(shadowed)
+        return self._shadowed
+
     def close(self) -> None:
         self._facets_for, self._facets = None, {}
+        self._shadowed_for, self._shadowed = None, frozenset()
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None

@@ -250,7 +250,10 @@ def search(index: KBIndex, text: str = "", filters: Filters | None = None, limit
     flt = builder.filter(filters or Filters())
     searcher = index.searcher
     # Broken files are few: masking them is cheaper than filtering on every postmortem.
-    mask = Term("kind", REJECTED)
+    mask: Query = Term("kind", REJECTED)
+    shadowed = index.shadowed_sources()
+    if shadowed:
+        mask = Or([mask, *(Term("source", source) for source in sorted(shadowed))])
     newest = sort == "newest" or isinstance(query, Every)
     if newest:
         results = searcher.search(query, filter=flt, mask=mask, limit=limit, terms=True,
