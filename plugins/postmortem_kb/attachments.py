@@ -17,9 +17,9 @@ import html
 import posixpath
 import re
 from bisect import bisect_right
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 from urllib.parse import unquote
 
 from .problems import ERROR, WARNING, Problem

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .model import ActionItem, Postmortem
 from .slugs import slugify

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 # "1h 20m", "1 hour and 20 minutes", "58 minutes", "2 hrs", "90 min", "1.5 hours"
 _AMOUNT = (r"(?P<h>\d{1,3}(?:\.\d{1,2})?)[ \t]{0,2}(?:h|hrs?|hours?)\b(?:[ \t,]{0,3}(?:and[ \t]{1,3})?"

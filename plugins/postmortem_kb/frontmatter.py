@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler  # python-frontmatter
 
-from .problems import Problem, PostmortemError
+from .problems import PostmortemError, Problem
 
 try:  # libyaml is ~10x faster; the pure-Python loader behaves the same.
     _BaseLoader = yaml.CSafeLoader  # type: ignore[attr-defined]

@@ -34,8 +34,9 @@ import datetime as dt
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .model import ActionItem, Postmortem
 from .taxonomy import Taxonomy
@@ -95,7 +96,7 @@ class Distribution:
     max: float
 
     @classmethod
-    def of(cls, values: Iterable[float]) -> "Distribution | None":
+    def of(cls, values: Iterable[float]) -> Distribution | None:
         data = sorted(values)
         if not data:
             return None

@@ -14,11 +14,11 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import jsonschema
 
@@ -28,18 +28,28 @@ except ImportError:  # pragma: no cover - jsonschema alone gives the same answer
     fastjsonschema = None
 
 from .attachments import attachment_problems, strip_comments
-from .kb import KBConfig, KnowledgeBase  # noqa: F401 - re-exported: `from .loader import KBConfig` still works
+from .durations import disagrees, stated_durations
 from .files import FileRefused, read_regular_file
 from .frontmatter import MAX_FILE_BYTES, read_source, to_json_value
-from .durations import disagrees, stated_durations
+from .kb import KBConfig, KnowledgeBase  # noqa: F401 - re-exported: `from .loader import KBConfig` still works
 from .model import DURATIONS, MOMENTS, TIME_FIELDS, ActionItem, Metrics, Postmortem
-from .problems import ERROR, WARNING, Problem, PostmortemError, display_path
+from .problems import ERROR, WARNING, PostmortemError, Problem, display_path
 from .slugs import is_valid_id, slugify
 from .taxonomy import KIND_SINGULAR, Taxonomy, load_taxonomy
+from .timeline import (
+    MAX_YEAR,
+    MIN_YEAR,
+    SECTION_TITLES,
+    TimeParseError,
+    check_year,
+    fixed_offset,
+    format_duration,
+    parse_datetime,
+    parse_offset,
+    parse_timeline,
+    split_sections,
+)
 from .validation.content import control_characters_in_text, control_characters_in_values, structure_limits
-from .timeline import (MAX_YEAR, MIN_YEAR, SECTION_TITLES, TimeParseError, check_year, fixed_offset, format_duration,
-                       parse_datetime,
-                       parse_offset, parse_timeline, split_sections)
 
 # Fields of other postmortem formats (e.g. the public icco/postmortems corpus) that `pmkb import` maps.
 _FOREIGN_FIELDS = {"start_time", "end_time", "categories", "keywords", "company", "product", "summary", "uuid",

@@ -17,8 +17,8 @@ import math
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from .crosslinks import FACET_SINGULAR, chronological_key
 from .model import Postmortem

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .frontmatter import parse_yaml
 from .model import FACETS
-from .problems import Problem, PostmortemError
+from .problems import PostmortemError, Problem
 from .slugs import slugify
 from .validation.content import control_characters_in_text, control_characters_in_values
 

@@ -160,7 +160,7 @@ MIN_YEAR, MAX_YEAR = 1900, 2999
 class TimelineProblem(tuple):
     """``(line, message)`` of a problem in a timeline, with its problem ``code``."""
 
-    def __new__(cls, line: int, message: str, code: str = "invalid-time") -> "TimelineProblem":
+    def __new__(cls, line: int, message: str, code: str = "invalid-time") -> TimelineProblem:
         self = super().__new__(cls, (line, message))
         self.code = code
         return self

@@ -8,8 +8,9 @@ reading a file, writing it and reading it again gives the same postmortem.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

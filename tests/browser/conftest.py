@@ -4,13 +4,23 @@ Chromium per session, and a fresh :class:`Reader` tab per test (see browser_site
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from kit.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, Reader, Site, is_local, mkdocs_build, require, serve,
-                           write_hostile_kb)
+from kit.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    Reader,
+    Site,
+    is_local,
+    mkdocs_build,
+    require,
+    serve,
+    write_hostile_kb,
+)
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,9 @@ from __future__ import annotations
 import json
 import shutil
 import textwrap
-from pathlib import Path
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest

@@ -11,8 +11,7 @@ import datetime as dt
 import re
 import subprocess
 import sys
-from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

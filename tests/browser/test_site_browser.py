@@ -13,14 +13,13 @@ from __future__ import annotations
 import re
 import urllib.error
 import urllib.request
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
 
-from postmortem_kb.loader import KBConfig, load_kb
-
 from kit.browser import HOSTILE, HOSTILE_COMPONENT_TITLE, HOSTILE_TITLE, ROOT, Reader, Site
+from postmortem_kb.loader import KBConfig, load_kb
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +37,7 @@ def sample_kb():
     return kb
 
 
-@lru_cache(maxsize=None)
+@cache
 def _status(url: str) -> int:
     try:
         with urllib.request.urlopen(url, timeout=10) as response:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kit.site import pm
-from kit.site import build_site, write_site
+from kit.site import build_site, pm, write_site
 
 pytestmark = pytest.mark.browser
 

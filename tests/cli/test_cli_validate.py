@@ -10,11 +10,10 @@ import sys
 import jsonschema
 import yaml
 
+from kit import ROOT, write_postmortem
 from postmortem_kb.cli import cli
 from postmortem_kb.frontmatter import read_source, to_json_value
 from postmortem_kb.loader import front_matter_schema
-
-from kit import ROOT, write_postmortem
 
 
 def run(runner, kb_root, *args):

@@ -14,12 +14,11 @@ import click
 import pytest
 import yaml
 
+from kit import ROOT  # noqa: E402
 from postmortem_kb.cli import cli
 from postmortem_kb.initkb import check_requirement, init_kb, installed_requirement
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT  # noqa: E402
 
 
 def tree(root: Path) -> dict[str, str]:

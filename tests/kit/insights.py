@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from kit import ROOT  # noqa: E402
+
 AS_OF = dt.date(2025, 1, 1)
 
 # id, date, severity, status, root causes, components, TTD min, TTR min, action items (status, due)

@@ -6,17 +6,17 @@ import datetime as dt
 import shutil
 
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from kit import ROOT
 from postmortem_kb.frontmatter import read_source
 from postmortem_kb.loader import KBConfig, build_postmortem, load_file
-from postmortem_kb.problems import Problem, PostmortemError
+from postmortem_kb.problems import PostmortemError, Problem
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.timeline import parse_timeline, split_sections
 from postmortem_kb.validation.content import CONTROL
 from postmortem_kb.writer import write_postmortem
-
-from kit import ROOT
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")

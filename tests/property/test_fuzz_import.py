@@ -16,8 +16,10 @@ import datetime as dt
 import re
 import shutil
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from kit import ROOT
 from postmortem_kb.frontmatter import decode, read_source
 from postmortem_kb.importer import KINDS, import_document
 from postmortem_kb.importer.report import FAILED, WRITTEN
@@ -26,8 +28,6 @@ from postmortem_kb.loader import KBConfig, build_postmortem, load_file
 from postmortem_kb.problems import PostmortemError, Problem
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.writer import write_postmortem
-
-from kit import ROOT
 
 FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")

@@ -10,13 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT
+from kit.site import build_site, parse, resolve, write_site
 from postmortem_kb import attachments
 from postmortem_kb.attachments import Attachment, Refusal, attachment_problems, body_links, find_attachment
 from postmortem_kb.cli import cli
 from postmortem_kb.sanitize import sanitize_html
-
-from kit import ROOT
-from kit.site import build_site, parse, resolve, write_site
 
 # A PNG signature and the start of its IHDR chunk: enough for anything that sniffs the type.
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"

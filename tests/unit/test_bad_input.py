@@ -12,12 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT, write_postmortem
+from kit.hostile import ACCEPTED, EXPECTED, FIXTURES
 from postmortem_kb.cli import cli
 from postmortem_kb.loader import KBConfig, load_kb
-
-from kit import ROOT, write_postmortem
-
-from kit.hostile import ACCEPTED, EXPECTED, FIXTURES
 
 
 def kb_with(tmp_path: Path, *files: Path) -> Path:

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT
 from postmortem_kb.crosslinks import FACETS, CrossLinks, ordinal
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.model import ActionItem, Postmortem
 from postmortem_kb.slugs import slugify
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT
 
 
 def make(pm_id: str, date: str, root_causes=("hardware-failure",), components=("web-server",), tags=(),

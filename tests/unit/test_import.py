@@ -10,14 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT
 from postmortem_kb.cli import cli
 from postmortem_kb.frontmatter import read_source
 from postmortem_kb.importer import detect_kind, import_document
 from postmortem_kb.importer.extract import parse_duration, parse_severity
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "import"
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")

@@ -14,14 +14,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kit import ROOT
 from postmortem_kb.cli import cli
 from postmortem_kb.frontmatter import read_source
 from postmortem_kb.importer import import_document
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.writer import render_postmortem
-
-from kit import ROOT
 
 TAXONOMY = load_taxonomy(ROOT / "taxonomy.yml")
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kit import ROOT
+from kit import write_postmortem as write_fixture
 from postmortem_kb.loader import KBConfig, load_file, load_kb
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.writer import FIELD_ORDER, dump_front_matter, render_postmortem, write_postmortem
-
-from kit import ROOT, write_postmortem as write_fixture
 
 RICH = """\
 ---

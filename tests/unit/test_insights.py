@@ -7,14 +7,13 @@ expected number below is worked out from its table in the comments, not by runni
 from __future__ import annotations
 
 import csv
-import html as html_lib
 import datetime as dt
+import html as html_lib
 import io
 import json
 import re
 import statistics
 
-import jinja2
 import markdown
 import pytest
 
@@ -342,7 +341,8 @@ def test_stats_of_an_empty_period(runner, tmp_path):
     assert result.exit_code == 0 and "No published incidents" in result.stdout
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st
 
 
 @given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=60),

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT, write_postmortem
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.model import Postmortem
-
-from kit import ROOT, write_postmortem
 
 
 def load(root: Path, **kw):

@@ -16,10 +16,10 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, TEXT, Schema
 
 import postmortem_kb.search.index as search_index
+from kit.search_kb import make_kb, sample_kb, write
 from postmortem_kb.loader import KBConfig
 from postmortem_kb.search import IndexFolderError, KBIndex, search
 from postmortem_kb.search.index import INDEX_NAME, MARKER
-from kit.search_kb import make_kb, sample_kb, write
 
 TESTS = Path(__file__).resolve().parents[1]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from kit.search_kb import make_kb, sample_kb, write
 from postmortem_kb.cli import cli
 from postmortem_kb.loader import KBConfig
 from postmortem_kb.search import Filters, KBIndex, QueryError, search
-from kit.search_kb import make_kb, sample_kb, write
 
 
 @pytest.fixture

@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT
 from postmortem_kb import similarity
 from postmortem_kb.model import ActionItem, Postmortem
 from postmortem_kb.similarity import SimilarityIndex, words
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.timeline import split_sections
-
-from kit import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,7 @@ import datetime as dt
 
 import pytest
 
-from postmortem_kb.timeline import (TimeParseError, format_duration, parse_offset, parse_timeline,
-                                    split_sections)
+from postmortem_kb.timeline import TimeParseError, format_duration, parse_offset, parse_timeline, split_sections
 
 UTC = dt.timezone.utc
 PLUS3 = dt.timezone(dt.timedelta(hours=3))

@@ -6,9 +6,8 @@ from __future__ import annotations
 import ast
 import re
 
-from postmortem_kb.codes import CODES, ERROR, WARNING
-
 from kit import ROOT
+from postmortem_kb.codes import CODES, ERROR, WARNING
 
 PACKAGE = ROOT / "plugins" / "postmortem_kb"
 # Calls that take a problem code, and the position of the code among their arguments.

@@ -4,16 +4,14 @@ daylight saving, and the structural limits that keep every parser and the build 
 from __future__ import annotations
 
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
-from postmortem_kb.loader import KBConfig, load_kb
-from postmortem_kb.timeline import atx_heading
-
 from kit import ROOT, write_postmortem
 from kit.pathological import pathological_cases
+from postmortem_kb.loader import KBConfig, load_kb
+from postmortem_kb.timeline import atx_heading
 
 BASE = """---
 title: {title}

@@ -7,11 +7,10 @@ import datetime as dt
 
 import pytest
 
+from kit import ROOT, write_postmortem
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.scaffold import new_postmortem
 from postmortem_kb.taxonomy import load_taxonomy
-
-from kit import ROOT, write_postmortem
 
 
 def fresh(tmp_path, status="draft"):

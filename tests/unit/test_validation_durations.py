@@ -7,10 +7,9 @@ import datetime as dt
 
 import pytest
 
+from kit import write_postmortem
 from postmortem_kb.durations import disagrees, stated_durations
 from postmortem_kb.loader import KBConfig, load_kb
-
-from kit import write_postmortem
 
 TEXT = """---
 title: Checkout errors

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from kit import ROOT, write_postmortem
 from postmortem_kb.files import FileRefused, atomic_write, read_regular_file
 from postmortem_kb.loader import KBConfig, load_kb
-
-from kit import ROOT, write_postmortem
 
 
 def kb(tmp_path: Path, **config) -> object:

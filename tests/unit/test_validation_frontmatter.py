@@ -7,11 +7,10 @@ import datetime as dt
 
 import pytest
 
+from kit import write_postmortem
 from postmortem_kb.frontmatter import read_source, split_front_matter
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.problems import PostmortemError
-
-from kit import write_postmortem
 
 YAML = "---\ntitle: Disk\ndate: 2024-03-14\ntags: [a, b]\n---\n\n## Summary\n\nx\n"
 TOML = '+++\ntitle = "Disk"\ndate = 2024-03-14\ntags = ["a", "b"]\n+++\n\n## Summary\n\nx\n'

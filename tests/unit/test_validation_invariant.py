@@ -13,13 +13,13 @@ from pathlib import Path
 
 import markdown
 import yaml
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from kit.site import build_site, write_site
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.site.build import SiteBuild
 from postmortem_kb.site.options import SiteOptions
-
-from kit.site import build_site, write_site
 
 # Pieces that pass validation but stress every escaping layer, and a few that must be refused.
 PIECES = ["<div>", "</div>", "<script>alert(1)</script>", "[", "](", ")", "{: onclick=x }", "--8<-- \".git/config\"",

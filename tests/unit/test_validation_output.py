@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
-from hypothesis import given, settings, strategies as st
-
-from postmortem_kb.loader import KBConfig, load_kb
-from postmortem_kb.problems import Problem, escape_output, format_problems
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kit import write_postmortem
+from postmortem_kb.loader import KBConfig, load_kb
+from postmortem_kb.problems import Problem, escape_output, format_problems
 
 hostile = st.lists(st.sampled_from(list("ab:,%\n\r\t\x1b\x00\x85\u2028\u2029\u202e\x7f\x9b")
                                    + ["::error ", "::add-mask::"]), max_size=30).map("".join)

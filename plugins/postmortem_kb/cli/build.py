@@ -10,7 +10,6 @@ import click
 from ._common import EXIT_PROBLEMS, Context, clean, examples, kb_options, pass_ctx, plural
 from ._logs import CONFIG_FILE, engine_logs, site_config
 
-
 ENGINES = ("mkdocs", "properdocs", "zensical")  # postmortem_kb.engines.ENGINES, kept here so --help stays light
 
 

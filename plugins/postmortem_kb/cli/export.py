@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import Context, clean, examples, plural, kb_options, pass_ctx
+from ._common import Context, clean, examples, kb_options, pass_ctx, plural
 from ._period import load_for_figures, period_options
 
 if TYPE_CHECKING:

@@ -30,9 +30,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import StemmingAnalyzer
@@ -338,7 +338,7 @@ class KBIndex:
             self._ix.close()
             self._ix = None
 
-    def __enter__(self) -> "KBIndex":
+    def __enter__(self) -> KBIndex:
         return self
 
     def __exit__(self, *exc) -> None:

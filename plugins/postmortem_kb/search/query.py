@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from whoosh import collectors, highlight, sorting
 from whoosh.qparser import FieldAliasPlugin, GtLtPlugin, MultifieldParser

@@ -11,7 +11,8 @@ pass over its text.
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..problems import ERROR, Problem
 
