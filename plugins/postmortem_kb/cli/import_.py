@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -60,7 +61,7 @@ def import_command(obj: Context, sources: tuple[Path, ...], out: Path | None, ki
         suffixes = ", ".join(getattr(run_module, "SOURCE_SUFFIXES", (".md", ".markdown", ".txt", ".text")))
         raise click.UsageError(f"no file to import in the given SOURCES (text files: {suffixes} or no extension)"
                                if skipped else f"no text files ({suffixes}) in the given SOURCES")
-    fields = {"out": out if out is not None else obj.config.postmortems_path,
+    fields: dict[str, Any] = {"out": out if out is not None else obj.config.postmortems_path,
               "kind": None if kind == "auto" else kind, "dry_run": dry_run, "force": force, "severity": severity}
     if split:  # the importer's option, when it has it
         if "split" not in getattr(ImportOptions, "__dataclass_fields__", {}):

@@ -126,9 +126,13 @@ _TITLE_DATE_SEPARATOR = re.compile(r"[ \t]*(?:[,:|\u2013\u2014-][ \t]*|[ \t])")
 def _title_without_date(title: str) -> tuple[str, dt.date | None]:
     """``2018-02-12, Hub launch fail`` -> ("Hub launch fail", 2018-02-12); other titles as they are."""
     found = read_date(title.strip())
-    if not found or found[1] is None or found[1][0] is None:
+    if not found or found[1] is None:
         return title, None
-    end, (year, month, day), _ = found
+    end, ymd, _ = found
+    assert ymd is not None  # found[1], checked above
+    year, month, day = ymd
+    if year is None:
+        return title, None
     rest = title.strip()[end:]
     sep = _TITLE_DATE_SEPARATOR.match(rest)
     if not sep or not rest[sep.end():].strip():
@@ -312,13 +316,13 @@ class _State:
         if stat:
             candidates.append((stat.value, "found"))
         self.title_date: dt.date | None = None
-        for value, how in candidates:
+        for value, _how in candidates:
             if isinstance(value, str) and value.strip() and not is_generic_title(value):
                 value = TITLE_PREFIX.sub("", value.strip()) or value
                 value, self.title_date = _title_without_date(value)
                 if is_generic_title(value):
                     continue
-                self.title = re.sub(r"\s+", " ", value).strip()[:200]
+                self.title: str | None = re.sub(r"\s+", " ", value).strip()[:200]
                 self.report.add_found("title")
                 return
         wordy = _wordy_stem(self.stem)
@@ -332,9 +336,10 @@ class _State:
         # Timezone: stated, then a sentence, then the offsets the timeline's times carry.
         stated = self.fm.get("timezone")
         stat = self.stat("timezone")
-        for value, how in ((stated[0] if stated else None, "found"), (stat.value if stat else None, "found")):
-            if value and ex.timezone_name(str(value)):
-                self.set_timezone(ex.timezone_name(str(value)))
+        for value, _how in ((stated[0] if stated else None, "found"), (stat.value if stat else None, "found")):
+            zone = ex.timezone_name(str(value)) if value else None
+            if zone:
+                self.set_timezone(zone)
                 self.report.add_found("timezone")
                 break
         else:
@@ -391,6 +396,7 @@ class _State:
             dated = next((e for e in probe if e.at is not None and re.match(r"\d{4}-\d{2}-\d{2}", e.time_text)),
                          None)
             if dated:
+                assert dated.at is not None  # picked for having one
                 self.date = dated.at.date()
                 self.report.add_inferred("date", f"the first dated timeline entry ({dated.time_text})")
         if self.date is None:  # the timeline's first date comes next (rewrite_timeline), then the title's
@@ -519,6 +525,7 @@ class _State:
             guess = guesses.get(moment)
             if guess is None or moment in self.moments:
                 continue
+            assert guess.event.at is not None  # infer_moments guesses only among the entries with a time
             self.moments[moment] = guess.event.at
             self.report.add_inferred(_MOMENT_FIELDS[moment], guess.why)
             if guess.event.moment:  # an entry takes one marker: a second moment at it goes in the front matter
@@ -550,7 +557,8 @@ class _State:
         summary = self.fm.get("summary", (None, ""))[0]
         prose = "\n".join(([str(summary)] if summary else []) + parts)
         hints.window = ex.find_window(prose)
-        for key, attr in (("time_to_detect", "to_detect"), ("time_to_resolve", "to_resolve"), ("duration", "to_resolve")):
+        for key, attr in (("time_to_detect", "to_detect"), ("time_to_resolve", "to_resolve"),
+                          ("duration", "to_resolve")):
             stat = self.stats.get(key)
             if stat is not None and getattr(hints, attr) is None and not ex.is_unknown(stat.value):
                 delta = ex.parse_duration(stat.value)
@@ -580,11 +588,13 @@ class _State:
                 self.warn(f"`{stat.label}: {stat.value}` is not a duration this import can read")
                 continue
             stated = _minutes(delta)
+            assert stated is not None  # delta is not None
             self.report.metrics["stated"][name] = stated
             self.report.add_found(key)
-            if computed[name] is not None and abs(computed[name] - stated) > 1:
+            got = computed[name]
+            if got is not None and abs(got - stated) > 1:
                 self.warn(f"{label}: the document says {stat.value.strip()} ({stated:g} min) but the "
-                          f"timeline gives {computed[name]:g} min")
+                          f"timeline gives {got:g} min")
 
     def find_severity(self, default: str | None) -> None:
         self.severity = None

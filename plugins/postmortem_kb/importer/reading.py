@@ -130,6 +130,7 @@ def split_foreign_front_matter(text: str, fmt: str, path: str) -> tuple[dict[str
     """
     import frontmatter.default_handlers as handlers  # python-frontmatter
 
+    handler: handlers.BaseHandler
     if fmt == "json":
         handler = handlers.JSONHandler()
     else:  # its TOMLHandler needs the `toml` package; the split is the same with our reader behind it
@@ -165,7 +166,7 @@ def _toml():
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+        import tomli as tomllib
     return tomllib
 
 
@@ -292,20 +293,24 @@ def _read_markdown(text: str) -> SourceText:
         h1 = [h for h in headings if h[1] == 1]
         if len(h1) == 1 and not is_generic_title(h1[0][2]):
             title_idx = h1[0][0]
-    if title_idx is None and headings and headings[0][0] == first_text and slugify(headings[0][2]) in PLACEHOLDER_TITLES:
+    if title_idx is None and headings and headings[0][0] == first_text \
+            and slugify(headings[0][2]) in PLACEHOLDER_TITLES:
         # A template's `# Incident Title` with the real title on the line under it.
         idx = headings[0][0]
-        nxt = next((j for j in range(idx + 1, len(out)) if out[j].strip()), None)
-        if nxt is not None and len(out[nxt].strip()) <= 150 and not atx_heading(out[nxt]) and not _LIST.match(out[nxt]) \
-                and not _TABLE.match(out[nxt]) and not out[nxt].strip().endswith((".", ":")):
-            source.title = out[nxt].strip()
-            source.title_line = origin[nxt]
+        under = next((j for j in range(idx + 1, len(out)) if out[j].strip()), None)
+        if under is not None and len(out[under].strip()) <= 150 and not atx_heading(out[under]) \
+                and not _LIST.match(out[under]) and not _TABLE.match(out[under]) \
+                and not out[under].strip().endswith((".", ":")):
+            source.title = out[under].strip()
+            source.title_line = origin[under]
             source.notes.append(f"the template heading `{headings[0][2]}` is left out; the line under it is the title")
-            del out[nxt]
+            del out[under]
             del out[idx]
-            headings = [(i - (2 if i > nxt else 1), lv, t) for i, lv, t in headings if i not in (idx, nxt)]
+            headings = [(i - (2 if i > under else 1), lv, t) for i, lv, t in headings if i not in (idx, under)]
     if title_idx is not None:
-        source.title = TITLE_PREFIX.sub("", atx_heading(out[title_idx]).group(2)).strip() or None
+        title_head = atx_heading(out[title_idx])
+        assert title_head is not None  # title_idx is the line of one of the headings found above
+        source.title = TITLE_PREFIX.sub("", title_head.group(2)).strip() or None
         source.title_line = origin[title_idx]
         del out[title_idx]
         headings = [(i - (1 if i > title_idx else 0), lv, t) for i, lv, t in headings if i != title_idx]
@@ -315,7 +320,7 @@ def _read_markdown(text: str) -> SourceText:
     levels = [lv for _, lv, _ in sections]
     if levels and min(levels) != 2:
         shift = 2 - min(levels)
-        for idx, level, heading in sections:
+        for idx, level, _heading in sections:
             out[idx] = re.sub(r"^#{1,6}", "#" * max(1, min(6, level + shift)), out[idx], count=1)
         source.notes.append(f"section headings moved from level {min(levels)} to level 2")
     source.body = "\n".join(out)

@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from ..files import FileRefused, atomic_write, read_regular_file
 from ..frontmatter import MAX_FILE_BYTES, decode
@@ -324,11 +325,13 @@ def import_files(sources: list[Path], options: ImportOptions, taxonomy: Taxonomy
                 progress(path)
             continue
         if isinstance(imported, list) and (not imported or isinstance(imported[0], str)):
-            run.reports.append(FileReport(source=shown, result=FAILED, warnings=imported))
+            # a list of messages (its first item a str); mypy cannot narrow a list by its items
+            run.reports.append(FileReport(source=shown, result=FAILED, warnings=cast("list[str]", imported)))
             if progress:
                 progress(path)
             continue
-        for one in imported if isinstance(imported, list) else [imported]:
+        parts = cast("list[ImportedPostmortem]", imported) if isinstance(imported, list) else [imported]
+        for one in parts:
             place(one)
         if progress:
             progress(path)

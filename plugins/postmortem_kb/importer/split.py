@@ -57,7 +57,7 @@ def split_outages(text: str, kind: str | None = None) -> list[tuple[str | None, 
     shared = [s for s in sections if s not in outages]
     block, _ = _front_matter_block(text, kind)
     title = source.title or "Imported postmortem"
-    parts = []
+    parts: list[tuple[str | None, str]] = []
     for outage in outages:
         start, end, name = outage
         body = lines[:head_end]
