@@ -24,7 +24,7 @@ _EXPORTS = {
     "Problem": "problems", "TimelineEvent": "timeline",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = ["ActionItem", "KBConfig", "KnowledgeBase", "Metrics", "Postmortem", "Problem", "TimelineEvent", "load_kb"]
 
 
 def __getattr__(name: str) -> Any:

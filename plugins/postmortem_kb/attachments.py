@@ -278,8 +278,8 @@ def postmortem_folder(path: Path, postmortems: Path) -> Path | None:
 
 def attachment_problems(markdown: str, first_line: int, path: Path, postmortems: Path, root: Path,
                         source: str) -> list[Problem]:
-    """``missing-attachment`` warnings and ``unsafe-attachment`` errors for the relative links of a write-up (starting at file
-    line ``first_line``) that the site cannot publish. Postmortems outside the postmortems
+    """``missing-attachment`` warnings and ``unsafe-attachment`` errors for the relative links of a write-up
+    (starting at file line ``first_line``) that the site cannot publish. Postmortems outside the postmortems
     folder are not published, so their links are not checked."""
     folder = postmortem_folder(path, postmortems)
     if folder is None:

@@ -49,7 +49,8 @@ _CODES = (
          "the front matter is a list or a single value"),
     Code("foreign-front-matter", ERROR, "convert the file with `pmkb import FILE`",
          "TOML (`+++`) or JSON front matter in the KB, whose format is YAML"),
-    Code("front-matter-syntax", ERROR, "check the syntax on this line", "TOML or JSON front matter that does not parse"),
+    Code("front-matter-syntax", ERROR, "check the syntax on this line",
+         "TOML or JSON front matter that does not parse"),
     # Safe YAML
     Code("yaml-syntax", ERROR, "check the YAML syntax on this line", "the front matter is not valid YAML"),
     Code("toml-syntax", ERROR, "check the TOML syntax on this line", "`+++` front matter is not valid TOML"),

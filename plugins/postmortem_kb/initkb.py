@@ -63,7 +63,10 @@ def package_version() -> str:
     return match.group(0) if match else raw
 
 
-def _shipped_files(folder, prefix: PurePosixPath = PurePosixPath()):
+_ROOT = PurePosixPath()
+
+
+def _shipped_files(folder, prefix: PurePosixPath = _ROOT):
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name == "__pycache__":
             continue

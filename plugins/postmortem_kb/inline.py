@@ -19,7 +19,8 @@ from markupsafe import Markup
 _TICKS = re.compile(r"`+")
 _STRONG = re.compile(r"\*\*(?=\S)([^*]+?)(?<=\S)\*\*|__(?=\S)([^_]+?)(?<=\S)__(?!\w)")
 # *em* and _em_ (underscores only at word edges: snake_case_names stay as written).
-_EM = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![*\w])|(?<![_\w])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![_\w])")
+_EM = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![*\w])"
+                 r"|(?<![_\w])_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?![_\w])")
 _RAW_LINK = re.compile(r"\[([^\[\]]+)\]\(\s*([^()\s]+)(?:\s+\"[^\"]*\")?\s*\)")
 _WEB = re.compile(r"https?://", re.I)
 _SLOT = "\x00{}\x00"

@@ -35,7 +35,8 @@ class Problem:
     def format_text(self) -> str:
         """One line, whatever the values hold: see :func:`escape_output`."""
         kind = "" if self.is_error else "warning: "
-        text = f"{escape_output(self.path)}:{self.line}: {escape_output(self.code)}: {kind}{escape_output(self.message)}"
+        where = f"{escape_output(self.path)}:{self.line}"
+        text = f"{where}: {escape_output(self.code)}: {kind}{escape_output(self.message)}"
         if self.hint:
             text += f" (hint: {escape_output(self.hint)})"
         return text

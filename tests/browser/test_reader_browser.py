@@ -393,7 +393,8 @@ def test_feeds_are_discoverable_and_term_pages_roll_up(tab, sample_site, sample_
                 key=lambda rc: sum(rc in p.root_causes for p in sample_kb.postmortems))
     pms = [p for p in sample_kb.postmortems if cause in p.root_causes]
     open_page(tab, sample_site, f"root-causes/{cause}.html")
-    feeds = tab.eval_on_selector_all("head link[rel=alternate][type='application/atom+xml']", "els => els.map(e => e.href)")
+    feeds = tab.eval_on_selector_all("head link[rel=alternate][type='application/atom+xml']",
+                                     "els => els.map(e => e.href)")
     assert any(f.endswith(f"/feeds/root-causes/{cause}.xml") for f in feeds), feeds
     subscribe = tab.locator("a.pmkb-subscribe")
     assert subscribe.is_visible() and subscribe.get_attribute("href").endswith(f"feeds/root-causes/{cause}.xml")

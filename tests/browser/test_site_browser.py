@@ -227,11 +227,13 @@ def _contrast(page, element) -> float:
     """WCAG contrast ratio of an element's text against its own background colour."""
     return element.evaluate("""e => {
         const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
-        const lum = c => { const v = c.map(x => { x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+        const lum = c => { const v = c.map(x => {
+                               x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
                            return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
         const s = getComputedStyle(e);
         let bg = s.backgroundColor, n = e;
-        while (bg === 'rgba(0, 0, 0, 0)' && n.parentElement) { n = n.parentElement; bg = getComputedStyle(n).backgroundColor; }
+        while (bg === 'rgba(0, 0, 0, 0)' && n.parentElement) {
+            n = n.parentElement; bg = getComputedStyle(n).backgroundColor; }
         if (bg === 'rgba(0, 0, 0, 0)') bg = 'rgb(255, 255, 255)';
         const [a, b] = [lum(rgb(s.color)), lum(rgb(bg))];
         return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);

@@ -61,7 +61,8 @@ def test_site_url_makes_them_absolute(tmp_path):
 def test_csv_cells_and_list_parts_cannot_be_formulas(tmp_path):
     root = new_kb(tmp_path, False)
     text = postmortem_text(title='=HYPERLINK(\\"http://x\\",\\"y\\")', action_title="'@SUM(A1)'")
-    text = text.replace("---\n\n## Summary", 'authors: ["Ana", "=cmd|\' /c calc\'!A0", "+1", "-2", "@x"]\n---\n\n## Summary')
+    authors = 'authors: ["Ana", "=cmd|\' /c calc\'!A0", "+1", "-2", "@x"]\n'
+    text = text.replace("---\n\n## Summary", authors + "---\n\n## Summary")
     (root / "postmortems" / "2024").mkdir(parents=True, exist_ok=True)
     (root / "postmortems" / "2024" / "formula.md").write_text(text, encoding="utf-8")
     runner = CliRunner()

@@ -169,7 +169,7 @@ def workflow_commands(kb: Path) -> list[str]:
     lines = []
     for job in github["jobs"].values():
         lines += [step["run"] for step in job["steps"] if "run" in step]
-    for name, job in gitlab.items():
+    for job in gitlab.values():
         if isinstance(job, dict):
             lines += job.get("script", []) + job.get("before_script", [])
     return [cmd.strip() for line in lines for cmd in line.splitlines() if cmd.strip()]
@@ -195,7 +195,8 @@ def test_workflows_parse_and_do_what_they_promise(built_kb: Path) -> None:
     github = yaml.safe_load((built_kb / ".github/workflows/postmortems.yml").read_text(encoding="utf-8"))
     triggers = github[True] if True in github else github["on"]  # YAML 1.1 reads `on` as true
     assert "pull_request" in triggers and triggers["push"]["branches"] == ["main"]
-    uses = {job_name: [s.get("uses", "").split("@")[0] for s in job["steps"]] for job_name, job in github["jobs"].items()}
+    uses = {job_name: [s.get("uses", "").split("@")[0] for s in job["steps"]]
+            for job_name, job in github["jobs"].items()}
     assert "actions/upload-pages-artifact" in uses["build"]
     assert "actions/deploy-pages" in uses["deploy"]
     assert github["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}

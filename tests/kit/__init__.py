@@ -1,4 +1,5 @@
-"""The test kit (not collected): `from kit import write_postmortem`, plus kit.site, kit.search_kb, kit.insights, kit.hostile, kit.browser.
+"""The test kit (not collected): `from kit import write_postmortem`; also kit.site, kit.search_kb, kit.insights,
+kit.hostile, kit.browser.
 
 Kept out of conftest.py so that a second conftest (tests/browser/) cannot shadow them."""
 

@@ -155,7 +155,8 @@ action_items = st.fixed_dictionaries(
 def postmortems(draw) -> tuple[dict, str]:
     """Front matter and body of a valid postmortem."""
     date = draw(st.dates(dt.date(1995, 1, 1), dt.date(2030, 12, 31)))
-    fm: dict = {"title": draw(titles), "date": date, "severity": draw(st.sampled_from(["SEV1", "SEV2", "SEV3", "SEV4"])),
+    severity = draw(st.sampled_from(["SEV1", "SEV2", "SEV3", "SEV4"]))
+    fm: dict = {"title": draw(titles), "date": date, "severity": severity,
                 "root_causes": draw(st.lists(st.sampled_from(ROOT_CAUSES), min_size=1, max_size=3, unique=True))}
     optional = {
         "status": st.sampled_from(["draft", "in-review", "published"]),
@@ -172,7 +173,7 @@ def postmortems(draw) -> tuple[dict, str]:
     # A timeline that runs forwards, in minutes after 00:00 of the day.
     gaps = draw(st.lists(st.integers(0, 120), min_size=1, max_size=6))
     events, minute = [], draw(st.integers(0, 8 * 60))
-    for i, gap in enumerate(gaps):
+    for gap in gaps:
         minute += gap
         # " - " ends the time: text right after a time may otherwise be its zone ("10:00 HKT").
         events.append(f"- {minute // 60:02d}:{minute % 60:02d} - {draw(words)}")

@@ -63,7 +63,8 @@ def section_blocks(draw, style: str) -> str:
 
 
 # The full time the import writes before an entry the KB would read at another instant.
-_ADDED_TIME = re.compile(r"(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}(?::\d{2})?(?:[+-]\d{2}:\d{2}| \(UTC [+-]\d{2}:\d{2}\))? \u2014 ")
+_ADDED_TIME = re.compile(r"(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}(?::\d{2})?"
+                         r"(?:[+-]\d{2}:\d{2}| \(UTC [+-]\d{2}:\d{2}\))? \u2014 ")
 
 
 def _norm(line: str) -> str:
@@ -111,7 +112,8 @@ def assert_no_line_lost(original: str, imported) -> None:
             raise AssertionError(f"line {i + 1} lost: {raw!r}\n--- output body ---\n{imported.body}")
 
 
-_SETTINGS = settings(max_examples=int(os.environ.get("PMKB_HYPOTHESIS_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=int(os.environ.get("PMKB_HYPOTHESIS_EXAMPLES", "100")), deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow])
 
 
 @_SETTINGS

@@ -127,5 +127,6 @@ def test_a_frequent_pair_names_only_the_latest_earlier_incidents(taxonomy):
     pms = [make(f"p{i:02d}", f"2020-01-{i + 1:02d}", items=[(f"item {i}", "automate", "open")]) for i in range(30)]
     last = CrossLinks(pms, taxonomy).recurrence(pms[-1])
     assert last.more
-    assert [e.postmortem.id for e in last.earlier] == [f"p{i:02d}" for i in range(28, 28 - crosslinks.RECURRENCE_SHOWN, -1)]
+    shown = range(28, 28 - crosslinks.RECURRENCE_SHOWN, -1)
+    assert [e.postmortem.id for e in last.earlier] == [f"p{i:02d}" for i in shown]
     assert [i.title for i in last.earlier[0].open_items] == ["item 28"]

@@ -462,7 +462,8 @@ def test_plain_text_headings_ending_in_a_colon_and_an_alert_that_opens_the_timel
     im = import_document(text, source="x.txt", stem="x", taxonomy=TAXONOMY)
     assert im.front_matter["title"] == "API outage"
     assert im.front_matter["timezone"] == "+01:00"
-    # The first entry is the alert: the start (nothing says earlier) and the detection (front matter, one marker a line).
+    # The first entry is the alert: the start (nothing says earlier) and the detection
+    # (in the front matter: one marker a line).
     assert [e["moment"] for e in im.report.events] == ["start", None, "mitigated", "resolved"]
     assert "detected_at" in im.front_matter and "detected_at" in im.report.inferred
     assert im.report.metrics["computed"]["time_to_detect_minutes"] == 0

@@ -89,7 +89,8 @@ def test_date_lines_carry_the_day_past_midnight(tmp_path):
     days = [e["at"][:10] for e in im.report.events]
     assert days == ["2023-11-06", "2023-11-06", "2023-11-07", "2023-11-07", "2023-11-07"]
     # The impact table's "Incident Duration | 3h 45m" is start -> resolved: 23:55 -> 03:40.
-    assert moments(im)["start"].startswith("2023-11-06T23:55") and moments(im)["resolved"].startswith("2023-11-07T03:40")
+    assert moments(im)["start"].startswith("2023-11-06T23:55")
+    assert moments(im)["resolved"].startswith("2023-11-07T03:40")
     assert moments(im)["detected"].startswith("2023-11-07T00:20")
     pm = loaded(im, tmp_path)
     assert pm.metrics.time_to_resolve == dt.timedelta(hours=3, minutes=45)
@@ -169,8 +170,8 @@ def test_split_gives_one_postmortem_per_outage(tmp_path):
     parts = split_outages(text)
     assert [name for name, _ in parts] == ["First outage", "Second outage"]
     assert all("## Root cause" in part and "No quota on the volume." in part for _, part in parts)  # shared
-    run = import_files(find_sources([FORMATS / "two-outages.md"]), ImportOptions(out=tmp_path, dry_run=True, split=True),
-                       TAXONOMY, KBConfig(root=tmp_path))
+    options = ImportOptions(out=tmp_path, dry_run=True, split=True)
+    run = import_files(find_sources([FORMATS / "two-outages.md"]), options, TAXONOMY, KBConfig(root=tmp_path))
     fms = [im.front_matter for im in run.imported]
     assert [(fm["title"], fm["date"]) for fm in fms] == [
         ("Two storage outages in one week \u2014 First outage", dt.date(2024, 1, 8)),

@@ -14,7 +14,8 @@ from postmortem_kb.inline import plain_text, to_html
     ("``a ` b`` and `x`", "<code>a &#96; b</code> and <code>x</code>"),
     ("**maxconn** raised", "<strong>maxconn</strong> raised"),
     ("an *urgent* fix", "an <em>urgent</em> fix"),
-    ("see [runbook](https://wiki.example.org/r)", 'see <a href="https&#58;//wiki.example.org/r" rel="noopener noreferrer">runbook</a>'),
+    ("see [runbook](https://wiki.example.org/r)",
+     'see <a href="https&#58;//wiki.example.org/r" rel="noopener noreferrer">runbook</a>'),
 ])
 def test_inline_markdown_is_drawn(value, html):
     assert str(to_html(value)) == html

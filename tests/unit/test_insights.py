@@ -16,6 +16,8 @@ import statistics
 
 import markdown
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kit.insights import AS_OF, write_fixture_kb
 from postmortem_kb import charts
@@ -341,8 +343,6 @@ def test_stats_of_an_empty_period(runner, tmp_path):
     assert result.exit_code == 0 and "No published incidents" in result.stdout
 
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st
 
 
 @given(st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False), min_size=1, max_size=60),

@@ -34,7 +34,8 @@ def test_loads_fields_and_metrics(kb_root):
     assert pm.metrics.time_to_mitigate is None
     assert pm.metrics.impact_duration == dt.timedelta(minutes=30)
     item = pm.action_items[0]
-    assert (item.action, item.status, item.due, item.type) == ("add-monitoring", "open", dt.date(2030, 1, 1), "preventive")
+    expected = ("add-monitoring", "open", dt.date(2030, 1, 1), "preventive")
+    assert (item.action, item.status, item.due, item.type) == expected
     assert not item.is_overdue(dt.date(2026, 11, 24)) and item.is_overdue(dt.date(2031, 1, 1))
     assert pm.line_of("action_items", 0, "due") == 14
 

@@ -45,7 +45,8 @@ def test_time_formats(entry, expected):
 
 
 def test_key_moments_and_table_header():
-    text = "| Time | Event |\n|------|-------|\n| 10:00 | a [start] |\n| 10:07 | [detected] b |\n| 11:00 | c [Resolved] |"
+    text = ("| Time | Event |\n|------|-------|\n| 10:00 | a [start] |\n"
+            "| 10:07 | [detected] b |\n| 11:00 | c [Resolved] |")
     evs, problems = events(text, tz=PLUS3)
     assert problems == []
     assert [(e.at.hour, e.at.minute, e.moment, e.text) for e in evs] == [

@@ -51,5 +51,6 @@ def load_for_figures(obj: Context, as_of: dt.datetime | None) -> KnowledgeBase:
         click.echo(format_problems(kb.errors), err=True)
         raise click.ClickException("no valid postmortem to count; fix the errors above (pmkb validate)")
     if kb.rejected:
-        click.echo(f"pmkb: {plural(len(kb.rejected), 'postmortem')} with errors left out; see `pmkb validate`", err=True)
+        left_out = plural(len(kb.rejected), "postmortem")
+        click.echo(f"pmkb: {left_out} with errors left out; see `pmkb validate`", err=True)
     return kb

@@ -60,7 +60,8 @@ def build(obj: Context, config_file: Path | None, site_dir: Path | None, drafts:
     errors = sum(p.is_error for p in result.problems)
     warnings = len(result.problems) - errors
     shown = len(result.kb.visible(drafts))
-    notes = [text for n, text in ((warnings, plural(warnings, "warning")), (errors, f"{errors} skipped with errors")) if n]
+    counted = ((warnings, plural(warnings, "warning")), (errors, f"{errors} skipped with errors"))
+    notes = [text for n, text in counted if n]
     click.echo(f"Built {plural(shown, 'postmortem')}{' with drafts' if drafts else ''} into {clean(result.site_dir)}"
                + (f" ({', '.join(notes)})" if notes else ""))
 

@@ -45,8 +45,8 @@ def init(directory: Path, force: bool, site_name: str | None, requirement: str |
         if not install.portable:
             click.echo(f"warning: that is {clean(install.origin)}, which exists only on this machine: the KB's CI "
                        "and its pre-commit hook will fail anywhere else. Edit requirements.txt and "
-                       ".pre-commit-config.yaml, or make the KB again with --requirement 'postmortem-kb @ <a URL they reach: a wheel, or "
-                       "git+https://...@tag>'.", err=True)
+                       ".pre-commit-config.yaml, or make the KB again with --requirement "
+                       "'postmortem-kb @ <a URL they reach: a wheel, or git+https://...@tag>'.", err=True)
     steps = [] if directory.resolve() == Path.cwd().resolve() else [f"cd {shlex.quote(str(directory))}"]
     steps += ["git init", "pip install pre-commit && pre-commit install", "pmkb validate", "pmkb serve"]
     click.echo("\nNext:", err=True)

@@ -45,7 +45,8 @@ def _render_snippet(pieces: list[tuple[str, bool]], bold: bool) -> str:
 @click.command(epilog=examples("pmkb search disk", "pmkb search 'component:postgres connections'",
                                "pmkb search --root-cause capacity --since 2024 --sort newest"))
 @click.argument("query", nargs=-1)
-@click.option("--root-cause", "root_causes", multiple=True, metavar="TERM", shell_complete=complete_terms("root_causes"),
+@click.option("--root-cause", "root_causes", multiple=True, metavar="TERM",
+              shell_complete=complete_terms("root_causes"),
               help="Only incidents with this root cause (a taxonomy key or alias). Repeat for any of several.")
 @click.option("--component", "components", multiple=True, metavar="TERM",
               shell_complete=complete_terms("components"), help="Only incidents in this component.")
@@ -115,7 +116,8 @@ def search(obj: Context, query: tuple[str, ...], root_causes: tuple[str, ...], c
         click.echo(f"    {clean(hit.source)}")
     shown = len(results.hits)
     verb = "matches" if results.total == 1 else "match"
-    click.echo(f"\n{plural(results.total, 'postmortem')} {verb}" + (f", {shown} shown" if shown < results.total else ""))
+    more = f", {shown} shown" if shown < results.total else ""
+    click.echo(f"\n{plural(results.total, 'postmortem')} {verb}{more}")
     for name, label in FACET_LABELS.items():
         counts = results.facets.get(name) or {}
         if counts:

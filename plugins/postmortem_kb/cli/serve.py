@@ -56,7 +56,8 @@ def _address(value: str) -> tuple[str, int]:
 
 def _busy(host: str, port: int, exc: OSError) -> str:
     why = "is in use (another `pmkb serve`?)" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
-    return f"port {port} on {clean(host)} {why}; pick another with --dev-addr {clean(host)}:{port + 1 if port < 65535 else 8000}"
+    other = port + 1 if port < 65535 else 8000
+    return f"port {port} on {clean(host)} {why}; pick another with --dev-addr {clean(host)}:{other}"
 
 
 def _check_free(host: str, port: int) -> None:

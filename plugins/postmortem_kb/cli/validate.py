@@ -53,5 +53,6 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool) -> N
     checked = len(kb.postmortems) + len(kb.rejected) if whole_kb else len(files)
     if fmt != "json":
         warnings = len(problems) - len(errors)
-        click.echo(f"{plural(checked, 'postmortem')} checked: {plural(len(errors), 'error')}, {plural(warnings, 'warning')}", err=True)
+        counts = f"{plural(len(errors), 'error')}, {plural(warnings, 'warning')}"
+        click.echo(f"{plural(checked, 'postmortem')} checked: {counts}", err=True)
     sys.exit(EXIT_PROBLEMS if failing else EXIT_OK)

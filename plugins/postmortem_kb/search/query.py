@@ -84,7 +84,8 @@ class Hit:
     def to_dict(self) -> dict:
         return {"id": self.id, "title": self.title, "date": self.date.isoformat(), "severity": self.severity,
                 "status": self.status, "root_causes": self.root_causes, "components": self.components,
-                "source": self.source, "score": None if self.score is None else round(self.score, 4), "snippet": self.snippet_text()}
+                "source": self.source, "score": None if self.score is None else round(self.score, 4),
+                "snippet": self.snippet_text()}
 
 
 @dataclass
