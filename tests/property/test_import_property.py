@@ -98,7 +98,7 @@ def assert_no_line_lost(original: str, imported) -> None:
             continue
         previous = src_lines[i - 1].strip() if i > 0 else ""
         if _UNDERLINE.match(raw) and previous and (
-                any(o.startswith("#") and previous in o for o in out_lines)
+                any(o.startswith(("#", "- ")) and previous in o for o in out_lines)  # a heading, or a heading entry
                 or src_lines[i - 1] == imported.title_line):
             continue  # the underline of a setext heading, now a `#` heading
         wanted = _heading_text(raw)
