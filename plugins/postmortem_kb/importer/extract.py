@@ -42,7 +42,8 @@ _STAT_LABELS = {
     "impact": r"impact|customer impact|user impact|business impact",
     "trigger": r"trigger",
     "detection": r"detection|detected by|detection (method|source)|how (was it|it was) detected",
-    "duration": r"duration|total duration|(outage|impact|incident|downtime) duration|length of (the )?(outage|incident)",
+    "duration": r"duration|total duration|(outage|impact|incident|downtime) duration"
+                r"|length of (the )?(outage|incident)",
 }
 _STAT_RE = {key: re.compile(rf"(?:{pattern})", re.I) for key, pattern in _STAT_LABELS.items()}
 # A label is short: only the first characters of a line are looked at, so that no pattern
@@ -126,7 +127,8 @@ def is_unknown(value: Any) -> bool:
 # The look-behind starts a number only where a run of digits starts: without it, each digit
 # of a long run would start a match that scans the rest of the run (quadratic).
 _DURATION_PART = re.compile(
-    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,6})?)[ \t]*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)(?![a-z])", re.I)
+    r"(?<![\d.,])(\d{1,6}(?:[.,]\d{1,6})?)[ \t]*"
+    r"(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)(?![a-z])", re.I)
 _UNIT_MINUTES = {"d": 1440, "h": 60, "m": 1, "s": 1 / 60}
 
 
@@ -275,8 +277,9 @@ def find_timezone_statement(body: str) -> tuple[str, str] | None:
             if name:
                 words = m.group(0).strip().lstrip("#").strip()
                 explicit = _EXPLICIT_OFFSET.match(body, m.end())
-                if explicit and timezone_name(explicit.group(1).replace(" ", "")):
-                    return timezone_name(explicit.group(1).replace(" ", "")), words + explicit.group(0)
+                stated = timezone_name(explicit.group(1).replace(" ", "")) if explicit else None
+                if explicit and stated:
+                    return stated, words + explicit.group(0)
                 return name, words
     return None
 
@@ -480,7 +483,7 @@ def infer_moments(events: list[TimelineEvent], known: set[str],
     def at_of(moment: str) -> dt.datetime | None:
         if moment in out:
             return out[moment].event.at
-        return next((e.at for e in timed if e.moment == moment), None)
+        return next((_at(e) for e in timed if e.moment == moment), None)
 
     def take(moment: str, event: TimelineEvent, why: str) -> None:
         out[moment] = MomentGuess(event, why)
@@ -499,38 +502,39 @@ def infer_moments(events: list[TimelineEvent], known: set[str],
     def near(target: dt.datetime, slack_minutes: float = 2) -> TimelineEvent | None:
         best = None
         for event in timed:
-            gap = abs((event.at - target).total_seconds()) / 60
+            gap = abs((_at(event) - target).total_seconds()) / 60
             if gap <= slack_minutes and id(event) not in taken and (best is None or gap < best[0]):
                 best = (gap, event)
         return best[1] if best else None
 
     if hints.window:
         (h1, m1), (h2, m2), words = hints.window
-        starts = [e for e in timed if (e.at.hour, e.at.minute) == (h1, m1) and id(e) not in taken]
+        starts = [e for e in timed if (_at(e).hour, _at(e).minute) == (h1, m1) and id(e) not in taken]
         if starts and not have("start"):
             take("start", starts[0], f"the window `{words}` (its start is {_entry(starts[0])})")
-        ends = [e for e in timed if (e.at.hour, e.at.minute) == (h2, m2) and id(e) not in taken]
+        ends = [e for e in timed if (_at(e).hour, _at(e).minute) == (h2, m2) and id(e) not in taken]
         if ends and not have("resolved"):
             take("resolved", ends[-1], f"the window `{words}` (its end is {_entry(ends[-1])})")
     if not have("start"):
         pick("start", timed)
     start = at_of("start")
-    after = [e for e in timed if start is None or e.at >= start]
+    after = [e for e in timed if start is None or _at(e) >= start]
     if not have("resolved"):
         pick("resolved", list(reversed(after)))
-    if not have("start") and hints.to_resolve and at_of("resolved") is not None:
-        event = near(at_of("resolved") - hints.to_resolve[0])
+    resolved_at = at_of("resolved")
+    if not have("start") and hints.to_resolve and resolved_at is not None:
+        event = near(resolved_at - hints.to_resolve[0])
         if event:
             take("start", event, f"{hints.to_resolve[1]} before the end: {_entry(event)}")
     if not have("start") and hints.to_detect:
         # The pair of entries the stated time to detect separates, the later one saying it was seen.
         by_minute: dict[tuple, list[TimelineEvent]] = {}
         for event in timed:
-            by_minute.setdefault(_minute_key(event.at), []).append(event)
-        seen = {_minute_key(e.at) for e in timed if _moment_word(e, "detected")}
+            by_minute.setdefault(_minute_key(_at(event)), []).append(event)
+        seen = {_minute_key(_at(e)) for e in timed if _moment_word(e, "detected")}
         saying = {k: [e for e in v if _moment_word(e, "detected")] for k, v in by_minute.items() if k in seen}
         for event in timed:
-            later = next((e for e in saying.get(_minute_key(event.at + hints.to_detect[0]), ()) if e is not event),
+            later = next((e for e in saying.get(_minute_key(_at(event) + hints.to_detect[0]), ()) if e is not event),
                          None)
             if later is not None:
                 take("start", event, f"{hints.to_detect[1]} before {_entry(later)}: {_entry(event)}")
@@ -542,17 +546,18 @@ def infer_moments(events: list[TimelineEvent], known: set[str],
         take("start", timed[0], f"the first timeline entry ({timed[0].time_text})")
         first_is_start = True
     start = at_of("start")
-    after = [e for e in timed if start is None or e.at >= start]
+    after = [e for e in timed if start is None or _at(e) >= start]
     if not have("resolved") and hints.to_resolve and start is not None:
         event = near(start + hints.to_resolve[0])
         if event:
             take("resolved", event, f"{hints.to_resolve[1]} after the start: {_entry(event)}")
     end = at_of("resolved")
-    before_end = [e for e in after if end is None or e.at <= end]
+    before_end = [e for e in after if end is None or _at(e) <= end]
     if not have("detected"):
         first = timed[0] if timed else None
         if hints.to_detect and start is not None and near(start + hints.to_detect[0], 1):
             event = near(start + hints.to_detect[0], 1)
+            assert event is not None  # the search of the condition above
             take("detected", event, f"{hints.to_detect[1]} after the start: {_entry(event)}")
         elif first_is_start and first is not None and _moment_word(first, "detected"):
             # The timeline opens with the alert: the incident is known to start no later than that.
@@ -563,8 +568,14 @@ def infer_moments(events: list[TimelineEvent], known: set[str],
             pick("detected", [e for e in after if id(e) not in ended])  # noticed only after it was over
     detected = at_of("detected") or start
     if not have("mitigated"):
-        pick("mitigated", [e for e in before_end if detected is None or e.at >= detected])
+        pick("mitigated", [e for e in before_end if detected is None or _at(e) >= detected])
     return out
+
+
+def _at(event: TimelineEvent) -> dt.datetime:
+    """The time of an entry known to have one (infer_moments works on those only)."""
+    assert event.at is not None
+    return event.at
 
 
 def _minute_key(at: dt.datetime) -> tuple:
@@ -573,11 +584,13 @@ def _minute_key(at: dt.datetime) -> tuple:
 
 
 _TIME_WORD = r"(\d{1,2}):(\d{2})(?:[ \t]?([ap])\.?m\.?)?"
-_WINDOW = re.compile(rf"\b(?:from|between)[ \t]+(?:about[ \t]+|approximately[ \t]+)?{_TIME_WORD}[ \t]*(?:[A-Z]{{2,5}}[ \t]*)?"
+_WINDOW = re.compile(rf"\b(?:from|between)[ \t]+(?:about[ \t]+|approximately[ \t]+)?{_TIME_WORD}"
+                     rf"[ \t]*(?:[A-Z]{{2,5}}[ \t]*)?"
                      rf"(?:to|until|till|and|-|\u2013)[ \t]+(?:about[ \t]+|approximately[ \t]+)?{_TIME_WORD}", re.I)
 _LASTED = re.compile(r"\b(?:lasted|lasting|for|outage of|downtime of|duration of|unusable for|unavailable for|"
                      r"down for|took)[ \t]+(?:about|around|approximately|roughly|nearly|almost|~|over|just over)?[ \t]*"
-                     r"((?:\d{1,4}(?:[.,]\d{1,2})?[ \t]*(?:d|days?|h|hrs?|hours?|m|mins?|minutes?)(?![a-z])[ \t,]*(?:and[ \t]+)?){1,3})",
+                     r"((?:\d{1,4}(?:[.,]\d{1,2})?[ \t]*(?:d|days?|h|hrs?|hours?|m|mins?|minutes?)(?![a-z])"
+                     r"[ \t,]*(?:and[ \t]+)?){1,3})",
                      re.I)
 
 
@@ -659,7 +672,7 @@ def short_title(text: str) -> tuple[str, bool]:
     return cut.strip(), True
 
 
-def _action_type(text: str, context: str | None) -> tuple[str, str]:
+def _action_type(text: str, context: tuple[str, str] | None) -> tuple[str, str]:
     if context:
         return context
     preventive = len(_PREVENTIVE_WORDS.findall(text))
@@ -742,19 +755,23 @@ def find_action_items(body: str, taxonomy: Taxonomy) -> list[FoundAction]:
                 continue  # a table without an action column is not a list of action items
             if "title" not in header:
                 continue
-            cell = lambda key: cells[header[key]] if key in header and header[key] < len(cells) else ""  # noqa: E731
-            text = cell("title")
+            row, columns = cells, header
+
+            def column(key: str, row: list[str] = row, columns: dict[str, int] = columns) -> str:
+                return row[columns[key]] if key in columns and columns[key] < len(row) else ""
+
+            text = column("title")
             if is_unknown(text) or re.fullmatch(r"\d+", text):
                 continue
             title, cut = short_title(text)
             item: dict[str, Any] = {"title": title}
-            typed = cell("type").lower()
+            typed = column("type").lower()
             kind = next((k for k in ("corrective", "preventive", "mitigative") if typed.startswith(k[:6])), None)
             if kind:
                 item["type"], type_from = kind, "its Type column"
             else:
                 item["type"], type_from = _action_type(text, context)
-            _fill(item, cell("owner"), cell("status"), cell("due"), cell("ticket") or text, taxonomy, text)
+            _fill(item, column("owner"), column("status"), column("due"), column("ticket") or text, taxonomy, text)
             found.append(FoundAction(item, n, "table row", type_from, ["title shortened"] if cut else []))
             continue
         header = None
