@@ -47,13 +47,15 @@ _CLOCK = re.compile(r"(?P<h>\d{1,2})(?::|h)(?P<min>\d{2})(?::(?P<s>\d{2})(?:\.\d
                     r"(?:[ \t]?(?P<ampm>[ap])\.?(?:m\.?)?(?![a-z]))?", re.I)
 _ZONE = re.compile(
     r"[ \t]*\(?[ \t]?(?:(?P<utc>UTC|GMT)(?:[ \t]?(?P<uoff>[+-][ \t]?\d{1,2}(?::?\d{2})?))?"
-    r"|(?P<off>[+-]\d{2}:?\d{2})|(?P<z>Z)(?![\w])|(?P<abbr>" + "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True))
+    r"|(?P<off>[+-]\d{2}:?\d{2})|(?P<z>Z)(?![\w])|(?P<abbr>"
+    + "|".join(sorted(ZONE_ABBREVIATIONS, key=len, reverse=True))
     + r"))(?![\w])[ \t]?\)?", re.I)
 _ZONE_OFFSET_NOTE = re.compile(r"[ \t]*\((?:UTC|GMT)[ \t]?(?P<off>[+-][ \t]?\d{1,2}(?::?\d{2})?)\)", re.I)
 _APPROX = re.compile(r"(?:~|≈|ca\.?|circa|approx\.?|approximately|around|about|roughly|est\.?)[ \t]*", re.I)
 _WRAP_OPEN = re.compile(r"(?:\*\*|__|`|\[|\(|\*|_)")
 _RANGE = re.compile(r"[ \t]*(?:-|–|—|to|until|till)[ \t]*(?=[~\d])", re.I)
-_TEMPLATE = re.compile(r"\{\{.{0,60}?\}\}|\[(?:insert|date|time|hh:mm|yyyy)[^\]]{0,40}\]|\bHH:MM\b|\bYYYY-MM-DD\b", re.I)
+_TEMPLATE = re.compile(r"\{\{.{0,60}?\}\}|\[(?:insert|date|time|hh:mm|yyyy)[^\]]{0,40}\]"
+                       r"|\bHH:MM\b|\bYYYY-MM-DD\b", re.I)
 
 
 @dataclass
@@ -163,7 +165,8 @@ def read_lead(entry: str) -> Lead | None:
         pos = m.end()
     lead = Lead(end=0)
     approx = _APPROX.match(text, pos)
-    if approx and approx.end() > pos and (approx.group(0).startswith(("~", "≈")) or text[approx.end():approx.end() + 1].isdigit()):
+    if approx and approx.end() > pos and (approx.group(0).startswith(("~", "≈"))
+                                          or text[approx.end():approx.end() + 1].isdigit()):
         lead.approximate = True
         pos = approx.end()
     start = pos
