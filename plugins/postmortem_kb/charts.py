@@ -147,7 +147,8 @@ def durations(insights: Insights, name: str, chart_id: str) -> Chart:
                      "top": round(mid - ROW * 0.35, 2), "h": round(ROW * 0.7, 2),
                      "min": x(d.min), "q1": x(d.q1), "median": x(d.median), "q3": x(d.q3),
                      "p90": x(d.p90), "max": x(d.max), "dist": d,
-                     "text": (f"{'All years' if year == 'all' else year}: median {format_minutes(d.median)}, p90 {format_minutes(d.p90)}, "
+                     "text": (f"{'All years' if year == 'all' else year}: median {format_minutes(d.median)}, "
+                              f"p90 {format_minutes(d.p90)}, "
                               f"from {format_minutes(d.min)} to {format_minutes(d.max)} (n={d.count})")})
     xticks = [Tick(x(t), format_minutes(t).replace(" 00m", "") if t else "0") for t in ticks_m]
     title = f"{DURATION_TITLES[name]} per year"

@@ -22,7 +22,8 @@ _LABELS = {
     "time_to_mitigate": r"time[ \t]to[ \t]mitigat(?:e|ion)|mitigation[ \t]time|ttm|mttm|mitigated[ \t](?:after|within)",
     "time_to_resolve": r"time[ \t]to[ \t](?:resolve|resolution|recover|recovery)|resolution[ \t]time|ttr|mttr"
                        r"|resolved[ \t](?:after|within)",
-    "impact_duration": r"(?:total[ \t])?(?:impact|outage|incident|downtime)[ \t]duration|duration|lasted|downtime[ \t]of",
+    "impact_duration": (r"(?:total[ \t])?(?:impact|outage|incident|downtime)[ \t]duration"
+                        r"|duration|lasted|downtime[ \t]of"),
 }
 _LABELLED = re.compile(
     r"(?i)\b(?:" + "|".join(f"(?P<{key}>{rx})" for key, rx in _LABELS.items()) + r")\b"

@@ -189,7 +189,8 @@ def _schema_problem(err: jsonschema.ValidationError, doc_lines: dict, source: st
         hint = f"did you mean `{close[0]}`?" if close else f"known fields: {', '.join(known)}"
         if not where and key in _FOREIGN_FIELDS:
             hint = "this looks like another tool's front matter: convert the file with `pmkb import FILE`"
-        return Problem(source, line, "unknown-field", f"`{_field_name(where + (key,))}` is not a postmortem field", hint)
+        name = _field_name(where + (key,))
+        return Problem(source, line, "unknown-field", f"`{name}` is not a postmortem field", hint)
     if v == "type" and where and where[-1] in ("date", "due"):
         return Problem(source, line, "invalid-date", f"`{name}` must be a date, not {err.instance!r}",
                        "write a real date as YYYY-MM-DD, e.g. 2024-03-14")
@@ -292,7 +293,8 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
     if "id" not in fm and not is_valid_id(stem):
         add(1, "invalid-id", f"the file name `{stem}` is not a valid id and the front matter sets none",
             f"rename the file to `{slugify(stem) or 'incident'}.md` or add `id: {slugify(stem) or 'incident'}`")
-    date = fm.get("date") if isinstance(fm.get("date"), dt.date) and not isinstance(fm.get("date"), dt.datetime) else None
+    raw_date = fm.get("date")
+    date = raw_date if isinstance(raw_date, dt.date) and not isinstance(raw_date, dt.datetime) else None
     if date is None and isinstance(fm.get("date"), str) and ok("date"):
         try:
             date = dt.date.fromisoformat(fm["date"])
@@ -466,11 +468,11 @@ def build_postmortem(doc, taxonomy: Taxonomy, config: KBConfig, stem: str,
         id=pm_id, path=path, source=source, title=_text(fm.get("title")).strip(),
         date=date or dt.date(1970, 1, 1), severity=_text(fm.get("severity")),
         status=_text(fm.get("status")) or "published",
-        authors=[a for a in fm.get("authors") or [] if isinstance(a, str)] if isinstance(fm.get("authors"), list) else [],
+        authors=_texts(fm.get("authors")),
         components=components, root_causes=root_causes,
         trigger=_text(fm.get("trigger")), detection=_text(fm.get("detection")), impact=_text(fm.get("impact")),
         tags=[t for t in fm.get("tags") or [] if isinstance(t, str)] if isinstance(fm.get("tags"), list) else [],
-        related=[r for r in fm.get("related") or [] if isinstance(r, str)] if isinstance(fm.get("related"), list) else [],
+        related=_texts(fm.get("related")),
         timezone=fm.get("timezone") if isinstance(fm.get("timezone"), str) else None, tzinfo=tzinfo,
         action_items=items, body=body, body_line=doc.body_line, sections=sections, timeline=events,
         metrics=metrics, front_matter=fm, lines=doc.lines, digest=digest, problems=problems,
@@ -539,6 +541,11 @@ def _repeated_text(sections, source: str) -> list[Problem]:
                 break
             first_seen.setdefault(key, section)
     return out
+
+
+def _texts(value: object) -> list[str]:
+    """The text items of a front-matter list (anything else the schema has already reported)."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def load_file(path: Path, taxonomy: Taxonomy, config: KBConfig) -> Postmortem | list[Problem]:
@@ -672,4 +679,5 @@ def check_kb(postmortems: list[Postmortem]) -> None:
             elif rid not in first:
                 close = difflib.get_close_matches(rid, list(first), n=1)
                 pm.problems.append(Problem(pm.source, line, "unknown-related", f"related id `{rid}` does not exist",
-                                           f"did you mean `{close[0]}`?" if close else "use the id of an existing postmortem"))
+                                           f"did you mean `{close[0]}`?" if close
+                                           else "use the id of an existing postmortem"))

@@ -317,7 +317,8 @@ def _split_time(text: str) -> tuple[str, dict] | None:
                  "offset": None}
         if wordy:
             month_word = (wordy.group(2) or wordy.group(3))[:3].lower()
-            month = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].index(month_word) + 1
+            months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+            month = months.index(month_word) + 1
             day = int(wordy.group(1) or wordy.group(4))
             parts["month_day"] = (int(wordy.group(5)) if wordy.group(5) else None, month, day)
         rest = text[m.end():]
