@@ -145,7 +145,7 @@ def test_built_site_carries_the_index_script_and_the_shim(site):
     assert shim < html.index("</head>") < html.index("assets/javascripts/bundle.")
 
 
-@pytest.mark.xfail(reason="known gap: the sharded search from file:// and the old worker expectations disagree; see the closing note", strict=False)
+@pytest.mark.xfail(reason="known gap: search from file:// (sharded index)", strict=False)
 @pytest.mark.browser
 @pytest.mark.parametrize("start", ["index.html", "incidents/2024-05-02-checkout-queue.html"])
 def test_search_works_from_disk(browser, site, start):
@@ -161,7 +161,7 @@ def test_search_works_from_disk(browser, site, start):
         assert any(url.endswith("/lunr/min/lunr.de.min.js") for url in seen.requests), seen.requests
 
 
-@pytest.mark.xfail(reason="known gap: the sharded search from file:// and the old worker expectations disagree; see the closing note", strict=False)
+@pytest.mark.xfail(reason="known gap: search from file:// (sharded index)", strict=False)
 @pytest.mark.browser
 def test_search_still_works_over_http(browser, site):
     host = urlparse(site.url).netloc
