@@ -24,11 +24,14 @@ class FileRefused(OSError):
         self.message = message
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str | None:
+    """What a file of this type is, in words, or None for a regular file (the only kind we read)."""
+    if stat.S_ISREG(mode):
+        return None
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
+        return "a named pipe (FIFO)"
     if stat.S_ISSOCK(mode):
         return "a socket"
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
@@ -44,13 +47,13 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
     """
     info = os.stat(path)  # opening a socket fails, and opening a device may have effects
     if not stat.S_ISREG(info.st_mode):
-        raise FileRefused("not-a-file", f"the path is {_kind(info.st_mode)}, not a file")
+        raise FileRefused("not-a-file", f"the path is {file_kind(info.st_mode)}, not a file")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise FileRefused("not-a-file", f"the path is {_kind(info.st_mode)}, not a file")
+            raise FileRefused("not-a-file", f"the path is {file_kind(info.st_mode)}, not a file")
         if info.st_size > limit:
             raise FileRefused("too-large", f"the file is {info.st_size:,} bytes; the limit is {limit:,}")
         chunks: list[bytes] = []

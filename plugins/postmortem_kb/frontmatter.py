@@ -311,12 +311,12 @@ def _parse_foreign(fmt: str, text: str, path: str, first_line: int) -> tuple[Any
         raise _fail(path, first_line, "too-deep", f"values are nested more than {MAX_DEPTH} levels deep",
                     "front-matter fields are at most a list of tables")
     try:
-        value = json.loads(text) if fmt == "json" else _tomllib().loads(text)
+        value = json.loads(text) if fmt == "json" else toml_module().loads(text)
     except ModuleNotFoundError:  # pragma: no cover - Python 3.10 without tomli
         raise _fail(path, first_line, "front-matter-syntax", "TOML front matter needs Python 3.11 or tomli",
                     "convert the file with `pmkb import FILE` on Python 3.11+") from None
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and TOMLDecodeError are ValueErrors
-        line = getattr(exc, "lineno", None) or _line_in_message(str(exc)) or 1
+        line = getattr(exc, "lineno", None) or line_in_message(str(exc)) or 1
         raise _fail(path, first_line + line - 1, "front-matter-syntax",
                     f"the {fmt.upper()} front matter is not valid: {getattr(exc, 'msg', str(exc))}",
                     "check the syntax on this line") from None
@@ -340,7 +340,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _tomllib():
+def toml_module():
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -348,7 +348,7 @@ def _tomllib():
     return tomllib
 
 
-def _line_in_message(message: str) -> int | None:
+def line_in_message(message: str) -> int | None:
     m = re.search(r"line (\d{1,7})", message)
     return int(m.group(1)) if m else None
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..frontmatter import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, parse_yaml, split
+from ..frontmatter import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, line_in_message, parse_yaml, split, toml_module
 from ..problems import PostmortemError, Problem
 from ..slugs import slugify
 from ..timeline import SECTION_ALIASES
@@ -147,11 +147,11 @@ def split_foreign_front_matter(text: str, fmt: str, path: str) -> tuple[dict[str
         if fmt == "json":
             value = json.loads(fm_text)
         else:
-            value = _toml().loads(fm_text)
+            value = toml_module().loads(fm_text)
     except RecursionError:
         raise _fm_error(path, 1, "too-deep", f"values are nested more than {MAX_DEPTH} levels deep") from None
     except ValueError as exc:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
-        line = getattr(exc, "lineno", None) or _line_in_message(str(exc)) or 1
+        line = getattr(exc, "lineno", None) or line_in_message(str(exc)) or 1
         raise _fm_error(path, line + (1 if fmt == "toml" else 0), f"{fmt}-syntax",
                         f"the {fmt.upper()} front matter is not valid: "
                         f"{getattr(exc, 'msg', str(exc))}") from None
@@ -160,19 +160,6 @@ def split_foreign_front_matter(text: str, fmt: str, path: str) -> tuple[dict[str
     if not isinstance(value, dict):
         raise _fm_error(path, 1, "front-matter-not-mapping", f"the {fmt.upper()} front matter is not a table of fields")
     return value, body.lstrip("\n")
-
-
-def _toml():
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    return tomllib
-
-
-def _line_in_message(message: str) -> int | None:
-    m = re.search(r"line (\d{1,7})", message)
-    return int(m.group(1)) if m else None
 
 
 def _depth(value: Any, level: int = 0) -> int:

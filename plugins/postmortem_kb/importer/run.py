@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
-from ..files import FileRefused, atomic_write, read_regular_file
+from ..files import FileRefused, atomic_write, file_kind, read_regular_file
 from ..frontmatter import MAX_FILE_BYTES, decode
 from ..loader import KBConfig
 from ..problems import PostmortemError, display_path
@@ -47,17 +47,10 @@ class Sources(list):
 
 def _kind_of(mode: int) -> str | None:
     """Why a file of this type is not read, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO), not a file"
-    if stat.S_ISSOCK(mode):
-        return "a socket, not a file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device, not a file"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    return "not a regular file"
+    kind = file_kind(mode)
+    if kind is None or kind in ("a folder", "not a regular file"):
+        return kind
+    return f"{kind}, not a file"
 
 
 def _walk(folder: Path, files: list[Path], skipped: list[tuple[Path, str]]) -> None:
