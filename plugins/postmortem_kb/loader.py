@@ -639,6 +639,15 @@ def load_kb(config: KBConfig, paths: Iterable[Path] | None = None) -> KnowledgeB
             problems.extend(result)
         else:
             loaded.append(result)
+    return assemble_kb(config, taxonomy, loaded, problems)
+
+
+def assemble_kb(config: KBConfig, taxonomy: Taxonomy, loaded: list[Postmortem],
+                problems: list[Problem]) -> KnowledgeBase:
+    """The KB of postmortems read one by one: KB-wide checks, the rejected set apart, newest first.
+
+    ``problems`` are those not carried by a postmortem (refused files, the folder)."""
+    problems = list(problems)
     check_kb(loaded)
     good: list[Postmortem] = []
     rejected: list[str] = []

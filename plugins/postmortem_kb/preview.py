@@ -29,7 +29,6 @@ written.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import inspect
 import logging
 import shutil
@@ -38,7 +37,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .loader import check_kb, discover, load_file
+from .loader import assemble_kb, discover, load_file
 from .problems import display_path
 
 log = logging.getLogger("mkdocs.plugins.postmortems.preview")
@@ -217,7 +216,6 @@ class Preview:
 
     def _reload(self, old_kb, paths: list[Path]):
         """The KB with the files at ``paths`` read again; every other postmortem as it was loaded."""
-        from .kb import KnowledgeBase
 
         config, taxonomy = old_kb.config, old_kb.taxonomy
         fresh = set(paths)
@@ -235,18 +233,11 @@ class Preview:
                 problems.extend(result)
             else:
                 loaded.append(result)
-        check_kb(loaded)
-        good, rejected = [], []
+        kb = assemble_kb(config, taxonomy, loaded, problems)
         for pm in loaded:
-            problems.extend(pm.problems)
-            if any(p.is_error for p in pm.problems):
-                rejected.append(pm.source)
+            if pm.source in kb.rejected:
                 log.warning("%s", "\n".join(p.format_text() for p in pm.problems if p.is_error))
-            else:
-                good.append(pm)
-        minimum = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
-        good.sort(key=lambda p: (p.date, p.metrics.started_at or minimum, p.id), reverse=True)
-        return KnowledgeBase(config, taxonomy, good, sorted(set(problems)), sorted(set(rejected)))
+        return kb
 
     @staticmethod
     def affected(site, postmortems) -> set[str]:
