@@ -61,6 +61,12 @@ class Problem:
         return asdict(self)
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """``1 error``, ``2 errors``, ``0 postmortems``: a count in a message; ``plural_form`` for
+    irregular words (``plural(n, "entry", "entries")``)."""
+    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
+
+
 # What could end, overwrite or disguise a line of output: C0/C1 controls (newline, carriage
 # return, ESC...), DEL, Unicode line and paragraph separators, and bidirectional overrides.
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
