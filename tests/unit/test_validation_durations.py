@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 
 from kit import write_postmortem
-from postmortem_kb.durations import disagrees, stated_durations
+from postmortem_kb.durations import check_stated, disagrees, stated_durations
 from postmortem_kb.loader import KBConfig, load_kb
+from postmortem_kb.model import Metrics
 
 TEXT = """---
 title: Checkout errors
@@ -47,7 +48,7 @@ def test_each_duration_is_named_for_what_it_measures(tmp_path):
 
 
 @pytest.mark.parametrize("summary,key,minutes", [
-    ("Checkout failed for 58 minutes.", "impact_duration", 58),
+    ("Checkout failed for 58 minutes.", "time_to_mitigate", 58),  # the impact: until mitigated
     ("It lasted about 1 hour and 5 minutes.", "impact_duration", 65),
     ("Time to detect: 20 min.", "time_to_detect", 20),
     ("**MTTR** was 2h", "time_to_resolve", 120),
@@ -88,3 +89,64 @@ def test_approximate_date_and_times(tmp_path):
 def test_stated_durations_are_linear():
     line = "time to detect " * 5000 + "for " + "1" * 5000
     stated_durations([(1, line, True), (1, "for 1 " * 20000, True)])
+
+
+def at(minutes: int | None) -> dt.datetime | None:
+    return None if minutes is None else dt.datetime(2024, 3, 14, 10, 0) + dt.timedelta(minutes=minutes)
+
+
+def metrics(detected=12, mitigated=47, resolved=90) -> Metrics:
+    return Metrics(at(0), at(detected), at(mitigated), at(resolved))
+
+
+@pytest.mark.parametrize("text,kept_as", [
+    ("API calls failed for 47 minutes.", "time_to_mitigate"),      # the impact, start to mitigated
+    ("API calls failed for 90 minutes.", "impact_duration"),       # ... or the writer meant until resolved
+    ("Outage duration: 45 min", "time_to_mitigate"),
+    ("The incident lasted 1.5 hours.", "impact_duration"),          # the whole incident, start to resolved
+    ("The incident lasted 47 minutes.", "time_to_mitigate"),        # ... or it "lasted" until mitigated
+])
+def test_a_stated_length_agreeing_with_what_its_words_name_is_no_mismatch(text, kept_as):
+    stated = check_stated([(1, text, True)], metrics())
+    assert stated.mismatches == []
+    assert list(stated.lengths) == [kept_as]
+
+
+def test_a_mismatch_names_the_durations_the_words_name():
+    impact = check_stated([(3, "API calls failed for 20 minutes.", True)], metrics())
+    assert impact.lengths == {"time_to_mitigate": dt.timedelta(minutes=20)}
+    [(line, message)] = impact.mismatches
+    assert line == 3 and "the impact lasted 20m" in message
+    assert message.index("47m from start to mitigated") < message.index("1h 30m from start to resolved")
+    whole = check_stated([(5, "The incident lasted 4 hours.", True)], metrics())
+    [(line, message)] = whole.mismatches
+    assert line == 5 and "the incident lasted 4h" in message
+    assert whole.lengths == {"impact_duration": dt.timedelta(hours=4)}
+    assert message.index("1h 30m from start to resolved") < message.index("47m from start to mitigated")
+    detect = check_stated([(1, "Time to detect: 40 min", False)], metrics())
+    assert [m for _, m in detect.mismatches] == ["the write-up says the time to detect is 40m; "
+                                                 "the timeline gives 12m (from start to detected)"]
+
+
+def test_without_a_mitigation_the_impact_is_checked_against_the_whole_incident():
+    stated = check_stated([(1, "Payments failed for 20 minutes.", True)], metrics(mitigated=None))
+    [(_, message)] = stated.mismatches
+    assert "1h 30m from start to resolved" in message and "mitigated" not in message
+    assert check_stated([(1, "Payments failed for 85 minutes.", True)], metrics(mitigated=None)).mismatches == []
+    # No timeline moments: nothing to disagree with, the statement is still kept for the reader.
+    nothing = check_stated([(1, "Payments failed for 20 minutes.", True)], Metrics())
+    assert nothing.mismatches == [] and nothing.lengths == {"impact_duration": dt.timedelta(minutes=20)}
+
+
+def test_an_explicit_time_to_mitigate_wins_over_the_impact_sentence():
+    stated = check_stated([(1, "Time to mitigate: 45 min. Checkout failed for 80 minutes.", True)], metrics())
+    assert stated.lengths == {"time_to_mitigate": dt.timedelta(minutes=45), "impact_duration": dt.timedelta(minutes=80)}
+    assert stated.mismatches == []
+
+
+def test_the_example_kb_states_durations_that_agree(tmp_path):
+    from postmortem_kb.initkb import init_kb
+    init_kb(tmp_path / "kb")
+    kb = load_kb(KBConfig(root=tmp_path / "kb"))
+    assert kb.postmortems and not kb.problems
+    assert all(pm.stated_durations for pm in kb.postmortems)  # it does state them, and they agree
