@@ -145,3 +145,23 @@ def test_summaries_say_one_postmortem_not_one_postmortem_s(tmp_path):
     assert "1 postmortem checked: 0 errors, 0 warnings" in result.output and "(s)" not in result.output
     result = CliRunner().invoke(cli, ["--kb", str(kb), "search", "only"])
     assert "1 postmortem matches" in result.output and "(s)" not in result.output
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_counts_are_written_with_the_right_plural(tmp_path, count):
+    root = make_kb(tmp_path)
+    for i in range(count):
+        write(root, f"disk-{i}", title=f"Disk full {i}", date=f"2024-0{i + 1}-01")
+    runner = CliRunner()
+    outputs = {}
+    for args in (["validate"], ["stats"], ["export", "-o", str(tmp_path / "out.json")], ["index"],
+                 ["search", "disk"]):
+        result = runner.invoke(cli, ["--kb", str(root), *args])
+        assert result.exit_code == 0, (args, result.output)
+        assert not re.search(r"\w\((s|es)\)", result.output), (args, result.output)
+        outputs[args[0]] = result.output
+    word = "incident" if count == 1 else "incidents"
+    assert re.search(rf"^{count} {word}, ", outputs["stats"], re.M), outputs["stats"]
+    postmortems = "postmortem" if count == 1 else "postmortems"
+    assert f"{count} {postmortems} checked" in outputs["validate"]
+    assert f"{count} {postmortems} written" in outputs["export"]

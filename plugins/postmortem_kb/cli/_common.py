@@ -1,6 +1,6 @@
 """What every ``pmkb`` command shares: the KB it runs on, exit codes, and safe output.
 
-Private to the CLI. Import only click and the standard library here: every command module
+Private to the CLI. Import only click, the standard library and ``problems`` here: every command module
 imports this one, and ``pmkb --help`` loads every command module to list them.
 """
 
@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+from ..problems import plural  # noqa: F401 - one rule for counts in messages, shared with the core (stdlib only)
 
 if TYPE_CHECKING:
     from ..loader import KBConfig, KnowledgeBase
@@ -131,11 +133,6 @@ def clean(value: object) -> str:
     """``value`` as text on one line: newlines, control and bidi characters shown as escapes."""
     text = "" if value is None else str(value)
     return _UNSAFE.sub(lambda m: _NAMED.get(m[0]) or f"\\u{ord(m[0]):04x}", text)
-
-
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """``1 postmortem``, ``2 postmortems``; ``plural_form`` for irregular words."""
-    return f"{count} {singular if count == 1 else (plural_form or singular + 's')}"
 
 
 def examples(*lines: str) -> str:

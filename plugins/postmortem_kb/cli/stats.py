@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import Context, clean, examples, kb_options, pass_ctx
+from ._common import Context, clean, examples, kb_options, pass_ctx, plural
 from ._period import load_for_figures, period_options
 
 if TYPE_CHECKING:
@@ -35,8 +35,8 @@ def render_text(ins: Insights) -> str:
     period = f" between {ins.since or 'the start'} and {ins.until or 'today'}" if ins.since or ins.until else ""
     if not ins.incidents:
         return f"No published incidents{period}."
-    out.append(f"{ins.incidents} incident(s){period}, from {ins.first} to {ins.last}; "
-               f"action items as of {ins.as_of}.")
+    span = f"on {ins.first}" if ins.first == ins.last else f"from {ins.first} to {ins.last}"
+    out.append(f"{plural(ins.incidents, 'incident')}{period}, {span}; action items as of {ins.as_of}.")
     sev = ins.severities
     out += ["", "Incidents per month by severity",
             table(["Month", *sev, "Total"],
