@@ -27,6 +27,9 @@ class Code:
     meaning: str
 
 
+# Where a writer reads what a field allows: the CLI prints it (installed users have no docs folder).
+SCHEMA_HINT = "`pmkb schema` prints the fields and the values each allows"
+
 _CODES = (
     # Reading the file
     Code("empty-file", ERROR, "start from `pmkb new \"Title\"` or delete the file", "the file is empty"),
@@ -64,12 +67,12 @@ _CODES = (
     # Fields
     Code("missing-field", ERROR, "add the field", "a required field is missing"),
     Code("unknown-field", ERROR, "check the spelling", "a field that is not part of the format"),
-    Code("wrong-type", ERROR, "see docs/format.md", "a value of the wrong type"),
-    Code("invalid-value", ERROR, "see docs/format.md", "a value that is not allowed"),
+    Code("wrong-type", ERROR, SCHEMA_HINT, "a value of the wrong type"),
+    Code("invalid-value", ERROR, SCHEMA_HINT, "a value that is not allowed"),
     Code("invalid-date", ERROR, "write a real date as YYYY-MM-DD", "a date that is not a real date"),
     Code("invalid-time", ERROR, "write YYYY-MM-DDTHH:MM+HH:MM", "a time that cannot be read"),
     Code("invalid-id", ERROR, "use lowercase letters, digits and single dashes", "an id that is not a slug"),
-    Code("invalid-length", ERROR, "see docs/format.md", "a value or list too short or too long"),
+    Code("invalid-length", ERROR, SCHEMA_HINT, "a value or list too short or too long"),
     Code("invalid-timezone", ERROR, "write an offset like +03:00 or a name like Europe/Berlin",
          "the timezone is not known"),
     Code("unsafe-url", ERROR, "give the ticket id (OPS-123) or an https:// link",
@@ -108,7 +111,8 @@ _CODES = (
     Code("symlink", ERROR, "move the postmortems into the KB", "a symlinked folder is not followed"),
     Code("symlink-outside", ERROR, "copy the postmortem into the KB", "a symlink to a file outside the KB"),
     Code("no-postmortems-dir", ERROR, "create it, or point --kb at the KB root", "no postmortems folder"),
-    Code("taxonomy-invalid", ERROR, "see the Taxonomy section of docs/format.md", "taxonomy.yml is not valid"),
+    Code("taxonomy-invalid", ERROR, "follow the shape of the commented taxonomy.yml that `pmkb init` writes",
+         "taxonomy.yml is not valid"),
     Code("taxonomy-missing", ERROR, "create it or fix the path in the configuration",
          "the configured taxonomy file does not exist"),
     Code("taxonomy-unreadable", ERROR, "save taxonomy.yml as UTF-8 text", "taxonomy.yml cannot be read"),
