@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import pkgutil
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,53 @@ def test_import_kinds_are_the_importers():
     from postmortem_kb.importer import KINDS
 
     assert tuple(import_.KINDS) == tuple(KINDS)
+
+
+# A path into the repository (docs/format.md, plugins/postmortem_kb/...), which an installed user does
+# not have; docs/index.md and docs/about.md are a KB's own pages, named as such.
+REPO_PATH = re.compile(r"\bdocs/(?!index\.md|about\.md)[\w-]+\.md\b|\bplugins/postmortem_kb\b")
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                found.add(id(first.value))
+    return found
+
+
+def repo_paths_in_package(package: Path) -> list[str]:
+    """Every string the package can show a user (literals outside docstrings, shipped data and
+    templates) that names a file of the repository."""
+    found = []
+    for path in sorted(package.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        where = path.relative_to(package)
+        if path.suffix == ".py":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            docs = _docstrings(tree)
+            found += [f"{where}:{node.lineno}: {node.value[:80]!r}" for node in ast.walk(tree)
+                      if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+                      and REPO_PATH.search(node.value)]
+        elif path.suffix in (".j2", ".html", ".js", ".json", ".yml", ".yaml", ".md", ".txt", ".css"):
+            text = path.read_text(encoding="utf-8")
+            found += [f"{where}:{text.count(chr(10), 0, m.start()) + 1}: {m.group()}" for m in REPO_PATH.finditer(text)]
+    return found
+
+
+def test_the_scan_for_repository_paths_finds_one(tmp_path):
+    (tmp_path / "a.py").write_text('"""See docs/format.md."""\nHINT = "see docs/format.md"\n', encoding="utf-8")
+    (tmp_path / "b.j2").write_text("{{ x }} docs/search.md\n", encoding="utf-8")
+    (tmp_path / "c.py").write_text('PAGE = "docs/index.md"\n', encoding="utf-8")
+    assert repo_paths_in_package(tmp_path) == ["a.py:2: 'see docs/format.md'", "b.j2:1: docs/search.md"]
+
+
+def test_nothing_shown_to_a_user_names_a_file_of_the_repository():
+    """Hints and help point at a command (`pmkb schema`, `pmkb CMD --help`), never at docs/*.md."""
+    assert repo_paths_in_package(PACKAGE_DIR) == []
+    for name in sorted(COMMANDS):
+        shown = CliRunner().invoke(cli, [name, "--help"]).output
+        assert not REPO_PATH.search(shown), (name, shown)
