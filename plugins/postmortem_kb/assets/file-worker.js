@@ -10,11 +10,33 @@
    "message" events arrive from the page, and `importScripts` loads scripts in order, relative to
    the worker's script. A real `importScripts` blocks; this one cannot, so it returns a promise,
    which material's worker awaits. The script runs on the page's thread: a long task in it makes
-   the page wait. Module workers are not supported. Served over http(s) nothing changes. */
+   the page wait. Module workers are not supported. Served over http(s) nothing changes.
+
+   One more request the theme makes cannot work from disk: for every <link rel="alternate"> in
+   the head (it reads them as other languages of the site; ours are the Atom feeds), it fetches
+   "sitemap.xml" beside the link's address, and the browser refuses it (an error in the console
+   of every page). On file:// pages only, before the theme's bundle reads the document, those
+   links lose the "alternate" keyword (kept in data-pmkb-rel); their address and type stay. */
 (function () {
   "use strict";
 
-  if (location.protocol !== "file:" || typeof EventTarget !== "function") return;
+  if (location.protocol !== "file:") return;
+
+  function unlinkAlternates() {
+    var links = document.querySelectorAll("link[rel]");
+    for (var i = 0; i < links.length; i++) {
+      var link = links[i];
+      if (!link.relList || !link.relList.contains("alternate")) continue;
+      link.setAttribute("data-pmkb-rel", link.getAttribute("rel"));
+      link.relList.remove("alternate");
+    }
+  }
+  // This script runs in <head>, before the theme's bundle (at the end of <body>) listens for
+  // DOMContentLoaded: this listener runs first.
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", unlinkAlternates);
+  else unlinkAlternates();
+
+  if (typeof EventTarget !== "function") return;
 
   var clone = typeof structuredClone === "function"
     ? function (data, transfer) { return structuredClone(data, transfer.length ? { transfer: transfer } : undefined); }
