@@ -19,6 +19,7 @@ import jinja2
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .engines.notice import HOME_PAGE as NOTICE_HOME_PAGE
 from .scaffold import render_new
 from .slugs import slugify
 from .taxonomy import load_taxonomy
@@ -163,6 +164,9 @@ def scaffold(site_name: str, today: dt.date | None = None,
         taxonomy = load_taxonomy(Path(tax_path))
     files[PurePosixPath(TEMPLATE_PATH)] = render_new(
         "Short title of the incident", taxonomy, date=today or dt.date.today(), pm_id="yyyy-mm-dd-short-title")
+    # The home page is generated; this one holds only the notice that an engine ignoring the plugin
+    # (`zensical build` run directly) publishes instead of a site without incidents.
+    files[PurePosixPath("docs/index.md")] = NOTICE_HOME_PAGE
     if engine is not None:
         _for_engine(files, engine)
     return files
@@ -170,9 +174,8 @@ def scaffold(site_name: str, today: dt.date | None = None,
 
 def _for_engine(files: dict[PurePosixPath, str], engine: str) -> None:
     """Name the site engine in the KB: ``pmkb build`` and the CI workflows then use it, CI installs
-    it, and an engine that ignores the plugin, run directly, shows a notice instead of an empty site."""
+    it (every KB's home page carries the notice an engine that ignores the plugin shows)."""
     from .engines import ENGINES, INSTALL
-    from .engines.notice import HOME_PAGE
 
     if engine not in ENGINES:
         raise InitError(f"unknown site engine `{engine}`; one of: {', '.join(ENGINES)}")
@@ -183,8 +186,6 @@ def _for_engine(files: dict[PurePosixPath, str], engine: str) -> None:
     files[config] = "\n".join(lines)
     if engine != "mkdocs":
         files[PurePosixPath("requirements.txt")] += f"{INSTALL[engine]}\n"
-    if engine == "zensical":
-        files.setdefault(PurePosixPath("docs/index.md"), HOME_PAGE)
 
 
 def init_kb(directory: Path, *, force: bool = False, site_name: str | None = None,

@@ -62,6 +62,22 @@ def test_init_writes_a_kb_that_validates_and_builds(built_kb: Path, runner, monk
     assert "Renew load-balancer certificates automatically" in page
 
 
+def test_every_new_kb_tells_an_engine_without_the_plugin_which_command_to_run(built_kb: Path, tmp_path) -> None:
+    """`zensical build` run directly ignores the plugin: the home page it publishes is the notice,
+    naming `pmkb build --engine zensical`; a build that runs the plugin shows its own home page."""
+    from postmortem_kb.engines.notice import START, strip_notice
+
+    home = (built_kb / "docs" / "index.md").read_text(encoding="utf-8")
+    assert START in home and "pmkb build --engine zensical" in home and strip_notice(home) is None
+    built = (built_kb / "site" / "index.html").read_text(encoding="utf-8")
+    assert "built without its postmortems" not in built and "pmkb:engine-notice" not in built
+    assert "expired TLS certificate" in built  # the generated home page, listing the incident
+    for engine in (None, "mkdocs", "zensical"):
+        kb = tmp_path / f"kb-{engine}"
+        init_kb(kb, engine=engine)
+        assert (kb / "docs" / "index.md").read_text(encoding="utf-8") == home, engine
+
+
 def test_site_configuration_is_offline_safe(built_kb: Path) -> None:
     config = yaml.safe_load((built_kb / "mkdocs.yml").read_text(encoding="utf-8"))
     assert config["theme"]["name"] == "material"
