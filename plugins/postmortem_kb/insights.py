@@ -94,15 +94,24 @@ class Distribution:
     q3: float
     p90: float
     max: float
+    # Every value, ascending (for dots and cumulative curves); not part of the exported figures.
+    values: list[float] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def of(cls, values: Iterable[float]) -> Distribution | None:
         data = sorted(values)
         if not data:
             return None
-        r = lambda x: round(x, 2)  # noqa: E731 - minutes to the hundredth, as in Metrics.minutes()
+
+        def r(x: float) -> float:  # minutes to the hundredth, as in Metrics.minutes()
+            return round(x, 2)
+
         return cls(len(data), r(data[0]), r(quantile(data, 0.25)), r(quantile(data, 0.5)),
-                   r(quantile(data, 0.75)), r(quantile(data, 0.9)), r(data[-1]))
+                   r(quantile(data, 0.75)), r(quantile(data, 0.9)), r(data[-1]), [r(v) for v in data])
+
+    def within(self, minutes: float) -> int:
+        """How many values are at most ``minutes``."""
+        return sum(v <= minutes for v in self.values)
 
 
 @dataclass
@@ -134,6 +143,22 @@ class DurationYear:
     time_to_detect: Distribution | None
     time_to_resolve: Distribution | None
     unknown: dict[str, int]  # incidents without that duration
+
+
+@dataclass
+class SeverityDurations:
+    """Time to resolve of one severity's incidents: the spread, and how many do not say."""
+
+    severity: str
+    incidents: int
+    time_to_resolve: Distribution | None
+    unknown: int
+
+
+# Buckets of the time-to-resolve table: at most an hour, four hours, a day, a week, and beyond.
+RESOLVE_BUCKETS: tuple[tuple[str, float | None], ...] = (
+    ("1 hour or less", 60.0), ("1 to 4 hours", 240.0), ("4 to 24 hours", 1440.0), ("1 to 7 days", 7 * 1440.0),
+    ("over 7 days", None))
 
 
 @dataclass
@@ -188,6 +213,7 @@ class Insights:
     actions_by_quarter: list[QuarterActions]
     actions_total: dict[str, int]
     overdue: list[OverdueItem] = field(default_factory=list)
+    resolve_by_severity: list[SeverityDurations] = field(default_factory=list)
 
     @property
     def overdue_count(self) -> int:
@@ -205,6 +231,13 @@ class Insights:
             return value
 
         data = asdict(self)
+        for year in data["durations"]:
+            for name in DURATIONS:
+                if year[name]:
+                    year[name].pop("values", None)
+        for sev in data["resolve_by_severity"]:
+            if sev["time_to_resolve"]:
+                sev["time_to_resolve"].pop("values", None)
         data["overdue_count"] = self.overdue_count
         for month in data["by_month"]:
             month["total"] = sum(month["by_severity"].values())
@@ -277,6 +310,17 @@ def _durations(postmortems: list[Postmortem]) -> list[DurationYear]:
     return out
 
 
+def _resolve_by_severity(postmortems: list[Postmortem], severities: list[str]) -> list[SeverityDurations]:
+    out = []
+    for sev in severities:
+        pms = [p for p in postmortems if p.severity == sev]
+        if not pms:
+            continue
+        values = [m for m in (_minutes(p.metrics.time_to_resolve) for p in pms) if m is not None]
+        out.append(SeverityDurations(sev, len(pms), Distribution.of(values), len(pms) - len(values)))
+    return out
+
+
 def _recurring(postmortems: list[Postmortem], taxonomy: Taxonomy, minimum: int = 2) -> list[RecurringPair]:
     counts: Counter[tuple[str, str]] = Counter()
     seen_in: dict[tuple[str, str], list[Postmortem]] = {}
@@ -305,7 +349,7 @@ def _actions(postmortems: list[Postmortem], as_of: dt.date) -> tuple[list[Quarte
         items = by_quarter.setdefault(_quarter(pm.date), [])
         items.extend(pm.action_items)
         for item in pm.action_items:
-            if item.is_overdue(as_of):
+            if item.is_overdue(as_of) and item.due is not None:
                 overdue.append(OverdueItem(pm.id, pm.title, item.title, item.owner, item.due,
                                            (as_of - item.due).days))
     quarters = []
@@ -352,7 +396,8 @@ def compute_insights(postmortems: Iterable[Postmortem], taxonomy: Taxonomy, as_o
         by_root_cause=_term_counts(pms, taxonomy, "root_causes"),
         by_component=_term_counts(pms, taxonomy, "components"),
         durations=_durations(pms), recurring=_recurring(pms, taxonomy),
-        actions_by_quarter=quarters, actions_total=totals, overdue=overdue)
+        actions_by_quarter=quarters, actions_total=totals, overdue=overdue,
+        resolve_by_severity=_resolve_by_severity(pms, severities))
 
 
 def format_minutes(minutes: float | None) -> str:
@@ -391,6 +436,13 @@ def stat_rows(insights: Insights) -> list[tuple[str, str, str, Any]]:
             if dist:
                 for key in ("min", "q1", "median", "q3", "p90", "max"):
                     rows.append((f"{name}_minutes", year.year, key, getattr(dist, key)))
+    for by_sev in insights.resolve_by_severity:
+        group, resolve = "time_to_resolve_minutes_by_severity", by_sev.time_to_resolve
+        rows.append((group, by_sev.severity, "count", resolve.count if resolve else 0))
+        rows.append((group, by_sev.severity, "unknown", by_sev.unknown))
+        if resolve:
+            for key in ("min", "q1", "median", "q3", "p90", "max"):
+                rows.append((group, by_sev.severity, key, getattr(resolve, key)))
     for pair in insights.recurring:
         rows.append(("recurring_pairs", f"{pair.root_cause}+{pair.component}", "count", pair.count))
     for q in insights.actions_by_quarter:

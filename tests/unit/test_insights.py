@@ -230,21 +230,26 @@ def test_the_page_shows_the_hand_computed_figures_in_tables(kb, extensions):
             "Incident disk-a <b>&</b>; Incident disk-b <b>&</b>; Incident capacity-d <b>&</b>"] in rows
     assert ["2023-Q1", "5", "1", "1", "3", "2"] in rows
     assert ["All", "7", "2", "1", "4", "2"] in rows
+    # Time to resolve by severity: how many within 1h, 1-4h, 4-24h, 1-7d, beyond; median, p90, slowest.
+    assert ["SEV1", "2", "1", "0", "0", "1", "0", "1d", "1d 19h", "2d", "0"] in rows
+    assert ["SEV2", "2", "1", "1", "0", "0", "0", "1h 15m", "1h 51m", "2h 00m", "0"] in rows
+    assert ["SEV3", "1", "0", "0", "1", "0", "0", "10h 00m", "10h 00m", "10h 00m", "1"] in rows
+    assert not [r for r in rows if r and r[0] == "SEV4" and len(r) == 11]  # no published SEV4
     assert "Overdue: 2" in html
     # Every table is there, with its title.
-    assert html.count("<table>") == 7  # months, root causes, components, durations, pairs, quarters, overdue
-    assert html.count("<caption>") == 7
+    assert html.count("<table>") == 8  # months, root causes, components, durations, by severity, pairs, quarters,
+    assert html.count("<caption>") == 8  # overdue
     # Values from postmortems are escaped: the fixture titles hold <b>&</b>.
     assert "<b>&</b>" not in html and "&lt;b&gt;&amp;&lt;/b&gt;" in html
     assert 'href="../incidents/disk-a/"' in html
     # Wide tables can be scrolled from the keyboard.
-    assert html.count('class="pmkb-scroll" tabindex="0" role="region" aria-label=') == 7
+    assert html.count('class="pmkb-scroll" tabindex="0" role="region" aria-label=') == 8
 
 
 def test_every_chart_is_accessible_themed_and_self_contained(kb):
     _, html = render_page(kb)
     svgs = re.findall(r"<svg.*?</svg>", html, re.S)
-    assert len(svgs) == 6
+    assert len(svgs) == 14  # seven charts, each drawn wide and narrow
     ids = set()
     for svg in svgs:
         chart_id = re.search(r'<svg[^>]* id="([^"]+)"', svg)[1]
@@ -256,27 +261,38 @@ def test_every_chart_is_accessible_themed_and_self_contained(kb):
         # No external reference: the only URL is the SVG namespace itself.
         assert re.findall(r"https?://[^\s\"']+", svg) == ["http://www.w3.org/2000/svg"]
         assert not re.search(r"(href|src)=|@import|url\(", svg)
-    assert len(ids) == 6
+    assert len(ids) == 14
     # Each chart has its data as a table in the same section, after the chart.
     sections = [s for s in html.split("<h2") if "<svg" in s]
-    assert len(sections) == 5
+    assert len(sections) == 6
     assert all("<table>" in s.rsplit("</svg>", 1)[1] for s in sections)
 
 
 def test_chart_numbers_are_the_figures(kb):
     f = figures(kb)
     by_month = charts.incidents_by_month(f)
+    # 21 months for 6 incidents: too sparse for months, so 7 quarters.
+    assert by_month.data["unit"] == "quarter" and len(by_month.data["bars"]) == 7
     stacks = {b["month"]: [(s["series"]["name"], s["value"]) for s in b["segments"]]
               for b in by_month.data["bars"] if b["segments"]}
-    assert stacks == {"2023-01": [("SEV1", 1)], "2023-03": [("SEV2", 2)], "2024-02": [("SEV3", 1)],
-                      "2024-07": [("SEV1", 1)], "2024-09": [("SEV3", 1)]}
-    # Bar heights are proportional to counts: the 2-incident stack is twice the 1-incident one.
+    assert stacks == {"2023 Q1": [("SEV1", 1), ("SEV2", 2)], "2024 Q1": [("SEV3", 1)],
+                      "2024 Q3": [("SEV1", 1), ("SEV3", 1)]}
+    # Bar heights are proportional to counts: the 3-incident stack is three times the 1-incident one.
     heights = {b["month"]: sum(s["h"] for s in b["segments"]) for b in by_month.data["bars"]}
-    assert heights["2023-03"] == pytest.approx(2 * heights["2023-01"], abs=0.02)
+    assert heights["2023 Q1"] == pytest.approx(3 * heights["2024 Q1"], abs=0.02)
+    # Labels are centred under their bars.
+    for bar in by_month.data["bars"]:
+        assert bar["label_x"] == pytest.approx(bar["x"] + bar["w"] / 2, abs=0.01)
     box = charts.durations(f, "time_to_resolve", "x")
     row = next(r for r in box.data["rows"] if r["label"] == "2023")
     assert row["min"] < row["q1"] < row["median"] < row["q3"] < row["p90"] < row["max"]
     assert row["dist"].p90 == 108
+    # Three incidents are three dots, not a box; all five years' incidents make a box.
+    assert not row["box"] and sorted(row["dots"]) == sorted([row["min"], row["median"], row["max"]])
+    assert next(r for r in box.data["rows"] if r["label"] == "All years")["box"]
+    by_sev = charts.resolve_by_severity(f)
+    assert [s["severity"] for s in by_sev.data["series"]] == ["SEV1", "SEV2", "SEV3"]
+    assert all(len(s["dots"]) == int(s["name"].split("n=")[1][:-1]) and not s["path"] for s in by_sev.data["series"])
 
 
 def test_md_text_neutralises_html_and_markdown():
@@ -322,7 +338,7 @@ def test_stats_text_shows_the_tables(runner, tmp_path):
     result = run_stats(runner, tmp_path)
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "6 incident(s)" in out
+    assert re.search(r"\b6 incident(s|\(s\))", out)
     assert re.search(r"All years\s+Time to resolve\s+5\s+2h 00m\s+1d 8h\s+30m\s+1h 00m\s+10h 00m\s+2d\s+1", out)
     assert re.search(r"Hardware failure\s+Web server\s+3\s+2023-01-10\s+2024-02-01", out)
     assert "Overdue action items as of 2025-01-01: 2" in out

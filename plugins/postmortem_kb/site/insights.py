@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from .. import charts
 from ..inline import to_html as inline_html
-from ..insights import DURATION_TITLES, DURATIONS, compute_insights, format_minutes
+from ..insights import DURATION_TITLES, DURATIONS, RESOLVE_BUCKETS, compute_insights, format_minutes
 from . import GeneratedPage
 from .options import SiteOptions
 from .templates import escape_value
@@ -33,7 +33,8 @@ def page_path(options: SiteOptions) -> str:
 def insights_page(build: SiteBuild):
     kb = build.kb
     figures = compute_insights(build.data.postmortems, kb.taxonomy, kb.config.as_of)
-    drawn = {name: charts.render(chart, build.templates) for name, chart in charts.all_charts(figures).items()}
+    wide, narrow = charts.all_charts(figures, charts.WIDE), charts.all_charts(figures, charts.NARROW)
+    drawn = {name: charts.render_both(chart, narrow[name], build.templates) for name, chart in wide.items()}
     paths = build.paths
     here = paths.page(PAGE)
 
@@ -49,4 +50,15 @@ def insights_page(build: SiteBuild):
         path=here, template="insights.md.j2", title="Insights",
         context={"insights": figures, "charts": drawn, "md": md_text, "link": link, "site_link": site_link,
                  "minutes": format_minutes, "durations": DURATIONS, "duration_titles": DURATION_TITLES,
-                 "titles": {pm.id: pm.title for pm in build.data.postmortems}, "inline": inline_html})
+                 "titles": {pm.id: pm.title for pm in build.data.postmortems}, "inline": inline_html,
+                 "buckets": RESOLVE_BUCKETS, "min_summary": charts.MIN_SUMMARY},
+        meta={"description": description(figures), "search": {"exclude": True}})
+
+
+def description(figures) -> str:
+    """The page's one-line summary for link previews and search engines."""
+    if not figures.incidents:
+        return "Reliability figures of the incident postmortems: none published yet."
+    return (f"{figures.incidents} incidents from {figures.first.isoformat()} to {figures.last.isoformat()}: "
+            f"by severity, root cause and component, time to detect and resolve, "
+            f"{figures.overdue_count} action items overdue.")
