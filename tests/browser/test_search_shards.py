@@ -144,7 +144,6 @@ def start(request, built):
             yield site.page("index.html")
 
 
-@pytest.mark.xfail(reason="known gap: search from file:// (sharded index)", strict=False)
 @pytest.mark.browser
 @pytest.mark.parametrize("query, expected", [
     ("failover", "Primary failover stalled writes"),  # a word of the title
@@ -168,7 +167,6 @@ def test_search_finds_incidents_first(chromium, start, query, expected):
         assert [u for u in fetched if "/search/shards/t-" in u]  # only the shards of the query's words
 
 
-@pytest.mark.xfail(reason="known gap: search from file:// (sharded index)", strict=False)
 @pytest.mark.browser
 def test_hostile_titles_are_text_and_the_sites_own_pages_are_found(chromium, start):
     seen = search(chromium, start, "stalled")
