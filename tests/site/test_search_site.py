@@ -99,7 +99,6 @@ def page_docs(index: dict, incident_id: str) -> list[dict]:
     return [d for d in index["docs"] if page_of(d["location"]).endswith(f"incidents/{incident_id}")]
 
 
-@pytest.mark.slow
 def shard_docs(site: Path) -> list[list[str]]:
     """The documents ([url, title, text]) of the site's sharded search index (site/searchindex.py)."""
     docs = []
@@ -109,6 +108,7 @@ def shard_docs(site: Path) -> list[list[str]]:
     return docs
 
 
+@pytest.mark.slow
 def test_material_search_serves_incidents_from_their_data_and_no_listing(tmp_path):
     site = build_site(tmp_path, "material")
     # The theme walks none of the generated pages: incidents come from the KB's data, listings stay out.
