@@ -120,12 +120,15 @@ def _stem_date(stem: str) -> dt.date | None:
         return None
 
 
+_TITLE_DATE_LABEL = re.compile(r"(?:incident[ \t]+)?(?:date|on)\b[ \t]*[:\u2013\u2014-]?[ \t]*", re.I)
 _TITLE_DATE_SEPARATOR = re.compile(r"[ \t]*(?:[,:|\u2013\u2014-][ \t]*|[ \t])")
 
 
 def _title_without_date(title: str) -> tuple[str, dt.date | None]:
     """``2018-02-12, Hub launch fail`` -> ("Hub launch fail", 2018-02-12); other titles as they are."""
-    found = read_date(title.strip())
+    text = title.strip()
+    label = _TITLE_DATE_LABEL.match(text)  # `incident date: 2019-02-20, ...`
+    found = read_date(text, label.end() if label else 0)
     if not found or found[1] is None:
         return title, None
     end, ymd, _ = found
@@ -133,7 +136,7 @@ def _title_without_date(title: str) -> tuple[str, dt.date | None]:
     year, month, day = ymd
     if year is None:
         return title, None
-    rest = title.strip()[end:]
+    rest = text[end:]
     sep = _TITLE_DATE_SEPARATOR.match(rest)
     if not sep or not rest[sep.end():].strip():
         return title, None
@@ -520,7 +523,9 @@ class _State:
             if event.moment and event.at is not None and event.moment not in self.moments:
                 self.moments[event.moment] = event.at
                 self.report.add_found(_MOMENT_FIELDS[event.moment])
-        guesses = ex.infer_moments(self.events, set(self.moments), self.moment_hints())
+        body_lines = self.body.split("\n")
+        headlines = {e.line: body_lines[e.line - 1] for e in self.events if 0 < e.line <= len(body_lines)}
+        guesses = ex.infer_moments(self.events, set(self.moments), self.moment_hints(), headlines)
         for moment in MOMENTS:
             guess = guesses.get(moment)
             if guess is None or moment in self.moments:

@@ -417,9 +417,12 @@ _MOMENT_WORDS = {
                         r"(outage|incident|impact) (window )?(opens|begins)|first (errors?|failures?|5\d\d)|"
                         r"(began|started) (failing|erroring|returning errors)|went down|goes down)\b", re.I),
     "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?( fired| fires| triggered)?|paged|pages|notified|"
-                           r"noticed|notices|reported|reports? (of|that|from)|first reports?|realized|realised|"
+                           r"notice|noticed|notices|noticing|reported|reports? (of|that|from)|first reports?|"
+                           r"incoming reports?|realized|realised|"
                            r"we (observe|observed|see|saw|notice|noticed|discover|discovered|realize)|"
-                           r"discovered|on-?call (was )?(engaged|paged)|acknowledged|escalated|"
+                           r"discovered|on-?call (was )?(engaged|paged)|"
+                           r"(users?|customers?|clients?|people|someone|others|students|teams?) "
+                           r"(report|reports|reported|complain|complains|complained|flagged)|"
                            r"(automated|automatic) (warning|alert)|warning from|user reports?)\b", re.I),
     "mitigated": re.compile(r"\b(mitigat(ed|ion|es)|workaround|rolled back|roll(ed|ing)?[ -]?back|reverted|"
                             r"failed over|failover (completed|done)|traffic (drained|shifted|moved)|"
@@ -431,14 +434,26 @@ _MOMENT_WORDS = {
                            r"(outage|incident|impact) to an end|returns? to normal|returned to normal|"
                            r"(goes|went|go) away|confirm(ed|s)? (it )?(working|fine|fixed|resolved|healthy)|"
                            r"confirmed working|working (again|normally|fine)|(build|launch|work)s? (and \w+ )?fine|"
-                           r"resolution (is |was )?confirmed|issue (is |was )?(fixed|gone))\b", re.I),
+                           r"resolution (is |was )?confirmed|issue (is |was )?(permanently )?(fixed|gone)|"
+                           r"(back|returned|restored) (to|in|at) (full |normal )?(working order|normal|"
+                           r"full capacity|capacity)|"
+                           r"(solved|fixed|resolves|resolved) the (issue|problem|outage|incident)|"
+                           r"(outage|incident) (declared |was declared |is declared )?over|"
+                           r"(all )?(systems?|services?) (fully )?(operational|restored|recovered))\b", re.I),
 }
-_NEGATION = re.compile(r"\b(not|no|never|without|yet to|failed to|n't|unable to)\s+(\w+\s+){0,2}$", re.I)
+# Words that say someone was engaged rather than that the problem was seen: a detection only
+# when no entry says it was seen.
+_WEAK_DETECTED = re.compile(r"\b(acknowledged|escalated)\b", re.I)
+_NEGATION = re.compile(r"(?:\b(not|no|never|without|yet to|failed to|n't|unable to)\s+(\w+\s+){0,2}"
+                       r"|\b(may|might|could|would|will|should|hope|hoping|hoped|expect|expected|if|whether)\s+"
+                       r"(\w+\s+){0,1})$", re.I)  # negated, or only hoped for: "the issue may go away"
 
 
-def _moment_word(event: TimelineEvent, moment: str) -> str | None:
-    for m in _MOMENT_WORDS[moment].finditer(event.text):
-        if not _NEGATION.search(event.text[max(0, m.start() - 60): m.start()]):
+def _moment_word(event: TimelineEvent, moment: str, text: str | None = None,
+                 words: re.Pattern[str] | None = None) -> str | None:
+    text = event.text if text is None else text
+    for m in (words or _MOMENT_WORDS[moment]).finditer(text):
+        if not _NEGATION.search(text[max(0, m.start() - 60): m.start()]):
             return m.group(0)
     return None
 
@@ -458,22 +473,41 @@ class MomentHints:
     to_resolve: tuple[dt.timedelta, str] | None = None  # start -> resolved (a stated duration of the outage)
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])[ \t]+")
+
+
+def _headline(event: TimelineEvent, line: str | None) -> str | None:
+    """What an entry says first: its own line (a list item's first line, a heading's text), or, when that
+    line is only its time (``### 14:03``), the first sentence of the paragraph under it."""
+    if line is None:
+        return None
+    own = line.replace(event.time_text, " ", 1) if event.time_text else line
+    if re.search(r"[A-Za-z]{3}", own):
+        return own
+    m = _SENTENCE_END.search(event.text[:400])
+    return event.text[:m.start()] if m else event.text[:400]
+
+
 def _entry(event: TimelineEvent) -> str:
     text = event.text if len(event.text) <= 60 else event.text[:59] + "\u2026"
     return f"the entry `{event.time_text} {text}`".replace("``", "`")
 
 
-def infer_moments(events: list[TimelineEvent], known: set[str],
-                  hints: MomentHints | None = None) -> dict[str, MomentGuess]:
+def infer_moments(events: list[TimelineEvent], known: set[str], hints: MomentHints | None = None,
+                  headlines: dict[int, str] | None = None) -> dict[str, MomentGuess]:
     """Key moments the timeline's words (and the document's stated window and durations) name.
 
     In order: a window the summary states ("from 16:58 to 18:46") names the entries at its
     ends; an entry that says so ("outage begins", "alert fired", "back to normal") names its
     moment; a stated duration names the entry that far from a moment already known; else the
     start is the first entry with a time. Detected and mitigated are the first entries after
-    the start that say so, resolved the last. Each entry marks at most one moment, and each
+    the start that say so, resolved the last. An entry's own line (``headlines``: line -> text;
+    the heading of a heading entry, the first line of a list item) is read before the paragraphs
+    under it, which often discuss what happened earlier or later. Each entry marks at most one
+    moment (but the start entry that says the problem was seen is the detection too), and each
     guess names the entry (and the words) it came from.
     """
+    lines = headlines or {}
     hints = hints or MomentHints()
     timed = [e for e in events if e.at is not None]
     taken = {id(e) for e in timed if e.moment}
@@ -490,13 +524,18 @@ def infer_moments(events: list[TimelineEvent], known: set[str],
         taken.add(id(event))
 
     def pick(moment: str, candidates: list[TimelineEvent]) -> bool:
-        for event in candidates:
-            if id(event) in taken:
-                continue
-            word = _moment_word(event, moment)
-            if word:
-                take(moment, event, f"the word `{word}` in {_entry(event)}")
-                return True
+        passes: list[tuple[bool, re.Pattern[str] | None]] = [(True, None), (False, None)]
+        if moment == "detected":
+            passes.append((False, _WEAK_DETECTED))
+        for own_line, words in passes:
+            for event in candidates:
+                if id(event) in taken:
+                    continue
+                text = _headline(event, lines.get(event.line)) if own_line else None
+                word = _moment_word(event, moment, text, words)
+                if word:
+                    take(moment, event, f"the word `{word}` in {_entry(event)}")
+                    return True
         return False
 
     def near(target: dt.datetime, slack_minutes: float = 2) -> TimelineEvent | None:
@@ -541,10 +580,8 @@ def infer_moments(events: list[TimelineEvent], known: set[str],
                 take("detected", later, f"the word `{_moment_word(later, 'detected')}` in {_entry(later)}, "
                                         f"{hints.to_detect[1]} after the start")
                 break
-    first_is_start = False
     if not have("start") and timed and id(timed[0]) not in taken:
         take("start", timed[0], f"the first timeline entry ({timed[0].time_text})")
-        first_is_start = True
     start = at_of("start")
     after = [e for e in timed if start is None or _at(e) >= start]
     if not have("resolved") and hints.to_resolve and start is not None:
@@ -555,14 +592,17 @@ def infer_moments(events: list[TimelineEvent], known: set[str],
     before_end = [e for e in after if end is None or _at(e) <= end]
     if not have("detected"):
         first = timed[0] if timed else None
+        opening = out["start"].event if "start" in out else next((e for e in timed if e.moment == "start"), None)
         if hints.to_detect and start is not None and near(start + hints.to_detect[0], 1):
             event = near(start + hints.to_detect[0], 1)
             assert event is not None  # the search of the condition above
             take("detected", event, f"{hints.to_detect[1]} after the start: {_entry(event)}")
-        elif first_is_start and first is not None and _moment_word(first, "detected"):
-            # The timeline opens with the alert: the incident is known to start no later than that.
-            word = _moment_word(first, "detected")
-            out["detected"] = MomentGuess(first, f"the word `{word}` in {_entry(first)}, the first entry")
+        elif opening is not None and _moment_word(opening, "detected"):
+            # The start entry says the problem was seen ("10:00 Issue detected via an alert"): the alert
+            # opens the incident, and both moments are that entry.
+            word = _moment_word(opening, "detected")
+            where = "the first entry" if opening is first else "the start entry"
+            out["detected"] = MomentGuess(opening, f"the word `{word}` in {_entry(opening)}, {where}")
         elif not pick("detected", before_end):
             ended = {id(e) for e in before_end}
             pick("detected", [e for e in after if id(e) not in ended])  # noticed only after it was over

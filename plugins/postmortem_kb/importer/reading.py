@@ -49,7 +49,8 @@ PLACEHOLDER_TITLES = {"incident-title", "title", "incident-name", "postmortem-ti
 GENERIC_TITLES = {"postmortem", "post-mortem", "post-mortem-report", "postmortem-report", "incident-report",
                   "incident-postmortem", "incident-post-mortem", "root-cause-analysis", "rca",
                   "postmortem-template", "incident-review", "post-incident-review", "retrospective",
-                  "incident-retrospective", "report"}
+                  "incident-retrospective", "report", "readme", "incident",
+                  "incident-summary", "outage-report"}
 
 # "Postmortem: ", "Incident report - " before the words that name the incident.
 TITLE_PREFIX = re.compile(r"^(?:post[- ]?mortem|incident(?: report| review| post[- ]?mortem)?|outage(?: report)?|"
@@ -276,7 +277,9 @@ def _read_markdown(text: str) -> SourceText:
         same_level = [h for h in headings if h[1] == level]
         if (len(same_level) == 1 or level == 1) and not is_generic_title(heading):
             title_idx = idx
-    elif headings:
+    if title_idx is None and headings and not (headings[0][0] == first_text
+                                               and slugify(headings[0][2]) in PLACEHOLDER_TITLES):
+        # A generic first heading (`## README`, `# Postmortem`) above the one `# Title` of the document.
         h1 = [h for h in headings if h[1] == 1]
         if len(h1) == 1 and not is_generic_title(h1[0][2]):
             title_idx = h1[0][0]
@@ -304,12 +307,17 @@ def _read_markdown(text: str) -> SourceText:
     # Sections go to level 2 (the level the KB reads); a generic `# Postmortem` stays as it is.
     sections = [(idx, lv, t) for idx, lv, t in headings
                 if not (lv == 1 and slugify(t) in GENERIC_TITLES)]
+    # The level of the sections is the level of the headings that name known sections (Summary,
+    # Timeline...): a second `# Title` (a document pasted twice) or a `## README` above a `#` title
+    # does not push the real sections down; a heading above that level is moved to level 2.
+    known = [lv for _, lv, t in sections if _heading_key(t) in _KNOWN_HEADINGS]
     levels = [lv for _, lv, _ in sections]
-    if levels and min(levels) != 2:
-        shift = 2 - min(levels)
+    base = min(known or levels) if levels else 2
+    if levels and (base != 2 or min(levels) < 2):
+        shift = 2 - base
         for idx, level, _heading in sections:
-            out[idx] = re.sub(r"^#{1,6}", "#" * max(1, min(6, level + shift)), out[idx], count=1)
-        source.notes.append(f"section headings moved from level {min(levels)} to level 2")
+            out[idx] = re.sub(r"^#{1,6}", "#" * max(2, min(6, level + shift)), out[idx], count=1)
+        source.notes.append(f"section headings moved from level {base} to level 2")
     source.body = "\n".join(out)
     return source
 
