@@ -32,6 +32,7 @@ from ..similarity import SimilarityIndex
 from ..slugs import is_valid_id
 from . import GeneratedFile, GeneratedPage, actions, exports, feeds, home, incidents, insights, search_page, terms
 from .bodies import BodyRenderer
+from .listing import IncidentRows
 from .options import SiteOptions
 from .rawhtml import HtmlHold
 from .templates import environment
@@ -93,6 +94,11 @@ class SiteBuild:
         return environment(self.options.template_dirs)
 
     @cached_property
+    def incident_rows(self) -> IncidentRows:
+        """The listings' rows, each incident's escaped once for every listing it is on."""
+        return IncidentRows(self.paths)
+
+    @cached_property
     def bodies(self) -> BodyRenderer:
         return BodyRenderer(self.options.markdown)
 
@@ -132,7 +138,8 @@ class SiteBuild:
         """The page's Markdown: front matter with the escaped title, then the template's output,
         with its HTML blocks held out of Markdown."""
         body = self.templates.get_template(page.template).render(
-            page=page, url=linker(page.path, self.options.directory_urls), paths=self.paths, **page.context)
+            page=page, url=linker(page.path, self.options.directory_urls), paths=self.paths,
+            incident_rows=self.incident_rows, **page.context)
         front = {**_escaped(page.meta), "title": _escaped(page.title)}
         meta = yaml.safe_dump(front, allow_unicode=True, sort_keys=True)
         return f"---\n{meta}---\n\n{self.held.hold(body)}"

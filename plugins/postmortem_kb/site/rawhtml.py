@@ -81,18 +81,26 @@ class HtmlHold:
         lines = text.split("\n")
         out: list[str] = []
         i = 0
+        last_key = ""  # the block held last, while only blank lines follow it
         while i < len(lines):
             end, holdable = self._block(lines, i)
             if end is None:
                 out.append(lines[i])
+                if lines[i].strip():
+                    last_key = ""
                 i += 1
                 continue
-            if holdable:
-                key = f"{self._prefix}{len(self._blocks)}"
+            if holdable and last_key:
+                # Markdown would give back the two blocks one line apart: hold them as one, so that
+                # it has one paragraph less to read (a page is mostly such blocks).
+                self._blocks[last_key] += "\n" + "\n".join(lines[i:end + 1])
+            elif holdable:
+                key = last_key = f"{self._prefix}{len(self._blocks)}"
                 self._blocks[key] = "\n".join(lines[i:end + 1])
                 # Markdown sets a raw block apart from what comes before and after it the same way.
                 out += ["", key, ""]
             else:
+                last_key = ""
                 out += lines[i:end + 1]  # left to Markdown whole, with everything inside it
             i = end + 1
         return "\n".join(out)
