@@ -240,8 +240,8 @@ class CrossLinks:
         for rc in pm.root_causes:
             for comp in pm.components:
                 group = self._pairs.get((rc, comp))
-                position = group.position.get(pm.id) if group else None
-                if not position:
+                position = group.position.get(pm.id) if group is not None else None
+                if group is None or not position:  # position 0: the pair's first incident
                     continue
                 more = more or position > RECURRENCE_SHOWN
                 pair = (self.facets["root_causes"][rc], self.facets["components"][comp])
@@ -251,9 +251,9 @@ class CrossLinks:
                         entry.pairs.append(pair)
         key = chronological_key(pm)
         for other_id in list(dict.fromkeys([*pm.related, *self._linked_from.get(pm.id, ())]))[:RECURRENCE_SHOWN]:
-            other = self._by_id.get(other_id)
-            if other is not None and other.id != pm.id and chronological_key(other) < key:
-                found.setdefault(other.id, EarlierIncident(other)).linked = True
+            linked = self._by_id.get(other_id)
+            if linked is not None and linked.id != pm.id and chronological_key(linked) < key:
+                found.setdefault(linked.id, EarlierIncident(linked)).linked = True
         if not found:
             return None
         earlier = sorted(found.values(), key=lambda e: chronological_key(e.postmortem), reverse=True)

@@ -20,7 +20,7 @@ from frontmatter.default_handlers import BaseHandler, JSONHandler, YAMLHandler  
 from .problems import PostmortemError, Problem
 
 try:  # libyaml is ~10x faster; the pure-Python loader behaves the same.
-    _BaseLoader = yaml.CSafeLoader  # type: ignore[attr-defined]
+    _BaseLoader = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _BaseLoader = yaml.SafeLoader
 
@@ -241,7 +241,7 @@ class FrontMatter:
     """Front matter split from its body: the format found, the values (with the file line of
     each value where the format gives it), and where the body starts."""
 
-    format: str | None  # "yaml", "toml", "json"
+    format: str  # "yaml", "toml", "json"
     values: dict[str, Any]
     lines: dict[Path_, int]
     body: str
@@ -257,13 +257,13 @@ def split_front_matter(text: str, path: str) -> FrontMatter:
     with the line of each top-level key and the line a syntax error names. Raises
     PostmortemError (``missing-front-matter``, ``unterminated-front-matter``, ...).
     """
-    found = next(((fmt, h) for fmt, h in HANDLERS if h.detect(text)), None)
+    # What each handler's detect() asks, keeping the match: where the opening fence ends.
+    found = next(((fmt, h, m) for fmt, h in HANDLERS if (m := h.FM_BOUNDARY.match(text))), None)
     if found is None:
         raise _fail(path, 1, "missing-front-matter",
                     "the file does not start with a `---` front matter block",
                     "put `---`, the fields (title, date, severity...), then `---` at the top")
-    fmt, handler = found
-    opening = handler.FM_BOUNDARY.match(text)
+    fmt, handler, opening = found
     try:
         fm_text, body = handler.split(text)
     except ValueError:
@@ -344,7 +344,7 @@ def toml_module():
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+        import tomli as tomllib
     return tomllib
 
 

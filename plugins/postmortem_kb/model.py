@@ -16,13 +16,24 @@ ACTION_TYPES = ("corrective", "preventive", "mitigative")
 ACTION_STATUSES = ("open", "in-progress", "done", "wont-do")
 OPEN_ACTION_STATUSES = ("open", "in-progress")
 TIME_FIELDS = ("started_at", "detected_at", "mitigated_at", "resolved_at")
-# The key moments: the front-matter field, the timeline marker ([start] ...) and the duration
-# from the start to it. Written once: nothing rebuilds one name from another.
+
+
+@dataclass(frozen=True)
+class Moment:
+    """A key moment: the timeline marker that sets it (``[detected]``), the word for it in
+    messages, and the duration from the start to it (None for the start itself)."""
+
+    marker: str
+    label: str
+    duration: str | None
+
+
+# The key moments by front-matter field. Written once: nothing rebuilds one name from another.
 MOMENTS = {
-    "started_at": {"marker": "start", "label": "started", "duration": None},
-    "detected_at": {"marker": "detected", "label": "detected", "duration": "time_to_detect"},
-    "mitigated_at": {"marker": "mitigated", "label": "mitigated", "duration": "time_to_mitigate"},
-    "resolved_at": {"marker": "resolved", "label": "resolved", "duration": "time_to_resolve"},
+    "started_at": Moment("start", "started", None),
+    "detected_at": Moment("detected", "detected", "time_to_detect"),
+    "mitigated_at": Moment("mitigated", "mitigated", "time_to_mitigate"),
+    "resolved_at": Moment("resolved", "resolved", "time_to_resolve"),
 }
 
 

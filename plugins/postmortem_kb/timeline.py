@@ -158,7 +158,11 @@ MIN_YEAR, MAX_YEAR = 1900, 2999
 
 
 class TimelineProblem(tuple):
-    """``(line, message)`` of a problem in a timeline, with its problem ``code``."""
+    """``(line, message)`` of a problem in a timeline, with its problem ``code``.
+
+    A pair, so that ``for line, message in problems`` reads it; the code rides along."""
+
+    code: str
 
     def __new__(cls, line: int, message: str, code: str = "invalid-time") -> TimelineProblem:
         self = super().__new__(cls, (line, message))
@@ -375,7 +379,7 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
     runs past midnight), and is reported as running backwards otherwise.
     """
     events: list[TimelineEvent] = []
-    problems: list[tuple[int, str]] = []
+    problems: list[TimelineProblem] = []
     current_date = date
     previous: dt.datetime | None = None
     table_header_skipped = False

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from kit import ROOT
 from postmortem_kb.frontmatter import read_source
-from postmortem_kb.loader import KBConfig, build_postmortem, load_file
+from postmortem_kb.loader import KBConfig, build_postmortem, load_one
 from postmortem_kb.problems import PostmortemError, Problem
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.timeline import parse_timeline, split_sections
@@ -115,9 +115,10 @@ def test_front_matter_round_trips(tmp_path_factory, title, severity, date, compo
     shutil.copy(ROOT / "taxonomy.yml", root / "taxonomy.yml")
     path = root / "postmortems" / "x.md"
     write_postmortem(path, fields, "## Summary\ns\n## Root cause\nr\n")
-    pm = load_file(path, TAXONOMY, KBConfig(root=root))
-    if isinstance(pm, list):  # e.g. a title of only spaces or over 200 characters
-        check_problems(pm)
+    result = load_one(path, TAXONOMY, KBConfig(root=root))
+    pm = result.postmortem
+    if pm is None:  # e.g. a title of only spaces or over 200 characters
+        check_problems(result.problems)
         return
     errors = [p for p in pm.problems if p.is_error]
     if CONTROL.search(title):

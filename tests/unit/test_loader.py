@@ -253,3 +253,98 @@ def test_another_tools_front_matter_points_to_import(kb_root):
         """)
     (problem,) = load(kb_root).problems
     assert (problem.code, problem.line) == ("unknown-field", 5) and "pmkb import" in problem.hint
+
+
+# -- The schema rule reads jsonschema's errors by structure ------------------------------------
+
+def test_every_missing_field_and_every_unknown_field_is_its_own_problem(kb_root):
+    write_postmortem(kb_root, "bare", """\
+        ---
+        title: Only a title
+        colour: red
+        flavour: sour
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    found = sorted((p.code, p.message) for p in load(kb_root).problems if p.code in ("missing-field", "unknown-field"))
+    assert found == [("missing-field", "`date` is required"), ("missing-field", "`severity` is required"),
+                     ("unknown-field", "`colour` is not a postmortem field"),
+                     ("unknown-field", "`flavour` is not a postmortem field")]
+    lines = {p.message: p.line for p in load(kb_root).problems}
+    assert lines["`colour` is not a postmortem field"] == 3 and lines["`flavour` is not a postmortem field"] == 4
+
+
+def test_explanations_do_not_depend_on_jsonschema_message_text(kb_root, monkeypatch):
+    """The messages are prose that may change between releases: replace every one of them and the
+    problems (code, field, line) stay the same, except the last-resort fallback that quotes it."""
+    import jsonschema
+
+    from postmortem_kb.validation import schema
+
+    write_postmortem(kb_root, "mixed", """\
+        ---
+        title: A title
+        date: "2024-13-45"
+        severity: SEVX
+        colour: red
+        components: web-server
+        action_items:
+          - owner: Sam
+            due: someday
+        ---
+        ## Summary
+        s
+        ## Root cause
+        r
+        """)
+    before = sorted((p.line, p.code, p.message) for p in load(kb_root).problems)
+    real = schema.validator.__wrapped__
+
+    class Garbled:
+        def __init__(self, inner):
+            self.inner = inner
+
+        def iter_errors(self, data):
+            for err in self.inner.iter_errors(data):
+                err.message = "\u2603 no words here \u2603"
+                yield err
+
+    schema.validator.cache_clear()
+    schema.quick_check.cache_clear()
+    monkeypatch.setattr(schema, "validator", lambda severities: Garbled(real(severities)))
+    try:
+        after = sorted((p.line, p.code, p.message) for p in load(kb_root).problems)
+    finally:
+        monkeypatch.undo()
+        schema.quick_check.cache_clear()
+    assert after == before
+    assert {code for _, code, _ in before} >= {"invalid-date", "invalid-value", "unknown-field", "wrong-type",
+                                                "missing-field"}
+    assert isinstance(real(("SEV1",)), jsonschema.protocols.Validator)
+
+
+@pytest.mark.parametrize("value", ["2024-03-14", "2024-02-30", "2024-3-14", "24-03-14", "2024-03-14T10:00",
+                                   "２０２４-03-14", "2024-03-14\n", " 2024-03-14", "0000-01-01", "", 20240314])
+def test_the_quick_date_format_agrees_with_jsonschema(value):
+    import jsonschema
+
+    from postmortem_kb.validation.schema import is_date
+
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    assert is_date(value) == checker.conforms(value, "date")
+
+
+def test_load_one_gives_the_postmortem_or_what_stopped_it(kb_root):
+    from postmortem_kb.loader import load_one
+    from postmortem_kb.taxonomy import load_taxonomy
+
+    taxonomy = load_taxonomy(kb_root / "taxonomy.yml")
+    good = load_one(write_postmortem(kb_root, "good"), taxonomy, KBConfig(root=kb_root))
+    assert good.postmortem is not None and good.postmortem.id == "good" and good.problems == []
+    broken = kb_root / "postmortems" / "broken.md"
+    broken.write_text("no front matter here\n", encoding="utf-8")
+    refused = load_one(broken, taxonomy, KBConfig(root=kb_root))
+    assert refused.postmortem is None and [p.code for p in refused.all_problems] == ["missing-front-matter"]

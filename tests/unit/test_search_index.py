@@ -33,13 +33,13 @@ def kb(tmp_path: Path) -> Path:
 def parsed(monkeypatch) -> list[str]:
     """The files the index parses, in order: proof of what was re-indexed."""
     seen: list[str] = []
-    real = search_index.load_file
+    real = search_index.load_one
 
     def counting(path, taxonomy, config):
         seen.append(path.name)
         return real(path, taxonomy, config)
 
-    monkeypatch.setattr(search_index, "load_file", counting)
+    monkeypatch.setattr(search_index, "load_one", counting)
     return seen
 
 
@@ -210,7 +210,7 @@ WORKER = textwrap.dedent("""
     import postmortem_kb.search.index as m
     from postmortem_kb.loader import KBConfig
 
-    real = m.load_file
+    real = m.load_one
     count = 0
 
     def slow(path, taxonomy, config):
@@ -221,7 +221,7 @@ WORKER = textwrap.dedent("""
             time.sleep(60)  # killed here, with the writer open and documents added
         return real(path, taxonomy, config)
 
-    m.load_file = slow
+    m.load_one = slow
     ix = m.KBIndex(Path({index!r}), KBConfig(root=Path({kb!r})))
     ix.{call}()
     print("finished", flush=True)

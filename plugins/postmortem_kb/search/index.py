@@ -39,7 +39,7 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 
-from ..loader import KBConfig, discover, load_file
+from ..loader import KBConfig, discover, load_one
 from ..model import Postmortem
 from ..taxonomy import Taxonomy, load_taxonomy
 
@@ -184,8 +184,9 @@ def document(pm: Postmortem, taxonomy: Taxonomy, mtime_ns: int, size: int) -> di
     }
     minutes = pm.metrics.minutes()
     for name, key in METRIC_FIELDS.items():
-        if minutes.get(key) is not None:
-            doc[name] = float(minutes[key])
+        value = minutes.get(key)
+        if value is not None:
+            doc[name] = float(value)
     return {k: v for k, v in doc.items() if v not in ("", None)}
 
 
@@ -361,11 +362,11 @@ class KBIndex:
             yield source, path, st
 
     def _load(self, path: Path, source: str, st: os.stat_result) -> dict:
-        result = load_file(path, self.taxonomy, self.config)
-        if isinstance(result, list) or any(p.is_error for p in result.problems):
+        pm = load_one(path, self.taxonomy, self.config).postmortem
+        if pm is None or any(p.is_error for p in pm.problems):
             data = path.read_bytes() if path.is_file() else b""
             return _rejected_document(source, hashlib.sha1(data).hexdigest(), st.st_mtime_ns, st.st_size)
-        return document(result, self.taxonomy, st.st_mtime_ns, st.st_size)
+        return document(pm, self.taxonomy, st.st_mtime_ns, st.st_size)
 
     # -- writing -----------------------------------------------------------------------------
 
