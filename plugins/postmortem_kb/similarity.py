@@ -17,8 +17,9 @@ import math
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .crosslinks import FACET_SINGULAR, chronological_key
 from .model import Postmortem
@@ -38,6 +39,8 @@ SHOWN_RARITY = 0.5  # an action category or tag is named among the reasons only 
 DISTINCTIVE_WORDS = 30  # words kept per postmortem, by tf-idf
 POSTING_CAP = 100  # incidents taken from one term's or word's list, nearest in time first
 MAX_SHOWN_WORDS = 4
+SLUG_LENGTH = 80  # slugs.slugify's max_length, which the browser's copy of it follows
+LOG_TABLE = 256  # the browser index carries log(1..255); a count beyond takes the browser's own log
 
 # Words that say nothing about what happened in any postmortem.
 STOPWORDS = frozenset("""
@@ -342,6 +345,47 @@ class SimilarityIndex:
             if shown:
                 reasons.append(f"similar words: {', '.join(shown)}")
         return reasons
+
+    def browser_index(self, url_of: Callable[[str], str]) -> dict[str, Any]:
+        """What a browser needs to answer :meth:`similar_to_text` exactly as here (the home page's
+        "Seen this before?"; ``assets`` nothing else): every number that needs a logarithm is
+        computed here, so the browser only adds, multiplies, divides and takes square roots,
+        which give the same results in every IEEE 754 implementation.
+
+        ``url_of(id)`` is the link to an incident page from the page that asks."""
+        n = len(self.postmortems)
+        common = max(3, n // 2)
+        kept = {s: self._idf(s) for s in self.df if n < 4 or self.df[s] <= common}
+        words_out = {stem: [x for pair in zip(self.word_postings[stem], self.word_weights[stem]) for x in pair]
+                     for stem in sorted(self.word_postings)}
+        terms_out: dict[str, dict[str, Any]] = {}
+        names: dict[str, dict[str, str]] = {}
+        for (facet, slug), posting in sorted(self.term_postings.items()):
+            terms_out.setdefault(facet, {})[slug] = {"title": self._title(facet, slug),
+                                                     "rarity": self._rarity((facet, slug)), "postings": posting}
+        for facet in ("root_causes", "components", "actions"):
+            # A phrase names the term its taxonomy resolves it to, else a term of that slug in use.
+            table = {slug: slug for slug in terms_out.get(facet, {})}
+            if not self.taxonomy.is_open(facet):
+                for term in self.taxonomy.terms.get(facet, {}).values():
+                    for name in (term.slug, *term.aliases):
+                        key = slugify(name)
+                        resolved = self.taxonomy.resolve(facet, key)
+                        if key and resolved:
+                            table[key] = resolved
+            names[facet] = dict(sorted(table.items()))
+        return {
+            "version": 1, "n": n, "posting_cap": POSTING_CAP, "term_weights": TERM_WEIGHTS, "pair_bonus": PAIR_BONUS,
+            "text_weight": TEXT_WEIGHT, "min_score": MIN_SCORE, "strong_rarity": STRONG_RARITY,
+            "strong_text": STRONG_TEXT, "shown_rarity": SHOWN_RARITY, "distinctive_words": DISTINCTIVE_WORDS,
+            "max_shown_words": MAX_SHOWN_WORDS, "slug_length": SLUG_LENGTH, "stopwords": sorted(STOPWORDS),
+            "singular": {f: FACET_SINGULAR[f] for f in ("root_causes", "components", "actions", "tags")},
+            # log(c) for the counts of a word in a description, and the idf of a word no incident has.
+            "log": [0.0] + [math.log(c) for c in range(1, LOG_TABLE)], "idf_unseen": math.log(n + 1) + 1.0,
+            "idf": dict(sorted(kept.items())), "common": sorted(s for s in self.df if s not in kept),
+            "words": words_out, "terms": terms_out, "names": names,
+            "docs": [[pm.id, pm.title, pm.date.isoformat(), pm.severity, url_of(pm.id)] for pm in self.postmortems],
+        }
 
     def _title(self, facet: str, slug: str) -> str:
         if facet == "tags":
