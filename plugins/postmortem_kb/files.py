@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -71,23 +72,63 @@ def read_regular_file(path: Path | str, limit: int) -> bytes:
         os.close(fd)
 
 
-def atomic_write(path: Path | str, data: str | bytes, *, encoding: str = "utf-8") -> Path:
+def atomic_write(path: Path | str, data: str | bytes, *, encoding: str = "utf-8", exclusive: bool = False) -> Path:
     """Write ``data`` to ``path`` in one step: readers see the old file or the new one, never
     a part. The temporary file is in the same folder (``os.replace`` cannot cross file
-    systems) and is removed if the write fails (a full disk leaves the old file as it was)."""
+    systems) and is removed if the write fails (a full disk leaves the old file as it was).
+
+    With ``exclusive``, an existing file is never replaced (FileExistsError): the complete
+    file is linked into place, which fails when the name is taken, so there is no moment when
+    another writer's file could be overwritten or a half-written one seen."""
     path = Path(path)
     payload = data.encode(encoding) if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        # mkstemp makes the file private (0600): give it the mode the file had, or that a new
+        # file gets, so that a rewrite does not hide a postmortem from its readers.
+        try:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+        except OSError:
+            mode = 0o666 & ~_umask()
+        os.chmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
+        if exclusive:
+            _link_new(tmp, path, payload)
+        else:
+            os.replace(tmp, path)
+    finally:
         try:
             os.unlink(tmp)
         except OSError:
             pass
-        raise
     return path
+
+
+def _link_new(tmp: str, path: Path, payload: bytes) -> None:
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK):
+            raise
+        # A file system without hard links: create the name exclusively, then fill it.
+        with open(path, "xb") as fh:
+            fh.write(payload)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system says it (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from .files import atomic_write
 from .model import TIME_FIELDS
 
 FIELD_ORDER = ("id", "title", "date", "date_approximate", "severity", "status", "authors", "components", "root_causes",
@@ -84,12 +85,5 @@ def write_postmortem(path: Path, front_matter: Mapping[str, Any], body: str, *,
     """
     text = render_postmortem(front_matter, body)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if not overwrite:
-        with open(path, "x", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        return path
-    # Replace atomically so an interrupted write never leaves half a postmortem behind.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    tmp.replace(path)
-    return path
+    # One step either way: an interrupted write never leaves half a postmortem behind.
+    return atomic_write(path, text, exclusive=not overwrite)

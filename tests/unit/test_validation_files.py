@@ -102,6 +102,43 @@ def test_atomic_write_replaces_in_one_step_and_cleans_up(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
 
 
+
+def test_atomic_write_exclusive_never_replaces_and_leaves_nothing_behind(tmp_path):
+    path = tmp_path / "a.md"
+    atomic_write(path, "first", exclusive=True)
+    with pytest.raises(FileExistsError):
+        atomic_write(path, "second", exclusive=True)
+    assert path.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.md"]
+
+
+def test_atomic_write_keeps_the_mode_a_file_had_or_gets(tmp_path):
+    old = os.umask(0o027)
+    try:
+        fresh = atomic_write(tmp_path / "new.md", "x")
+        assert fresh.stat().st_mode & 0o777 == 0o640  # not mkstemp's private 0600
+        shared = tmp_path / "shared.md"
+        shared.write_text("x")
+        shared.chmod(0o664)
+        atomic_write(shared, "y")
+        assert shared.stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)
+
+
+def test_writing_a_postmortem_refuses_an_existing_file_unless_asked(tmp_path):
+    from postmortem_kb.writer import write_postmortem as write
+
+    path = tmp_path / "postmortems" / "a.md"
+    write(path, {"title": "A"}, "## Summary\n")
+    with pytest.raises(FileExistsError):
+        write(path, {"title": "B"}, "## Summary\n")
+    assert "title: A" in path.read_text()
+    write(path, {"title": "B"}, "## Summary\n", overwrite=True)
+    assert "title: B" in path.read_text()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["a.md"]
+
+
 TAXONOMY_HEAD = (ROOT / "taxonomy.yml").read_text()
 
 
