@@ -47,4 +47,14 @@ def action_items_page(build: SiteBuild):
         context={"groups": [(key, title, groups[key]) for key, title in GROUPS], "today": data.today,
                  "owners": sorted(((k, names[k], n) for k, n in owners.items()), key=lambda t: t[1].lower()),
                  "categories": categories, "category_titles": {e.slug: e.title for e in categories},
-                 "statuses": ACTION_STATUSES})
+                 "statuses": ACTION_STATUSES},
+        # Every item is on its incident's page, which the search finds: the tracker stays out of it.
+        meta={"description": tracker_description(groups), "search": {"exclude": True}})
+
+
+def tracker_description(groups: dict[str, list[dict]]) -> str:
+    """The tracker's one-line summary for link previews and search engines."""
+    total = sum(len(rows) for rows in groups.values())
+    still = len(groups["overdue"]) + len(groups["open"]) + len(groups["in-progress"])
+    return (f"Every action item of every postmortem: {total} in all, {still} still open, "
+            f"{len(groups['overdue'])} overdue; filter by status, owner, category, severity and incident.")

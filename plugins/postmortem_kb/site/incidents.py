@@ -19,6 +19,7 @@ from ..attachments import (
     relative_file_link,
     rewrite_links,
 )
+from ..inline import plain_text
 from ..inline import to_html as inline_html
 from ..model import ActionItem, Postmortem
 from ..sanitize import anchor
@@ -215,6 +216,19 @@ def meta_line(pm: Postmortem, root_cause_titles: list[str]) -> str:
     return " · ".join([pm.severity, pm.date.isoformat(), *root_cause_titles])
 
 
+DESCRIPTION_CHARS = 240  # link previews show about this much
+
+
+def description(pm: Postmortem) -> str:
+    """The page's one-line summary for link previews and search engines: severity, when, impact."""
+    approx = " (approximate)" if getattr(pm, "date_approximate", False) else ""
+    what = plain_text(pm.impact) or plain_text(pm.summary)
+    text = f"{pm.severity} incident on {pm.date.isoformat()}{approx}" + (f". Impact: {what}" if what else ".")
+    if len(text) > DESCRIPTION_CHARS:
+        text = text[:DESCRIPTION_CHARS - 1].rsplit(" ", 1)[0].rstrip(",;:.") + "…"
+    return text
+
+
 def incident_pages(build: SiteBuild):
     data = build.data
     kb, options, paths = build.kb, build.options, build.paths
@@ -224,13 +238,14 @@ def incident_pages(build: SiteBuild):
         if not build.wants(paths.incident(pm.id)):
             # A partial build: the page is listed, not drawn (nor its write-up rendered).
             yield GeneratedPage(path=paths.incident(pm.id), template="incident.md.j2", title=pm.title,
-                                context={}, css_class="pmkb-incident", search_body=True)
+                                context={}, css_class="pmkb-incident", search_body=True,
+                                meta={"description": description(pm)})
             continue
         terms = data.crosslinks.terms_of(pm)
         yield GeneratedPage(
             path=paths.incident(pm.id), template="incident.md.j2", title=pm.title,
             # What a search index should hold: incidents, not listings of them.
-            css_class="pmkb-incident", search_body=True,
+            css_class="pmkb-incident", search_body=True, meta={"description": description(pm)},
             context={
                 "pm": pm, "terms": terms, "started": format_moment(pm.metrics.started_at, pm.tzinfo),
                 "approximate": bool(getattr(pm, "date_approximate", False)), "durations": durations(pm),
@@ -248,4 +263,7 @@ def incident_pages(build: SiteBuild):
 def incident_list(build: SiteBuild):
     yield GeneratedPage(
         path=build.paths.page(f"{INCIDENTS}/index.md"), template="incidents.md.j2", title="Incidents",
-        context={"postmortems": build.data.postmortems, "crosslinks": build.data.crosslinks})
+        context={"postmortems": build.data.postmortems, "crosslinks": build.data.crosslinks},
+        # A listing: the incidents themselves are in the search, the list of them is not.
+        meta={"description": f"All {len(build.data.postmortems)} incident postmortems, newest first, with severity, "
+                             "root causes, components and time to resolve.", "search": {"exclude": True}})
