@@ -270,6 +270,7 @@ class _State:
         self.find_timezone_and_date()
         self.rewrite_timeline()
         self.find_timeline()
+        self.moments_from_window()
         self.date_from_start()
         self.find_metrics()
         self.find_severity(severity)
@@ -543,6 +544,29 @@ class _State:
             {"at": _time_iso(e.at, dated or bool(re.match(r"\d{4}-", e.time_text))) if e.at else None,
              "time": e.time_text, "text": e.text, "moment": e.moment} for e in self.events]
 
+    def moments_from_window(self) -> None:
+        """The start and end of a window the summary states ("from 10:00 AM to 12:30 PM GMT") when no
+        timeline entry is at them: written in the front matter (``started_at``, ``resolved_at``)."""
+        window = self.moment_hints().window
+        if window is None or self.date is None:
+            return
+        (h1, m1), (h2, m2), words = window
+        zone = self.tzinfo or next((e.at.tzinfo for e in self.events if e.at is not None
+                                    and _has_offset(e.time_text)), None)
+        begin = dt.datetime.combine(self.date, dt.time(h1, m1))
+        end = dt.datetime.combine(self.date, dt.time(h2, m2))
+        if end < begin:
+            end += dt.timedelta(days=1)  # "from 23:10 to 01:20": past midnight
+        for moment, at in (("start", begin), ("resolved", end)):
+            if moment in self.moments:
+                continue
+            stated = at.replace(tzinfo=zone) if zone else at
+            self.stated_values[moment] = stated
+            self.moments[moment] = stated if stated.tzinfo else stated.replace(tzinfo=dt.timezone.utc)
+            self.naive_times = self.naive_times or stated.tzinfo is None
+            self.report.add_inferred(_MOMENT_FIELDS[moment], f"the window `{words}` stated in the summary "
+                                                             "(no timeline entry is at that time)")
+
     def date_from_start(self) -> None:
         """The incident's date is the day it started, when the timeline opens with what led up to it."""
         start = self.moments.get("start")
@@ -562,6 +586,7 @@ class _State:
         summary = self.fm.get("summary", (None, ""))[0]
         prose = "\n".join(([str(summary)] if summary else []) + parts)
         hints.window = ex.find_window(prose)
+        hints.window_is_final = self.date is not None
         for key, attr in (("time_to_detect", "to_detect"), ("time_to_resolve", "to_resolve"),
                           ("duration", "to_resolve")):
             stat = self.stats.get(key)

@@ -33,6 +33,12 @@ from .times import Lead, hour24, read_date, read_lead, template_leftover
 
 _FENCE = re.compile(r"[ \t]*(```|~~~)")
 _ITEM = re.compile(r"([ \t]?)(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?")
+_NESTED_ITEM = re.compile(r"[ \t]{2,8}(?:[-*+]|\d{1,3}[.)])[ \t]+")
+# `- **Actions Taken:**`: a label alone, the items under it the entries.
+_GROUP_LABEL = re.compile(r"(?:\*\*|__)?[A-Za-z][\w /&'()-]{0,40}?(?::(?:\*\*|__)?|(?:\*\*|__):)[ \t]*")
+# A chat message pasted among the entries: a time, then a nick (`<alice>`, `alice:`, `@alice:`).
+_CHAT_LINE = re.compile(r"[\[(]?\d{1,2}:\d{2}(?::\d{2})?(?:[ \t]?[AaPp][Mm])?[\])]?[ \t]+"
+                        r"(?:<[^<>\s]{1,32}>|@?[A-Za-z][\w.-]{0,31}:(?![\d/]))")
 _SEPARATOR_ROW = re.compile(r":?-{2,}:?")
 _TIME_HEADER = re.compile(r"(?:time|timestamp|when|hour|clock|date(?:[ /&]+time)?|at)\b", re.I)
 _CHAT = re.compile(r"\b(chat|slack|irc|discord|teams|transcript|log|logs|messages|conversation|command output|"
@@ -54,6 +60,10 @@ class Entry:
     approximate: bool = False
     cells: list[str] | None = None  # table rows: the cells
     time_cell: int = 0
+    label_only: bool = False  # a list item that is only a label (`- **Actions Taken:**`)
+    header: bool = False  # ... with items nested under it: a group heading, not an entry
+    nested: bool = False  # a timed item nested under a group heading: an entry of its own
+    chat: bool = False  # a plain line that reads as a chat message (`[14:03] alice: ...`)
 
 
 @dataclass
@@ -130,6 +140,7 @@ def _candidates(lines: list[str], start: int, end: int) -> tuple[list[Entry], li
     in_fence = False
     header: list[str] | None = None
     time_col = 0
+    last_item: Entry | None = None  # the last list item that is not nested
     for i in range(start, end):
         raw = lines[i]
         if _FENCE.match(raw):
@@ -174,13 +185,23 @@ def _candidates(lines: list[str], start: int, end: int) -> tuple[list[Entry], li
         if item:
             text = raw[item.end():].strip()
             lead = read_lead(text)
-            found.append(Entry(i, "list", lead, text))
+            group = lead is None and _GROUP_LABEL.fullmatch(text) is not None
+            last_item = Entry(i, "list", lead, text, label_only=group)
+            found.append(last_item)
+            continue
+        nested = _NESTED_ITEM.match(raw)
+        if nested and last_item is not None and last_item.label_only:
+            last_item.header = True  # `- **Actions Taken:**` with `  - 3:20 PM - ...` under it
+            text = raw[nested.end():].strip()
+            lead = read_lead(text)
+            if lead is not None and lead.has_time:
+                found.append(Entry(i, "list", lead, text, nested=True))
             continue
         if raw[:1] in (" ", "\t"):
             continue
         lead = read_lead(stripped)
         if lead and lead.has_time:
-            found.append(Entry(i, "line", lead, stripped))
+            found.append(Entry(i, "line", lead, stripped, chat=_CHAT_LINE.match(stripped) is not None))
         elif lead and len(stripped) <= _DATE_LINE_MAX and lead.end >= len(stripped.rstrip(" :*_")) - 2:
             dates.append((i, lead))
     return found, dates, chats, leftovers
@@ -239,9 +260,11 @@ def rewrite_timeline(body: str, *, date: dt.date | None, timezone: str | None) -
     entries = [e for e in found if e.family in families]
     if family == "heading":
         entries = [e for e in entries if e.lead is not None and e.lead.has_time]
+    out = list(lines)
+    if family == "list":
+        entries = _list_entries(entries, lines, out, result)
     _resolve(entries, dates, date, zone, result)
     result.entries = entries
-    out = list(lines)
     for i in chats:  # a chat log's heading ends the timeline for the KB's reader too
         head = atx_heading(lines[i])
         out[i] = "## " + head.group(2)
@@ -252,6 +275,36 @@ def rewrite_timeline(body: str, *, date: dt.date | None, timezone: str | None) -
     _make_consistent(out, entries, start, section_end, date, zone)
     result.body = "\n".join(out)
     return result
+
+
+def _list_entries(entries: list[Entry], lines: list[str], out: list[str], result: Timeline) -> list[Entry]:
+    """The entries of a list timeline, its group headings and pasted chat lines set aside.
+
+    A label item with items under it (``- **Actions Taken:**`` then ``  - 3:20 PM - ...``) is a
+    group heading: its list mark goes (the KB would read it as an entry without a time) and its
+    timed items move to the left margin, each an entry of its own. A plain line that reads as a
+    chat message (``[14:03] alice: is search stale?``) among list items is indented under the
+    entry above: the KB reads it as that entry's text, not as an entry.
+    """
+    kept: list[Entry] = []
+    chats = 0
+    for entry in entries:
+        if entry.header:
+            item = _ITEM.match(lines[entry.line])
+            if item:
+                out[entry.line] = lines[entry.line][item.end():].rstrip()
+            continue
+        if entry.nested:
+            out[entry.line] = lines[entry.line].lstrip(" \t")
+        elif entry.family == "line" and entry.chat:
+            out[entry.line] = "  " + lines[entry.line]
+            chats += 1
+            continue
+        kept.append(entry)
+    if chats:
+        result.notes.append(f"{chats} chat line(s) among the timeline's list items are not entries: each is "
+                            "indented under the entry above it")
+    return kept
 
 
 def _header_zone(heading: str, section: list[str]) -> tuple[str, str] | None:
@@ -276,6 +329,12 @@ def _resolve(entries: list[Entry], dates: list[tuple[int, Lead]], date: dt.date 
              result: Timeline) -> None:
     """Full times for the entries: dates carried from date lines and earlier entries, 12-hour times settled."""
     twelve_hour = any(e.lead is not None and e.lead.ampm for e in entries)
+    # A timeline that writes 13:05 or 00:40 without AM/PM keeps a 24-hour clock: its 11:07 is 11:07,
+    # even when written after 11:08 (rows out of order), never 23:07.
+    # So does one that writes a leading zero (`07:30`) without AM/PM.
+    twenty_four = any(e.lead is not None and e.lead.hour is not None and not e.lead.ampm
+                      and (e.lead.hour > 12 or e.lead.hour == 0 or re.search(r"(?<!\d)0\d[:h]\d\d", e.lead.text))
+                      for e in entries)
     day_first = _day_first(entries, dates)
     date_at = {i: lead for i, lead in dates}
     current = date
@@ -302,7 +361,7 @@ def _resolve(entries: list[Entry], dates: list[tuple[int, Lead]], date: dt.date 
         hour = hour24(lead.hour, lead.ampm)
         base = day or current
         wall = dt.datetime.combine(base or _STAND_IN_DAY, dt.time(hour, lead.minute, lead.second))
-        if lead.bare_twelve_hour and previous is not None and (twelve_hour or wall < previous):
+        if lead.bare_twelve_hour and previous is not None and not twenty_four and (twelve_hour or wall < previous):
             # `4:19` among `3:50 PM` and `4:30 PM`: the half of the day that keeps the order, nearest first.
             options = [wall.replace(hour=lead.hour % 12), wall.replace(hour=lead.hour % 12 + 12)]
             later = [o for o in options if o >= previous]

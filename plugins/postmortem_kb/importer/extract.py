@@ -471,6 +471,9 @@ class MomentHints:
     window: tuple[tuple[int, int], tuple[int, int], str] | None = None  # ((h, m), (h, m), the words)
     to_detect: tuple[dt.timedelta, str] | None = None
     to_resolve: tuple[dt.timedelta, str] | None = None  # start -> resolved (a stated duration of the outage)
+    # The window's ends are the moments even when no entry is at them (the caller then writes them in
+    # the front matter): its start and end are not guessed from the entries' words.
+    window_is_final: bool = False
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])[ \t]+")
@@ -554,6 +557,8 @@ def infer_moments(events: list[TimelineEvent], known: set[str], hints: MomentHin
         ends = [e for e in timed if (_at(e).hour, _at(e).minute) == (h2, m2) and id(e) not in taken]
         if ends and not have("resolved"):
             take("resolved", ends[-1], f"the window `{words}` (its end is {_entry(ends[-1])})")
+    if hints.window and hints.window_is_final:
+        known = known | {"start", "resolved"}  # stated by the window, with or without an entry at them
     if not have("start"):
         pick("start", timed)
     start = at_of("start")
@@ -634,9 +639,24 @@ _LASTED = re.compile(r"\b(?:lasted|lasting|for|outage of|downtime of|duration of
                      re.I)
 
 
+# "Start Time: May 7, 2024, 3:00 PM (GMT) End Time: May 7, 2024, 8:00 PM", "began ... at 09:00 AM (EAT) and was
+# resolved ... at 01:30 PM": a start word, then a time, then an end word, then a time (each gap bounded).
+_BEGAN_WINDOW = re.compile(rf"\b(?:start(?:ed|s)?(?:[ \t]+time)?|began|begins|outage[ \t]+began)\b[^\n]{{0,50}}?"
+                           rf"(?<![\d:]){_TIME_WORD}(?![\d:])"
+                           rf"[^\n]{{0,60}}?\b(?:end(?:ed|s)?(?:[ \t]+time)?|resolved|restored|recovered|fixed)\b"
+                           rf"[^\n]{{0,50}}?(?<![\d:]){_TIME_WORD}(?![\d:])", re.I)
+# "**Duration:** July 14, 2023, 10:00 AM - 12:30 PM GMT", "2 hours (10:00 AM - 12:00 PM GMT)".
+_RANGE_WINDOW = re.compile(rf"(?<![\d:]){_TIME_WORD}[ \t]*(?:\(?[A-Z]{{2,5}}(?:[ \t]?[+-]\d{{1,2}}(?::?\d{{2}})?)?\)?"
+                           rf"[ \t]*)?(?:-|\u2013|\u2014|to)[ \t]*{_TIME_WORD}(?![\d:])", re.I)
+
+
 def find_window(text: str) -> tuple[tuple[int, int], tuple[int, int], str] | None:
-    """"from 16:58 to 18:46 UTC" in prose -> ((16, 58), (18, 46), the words)."""
-    m = _WINDOW.search(text)
+    """The outage's window stated in prose -> ((16, 58), (18, 46), the words).
+
+    "from 16:58 to 18:46 UTC", "between ... and ...", "Start Time: 3:00 PM ... End Time: 8:00 PM",
+    "began at 09:00 AM and was resolved at 01:30 PM", or a bare range "10:00 AM - 12:30 PM".
+    """
+    m = _WINDOW.search(text) or _BEGAN_WINDOW.search(text) or _RANGE_WINDOW.search(text)
     if not m:
         return None
     h1, m1, p1, h2, m2, p2 = m.groups()

@@ -74,6 +74,7 @@ class Lead:
     zone_note: str | None = None  # the zone as written
     range_end: tuple[int, int] | None = None
     text: str = ""  # the expression as written
+    label: str | None = None  # a label written before the time (`Detection` in `**Detection:** 3:15 PM`)
 
     @property
     def has_time(self) -> bool:
@@ -152,8 +153,32 @@ def _skip(text: str, pos: int, chars: str = " \t") -> int:
     return pos
 
 
+# A short label before the time: `**Detection:** May 7, 2024, 3:15 PM`, `Resolved: 10:40`.
+_LABEL_LEAD = re.compile(r"(?:\*\*|__)?(?P<label>[A-Za-z][A-Za-z /&'-]{0,30}?)[ \t]*:(?:\*\*|__)?[ \t]+"
+                         r"(?=[\[(*_`~]*[\dA-Za-z])")
+
+
 def read_lead(entry: str) -> Lead | None:
-    """The time (and date, zone...) an entry starts with, or None when it starts with neither."""
+    """The time (and date, zone...) an entry starts with, or None when it starts with neither.
+
+    A short label before it (``**Detection:** 3:15 PM``) is passed over: the lead then ends after
+    the time, and ``label`` says what the label was.
+    """
+    lead = _read_lead(entry)
+    if lead is not None:
+        return lead
+    label = _LABEL_LEAD.match(entry[:_PREFIX])
+    if label is None or len(label.group("label").split()) > 4:
+        return None
+    lead = _read_lead(entry[label.end():])
+    if lead is None:
+        return None
+    lead.end += label.end()
+    lead.label = label.group("label").strip()
+    return lead
+
+
+def _read_lead(entry: str) -> Lead | None:
     text = entry[:_PREFIX]
     pos = 0
     closers: list[str] = []
