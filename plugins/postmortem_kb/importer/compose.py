@@ -542,7 +542,8 @@ class _State:
         dated = self.date is not None
         self.report.events = [
             {"at": _time_iso(e.at, dated or bool(re.match(r"\d{4}-", e.time_text))) if e.at else None,
-             "time": e.time_text, "text": e.text, "moment": e.moment} for e in self.events]
+             "time": e.time_text, "text": e.text, "moment": e.moment, "approximate": e.approximate}
+            for e in self.events]
 
     def moments_from_window(self) -> None:
         """The start and end of a window the summary states ("from 10:00 AM to 12:30 PM GMT") when no

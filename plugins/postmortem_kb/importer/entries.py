@@ -439,15 +439,18 @@ def _rewrite_headings(out: list[str], entries: list[Entry], start: int, end: int
 
 
 def _canonical(entry: Entry, zone: str | None, dated: bool) -> str:
+    """The full time written in front of an entry; ``~`` first when the document says it is approximate,
+    so that the KB reads it as approximate too."""
     at = entry.at
     if at is None:
         return entry.day.isoformat() if entry.day else ""
     clock = at.strftime("%H:%M" if at.second == 0 else "%H:%M:%S")
     offset = entry.lead.offset if entry.lead is not None else None
+    mark = "~" if entry.approximate else ""
     if dated:
-        text = f"{at.date().isoformat()} {clock}"
+        text = f"{mark}{at.date().isoformat()} {clock}"
         return text + (offset if offset and offset != zone else "")
-    return clock + (f" (UTC {offset})" if offset and offset != zone else "")
+    return mark + clock + (f" (UTC {offset})" if offset and offset != zone else "")
 
 
 def _make_consistent(out: list[str], entries: list[Entry], start: int, end: int, date: dt.date | None,
