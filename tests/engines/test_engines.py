@@ -11,6 +11,7 @@ nothing outside the site; and the engines agree on the URLs.
 from __future__ import annotations
 
 import hashlib
+import html
 import importlib.util
 import json
 import os
@@ -230,6 +231,137 @@ def test_the_engines_agree_on_the_urls(built, kb: str) -> None:
     reference_name, reference = next(iter(sites.items()))
     for name, site in sites.items():
         assert urls(site) == urls(reference), f"{name} and {reference_name} differ"
+
+
+class Region(HTMLParser):
+    """The text of one region of a page (the element ``tag`` with class ``cls``, or ``tag`` alone),
+    permalink anchors left out; its headings too."""
+
+    VOID = {"br", "img", "input", "meta", "link", "hr", "wbr", "source", "col", "area", "track", "embed"}
+
+    def __init__(self, text: str, tag: str, cls: str | None = None):
+        super().__init__(convert_charrefs=True)
+        self.tag, self.cls = tag, cls
+        self.depth = 0
+        self.skip = 0
+        self.heading = 0
+        self.parts: list[str] = []
+        self.headings: list[str] = []
+        self.found = False
+        self.feed(text)
+        self.text = re.sub(r"\s+", " ", "".join(self.parts)).strip()
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if not self.depth:
+            if tag == self.tag and (self.cls is None or self.cls in classes):
+                self.depth, self.found = 1, True
+            return
+        if tag in self.VOID:
+            return
+        self.depth += 1
+        if "headerlink" in classes and not self.skip:
+            self.skip = self.depth
+        if re.fullmatch(r"h[1-6]", tag) and not self.heading:
+            self.heading = self.depth
+            self.headings.append("")
+
+    def handle_endtag(self, tag):
+        if not self.depth or tag in self.VOID:
+            return
+        if self.skip == self.depth:
+            self.skip = 0
+        if self.heading == self.depth:
+            self.heading = 0
+            self.headings[-1] = re.sub(r"\s+", " ", self.headings[-1]).strip()
+        self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth and not self.skip:
+            self.parts.append(data)
+            if self.heading:
+                self.headings[-1] += data
+
+
+def generated_pages(site: Path) -> list[str]:
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                  if not p.relative_to(site).as_posix().startswith(("assets/", "search"))
+                  and 'class="pmkb-page' in p.read_text(encoding="utf-8"))
+
+
+def installed_sites(built, kb: str) -> dict[str, Path]:
+    sites = {name: built(kb, name) for name in ("mkdocs", "properdocs", "zensical")
+             if importlib.util.find_spec(name) is not None}
+    if len(sites) < 2:
+        pytest.skip("fewer than two engines installed")
+    return sites
+
+
+@pytest.mark.parametrize("kb", ["sample", "init"])
+def test_the_engines_agree_on_the_content(kbs, built, kb: str) -> None:
+    """Every generated page says the same on every engine (its text, permalinks aside); the data
+    files (catalog, per-incident JSON, feeds) are the same bytes; the site's own pages have the
+    same headings."""
+    sites = installed_sites(built, kb)
+    reference_name, reference = next(iter(sites.items()))
+    pages = generated_pages(reference)
+    _, shown = visible(kbs[kb])
+    assert {f"incidents/{pm.id}.html" for pm in shown} <= set(pages)
+    data = sorted(p.relative_to(reference).as_posix() for p in reference.rglob("*")
+                  if p.suffix in (".json", ".xml") and p.name not in ("sitemap.xml", "search.json")
+                  and not p.relative_to(reference).as_posix().startswith(("assets/", "search/")))
+    assert "catalog.json" in data and any(p.endswith(".xml") for p in data)
+    own = sorted(p.relative_to(reference).as_posix() for p in reference.rglob("*.html")
+                 if p.relative_to(reference).as_posix() not in pages and p.name != "404.html"
+                 and not p.relative_to(reference).as_posix().startswith(("assets/", "search/")))
+    for name, site in sites.items():
+        assert generated_pages(site) == pages, f"{name} and {reference_name} generate different pages"
+        for rel in pages:
+            ours = Region((site / rel).read_text(encoding="utf-8"), "div", "pmkb-page")
+            theirs = Region((reference / rel).read_text(encoding="utf-8"), "div", "pmkb-page")
+            assert ours.text == theirs.text, f"{rel}: {name} and {reference_name} differ"
+            assert ours.headings == theirs.headings, rel
+        for rel in data:
+            assert (site / rel).read_bytes() == (reference / rel).read_bytes(), f"{rel}: {name} and {reference_name}"
+        for rel in own:
+            ours = Region((site / rel).read_text(encoding="utf-8"), "article")
+            theirs = Region((reference / rel).read_text(encoding="utf-8"), "article")
+            assert ours.found and theirs.found, rel
+            assert ours.headings == theirs.headings, f"{rel}: {name} and {reference_name}"
+
+
+def search_entries(site: Path) -> dict[str, str]:
+    """The pages the engine's search answers with, by address, and the title each is shown with:
+    Zensical's ``search.json`` (one entry per page, then its sections), or pmkb's shards (one
+    document per page) on the engines that run the plugin. Zensical's titles are HTML (its search
+    box shows them as such), the shards' plain text (the worker escapes them): compared as text."""
+    entries: dict[str, str] = {}
+    if (site / "search.json").is_file():
+        for item in json.loads((site / "search.json").read_text(encoding="utf-8"))["items"]:
+            if "#" not in item["location"]:
+                entries[item["location"]] = html.unescape(re.sub(r"<[^>]*>", "", item["title"]))
+        return entries
+    for chunk in sorted((site / "search" / "shards").glob("d-*.js")):
+        text = chunk.read_text(encoding="utf-8")
+        for doc in json.loads(text[text.index(",") + 1:text.rindex(")")]):
+            url, title = (doc[0], doc[1]) if isinstance(doc, list) else (doc["url"], doc["title"])
+            entries[url.split("#")[0]] = title
+    return entries
+
+
+@pytest.mark.parametrize("kb", ["sample", "init"])
+def test_the_engines_agree_on_the_search_entries(kbs, built, kb: str) -> None:
+    """Search answers with the same pages, under the same titles, whichever engine built the site:
+    every incident and the site's own pages; not the listing, term, tag and year pages."""
+    sites = installed_sites(built, kb)
+    _, shown = visible(kbs[kb])
+    entries = {name: search_entries(site) for name, site in sites.items()}
+    reference_name, reference = next(iter(entries.items()))
+    incidents = {f"incidents/{pm.id}.html": pm.title for pm in shown}
+    assert {url: reference.get(url) for url in incidents} == incidents
+    assert not [url for url in reference if url.split("/")[0] in set(FACET_FOLDERS.values()) | {"tags", "years"}]
+    for name, found in entries.items():
+        assert found == reference, f"the search of {name} and of {reference_name} differ"
 
 
 # --- what each engine does with failures, drafts and the published site ----------------------------

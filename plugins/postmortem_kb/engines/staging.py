@@ -29,6 +29,8 @@ log = logging.getLogger("zensical")
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 CSS = "assets/pmkb/postmortems.css"
+# Runs a worker's script in a frame on pages opened from disk, where browsers refuse workers.
+FILE_WORKER = "assets/pmkb/file-worker.js"
 EXTENSION = "postmortem_kb.engines.prerendered"
 
 
@@ -70,9 +72,12 @@ def site_pages(kb: Any, settings: SiteSettings, convert: Convert, markdown: tupl
                                template_dirs=tuple(template_dirs),
                                markdown=MarkdownSetup(tuple(markdown[0]), markdown[1]))
     build = SiteBuild(kb, site_options)
+    incidents = {build.paths.incident(pm.id) for pm in build.data.postmortems}
     for item in build.generate():
         if hasattr(item, "template"):
             front, body = _split(build.markdown_of(item.path))
+            if item.path not in incidents:
+                front = exclude_from_search(front)
             html, toc = convert(body)
             html = build.finish(item.path, html)
             yield FinishedPage(item.path, front, html, _complete_toc(toc_tokens(html) or toc))
@@ -112,6 +117,19 @@ def _site_pages_from_generators(kb, settings, convert, template_dirs, drafts):
                 yield FinishedPage(item.path, front, html, _complete_toc(toc))
             else:
                 yield StagedFile(item.path, item.content, item.source)
+
+
+def exclude_from_search(front_matter: str) -> str:
+    """The front matter with ``search: {exclude: true}``: with the plugin, the search covers the
+    incidents and the site's own pages, not the listings, term, tag and year pages; so does the
+    engine's own search."""
+    import yaml
+
+    meta = yaml.safe_load(front_matter) or {}
+    if not isinstance(meta, dict):
+        return front_matter
+    meta["search"] = {**(meta["search"] if isinstance(meta.get("search"), dict) else {}), "exclude": True}
+    return yaml.safe_dump(meta, allow_unicode=True, sort_keys=True)
 
 
 def _split(markdown: str) -> tuple[str, str]:
@@ -210,6 +228,11 @@ def staged_config(raw: dict[str, Any], settings: SiteSettings, workspace: Path, 
     elif isinstance(plugins, list):
         config["plugins"] = [p for p in plugins if p != PLUGIN_NAME and not (isinstance(p, dict) and PLUGIN_NAME in p)]
     config["extra_css"] = [*(config.get("extra_css") or []), CSS]
+    if offline_search(settings):
+        # The theme loads its polyfills in <head>, before its bundle starts the search worker.
+        extra = dict(config["extra"]) if isinstance(config.get("extra"), dict) else {}
+        extra["polyfills"] = [*(extra.get("polyfills") or []), FILE_WORKER]
+        config["extra"] = extra
     extensions = config.get("markdown_extensions")
     ours = {EXTENSION: {"pages_dir": str(pages_dir), "token": token}}
     if isinstance(extensions, dict):
@@ -229,10 +252,26 @@ def new_token() -> str:
     return f"pmkbpage{secrets.token_hex(10)}n"
 
 
-def copy_assets(docs: Path) -> None:
+def offline_search(settings: SiteSettings) -> bool:
+    """Whether the engine's search must work on the site opened from disk (``file://``)."""
+    plugin = settings.plugin
+    return plugin is not None and bool(plugin["offline_search"]) and plugin["search"] == "material"
+
+
+def copy_assets(docs: Path, settings: SiteSettings | None = None) -> None:
     target = docs / CSS
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(ASSETS / "postmortems.css", target)
+    if settings is not None and offline_search(settings):
+        shutil.copyfile(ASSETS / "file-worker.js", docs / FILE_WORKER)
+
+
+def write_offline_index(site: Path) -> None:
+    """``search.js`` beside the engine's ``search.json``: the same index as a script defining
+    ``__index``, which the theme loads on pages opened from disk, where it cannot fetch."""
+    index = site / "search.json"
+    if index.is_file():
+        (site / "search.js").write_text(f"var __index = {index.read_text(encoding='utf-8')}", encoding="utf-8")
 
 
 def relative_to_docs(path: Path, docs: Path) -> str:

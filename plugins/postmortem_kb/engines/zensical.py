@@ -5,8 +5,10 @@ generated page already finished, and a configuration pointing at them; then runs
 ``zensical build`` on it in a process of its own (Zensical keeps its state in a native
 runtime). The site comes out in the staging folder and is swapped in like any other engine's.
 
-What Zensical does not do, pmkb says: ``serve`` re-stages the pages when a postmortem changes
-(Zensical then reloads), and the theme's search from ``file://`` is MkDocs-only.
+What Zensical does not do, pmkb does: ``serve`` re-stages the pages when a postmortem changes
+(Zensical then reloads); for search on the site opened from disk (``file://``), the index is
+also written as a script (``search.js``, which Zensical's theme loads there) and the worker runs
+in a frame (``file-worker.js``, as with MkDocs).
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class ZensicalEngine:
         if options is not None:
             unknown = set(options) - set(PLUGIN_DEFAULTS)
             if unknown:
-                raise BuildFailed(f"{config_file.name}: unknown option(s) of the postmortems plugin: "
+                word = "option" if len(unknown) == 1 else "options"
+                raise BuildFailed(f"{config_file.name}: unknown {word} of the postmortems plugin: "
                                   f"{', '.join(sorted(map(str, unknown)))}")
             plugin = {**PLUGIN_DEFAULTS, **options}
             if not plugin["enabled"]:
@@ -69,10 +72,8 @@ class ZensicalEngine:
         run_zensical(["build", "--clean", *(["--strict"] if strict else []), "-f", str(config)], workspace)
         if not (site / "index.html").is_file():
             raise BuildFailed("Zensical wrote no home page (site/index.html); run with -v to see its output")
-        plugin = settings.plugin
-        if plugin is not None and plugin["offline_search"] and plugin["search"] == "material":
-            log.info("note: with Zensical the search box works over http(s) only, not on the site opened from "
-                     "disk (file://); build with --engine mkdocs for that")
+        if staging.offline_search(settings):
+            staging.write_offline_index(site)
         if settings.plugin is not None and settings.plugin["search"] == "pagefind":
             from ..search import pagefind
 
@@ -165,7 +166,7 @@ def stage(settings: SiteSettings, kb: Any, workspace: Path, *, drafts: bool) -> 
     convert = _converter(markdown)
     items = staging.site_pages(kb, settings, convert, markdown, template_dirs, drafts)
     pages = staging.write_staged(items, docs, pages_dir, token, own)
-    staging.copy_assets(docs)
+    staging.copy_assets(docs, settings)
     _write_config(config_file, staging.staged_config(settings.loaded, settings, workspace, pages, pages_dir, token))
     return config_file
 
@@ -206,7 +207,7 @@ def run_zensical(args: list[str], cwd: Path, *, capture: bool = True) -> None:
     command = [sys.executable, "-m", "zensical", *args]
     if not capture:
         served = subprocess.run(command, cwd=cwd, env=env)
-        if served.returncode not in (0, -2, 130):
+        if served.returncode not in (0, -2, -15, 130, 143):  # stopped by Ctrl-C or a TERM signal
             raise BuildFailed(f"zensical {args[0]} failed (exit {served.returncode})")
         return
     proc = subprocess.run(command, cwd=cwd, env={**env, "NO_COLOR": "1", "TERM": "dumb"}, capture_output=True,
