@@ -15,6 +15,8 @@ from kit.browser import (
     ROOT,
     Reader,
     Site,
+    copy_sample_kb,
+    engine_build,
     is_local,
     mkdocs_build,
     require,
@@ -37,6 +39,30 @@ def hostile_site(tmp_path_factory) -> Iterator[Site]:
     root = write_hostile_kb(tmp_path_factory.mktemp("hostile"))
     site = mkdocs_build(root / "mkdocs.yml", root / "site")
     yield from serve(site)
+
+
+@pytest.fixture(scope="session")
+def engine_sites(tmp_path_factory) -> Iterator:
+    """``get(kb, engine)``: the sample KB (``"sample"``) or the hostile KB (``"hostile"``) built with
+    `pmkb build --engine NAME` and served, each once per session whichever modules ask for it."""
+    require()
+    sites: dict[tuple[str, str], Site] = {}
+    servers = []
+
+    def get(kb: str, engine: str) -> Site:
+        if (kb, engine) not in sites:
+            root = tmp_path_factory.mktemp(f"{kb}-{engine}")
+            copy_sample_kb(root) if kb == "sample" else write_hostile_kb(root)
+            server = serve(engine_build(root, engine, root / "site"))
+            sites[kb, engine] = next(server)
+            servers.append(server)
+        return sites[kb, engine]
+
+    try:
+        yield get
+    finally:
+        for server in servers:
+            server.close()
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,28 @@ def require() -> None:
         pytest.skip("playwright is not installed")
 
 
+def engine_build(root: Path, engine: str, site_dir: Path) -> Path:
+    """`pmkb build --engine NAME` from the KB's folder, in a process of its own, as CI runs it."""
+    env = {k: v for k, v in ENV.items() if k != "PMKB_ENGINE"}
+    proc = subprocess.run([sys.executable, "-m", "postmortem_kb", "build", "--engine", engine,
+                           "--site-dir", str(site_dir)], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    return site_dir
+
+
+def copy_sample_kb(dest: Path) -> Path:
+    """The repository's sample KB (its mkdocs.yml, taxonomy, docs and postmortems) copied into ``dest``."""
+    import shutil
+
+    for name in ("mkdocs.yml", "taxonomy.yml"):
+        shutil.copy(ROOT / name, dest / name)
+    for folder in ("docs", "postmortems"):
+        shutil.copytree(ROOT / folder, dest / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
 def mkdocs_build(config_file: Path, site_dir: Path) -> Path:
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config_file),
                            "-d", str(site_dir)], capture_output=True, text=True, env=ENV, timeout=600)
