@@ -69,3 +69,42 @@ def test_a_busy_port_is_one_line_naming_it_and_the_flag(tmp_path):
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr
     assert str(port) in lines[0] and "--dev-addr" in lines[0] and "internal error" not in lines[0]
+
+
+def site_config(root: Path, options: str) -> None:
+    (root / "mkdocs.yml").write_text(f"site_name: KB\nplugins:\n  - postmortems:\n{options}", encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [["validate"], ["stats"], ["new", "Disk full"], ["schema"]])
+def test_a_configured_taxonomy_that_is_missing_is_a_problem_naming_it(tmp_path, args):
+    from kit.search_kb import make_kb, write
+
+    root = make_kb(tmp_path)
+    write(root, "disk", title="Disk full", date="2024-01-01")
+    (root / "taxonomy.yml").unlink(missing_ok=True)
+    site_config(root, "      taxonomy: vocab/terms.yml\n")
+    result = CliRunner().invoke(cli, ["--kb", str(root), *args])
+    assert result.exit_code == 1, result.output
+    assert "vocab/terms.yml:1: taxonomy-missing:" in result.output
+    assert not list((root / "postmortems").rglob("*disk-full*"))  # `new` wrote nothing
+
+
+def test_commands_read_the_taxonomy_and_folder_the_site_configuration_names(tmp_path):
+    from kit.search_kb import make_kb, write
+
+    root = make_kb(tmp_path)
+    write(root, "disk", title="Disk full", date="2024-01-01")
+    (root / "postmortems").rename(root / "incidents")
+    (root / "vocab.yml").write_text("severities: [{id: SEV1}, {id: SEV2}, {id: SEV3}]\n"
+                                    "root_causes: {capacity: {title: Capacity}}\n", encoding="utf-8")
+    site_config(root, "      postmortems_dir: incidents\n      taxonomy: vocab.yml\n")
+    result = CliRunner().invoke(cli, ["--kb", str(root), "validate"])
+    # The postmortem says hardware-failure, which vocab.yml does not know: it was read.
+    assert result.exit_code == 1 and "1 postmortem checked" in result.output, result.output
+    assert "hardware-failure" in result.output and "taxonomy-missing" not in result.output
+    # Without a site configuration, no taxonomy.yml is a KB whose terms are open, not a problem.
+    (root / "mkdocs.yml").unlink()
+    (root / "incidents").rename(root / "postmortems")
+    (root / "taxonomy.yml").unlink(missing_ok=True)
+    result = CliRunner().invoke(cli, ["--kb", str(root), "validate"])
+    assert result.exit_code == 0 and "taxonomy" not in result.output, result.output

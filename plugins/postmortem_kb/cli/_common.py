@@ -75,10 +75,20 @@ class Context:
 
     @property
     def config(self) -> KBConfig:
+        """The KB as its site configuration describes it (the postmortems plugin's
+        ``postmortems_dir`` and ``taxonomy``), so that a command checks what the build publishes;
+        a taxonomy the configuration names is required (missing: ``taxonomy-missing``)."""
         if self._config is None:
             from ..loader import KBConfig
 
-            self._config = KBConfig(root=self.root, strict_terms=not self.lenient)
+            options = site_options(self.root)
+            where = {key: value.strip() for key, value in options.items()
+                     if key in ("postmortems_dir", "taxonomy") and isinstance(value, str) and value.strip()}
+            strict = not self.lenient and options.get("strict_terms") is not False
+            self._config = KBConfig(root=self.root, strict_terms=strict,
+                                    postmortems_dir=where.get("postmortems_dir", "postmortems"),
+                                    taxonomy_file=where.get("taxonomy", "taxonomy.yml"),
+                                    taxonomy_required="taxonomy" in where)
         return self._config
 
     def load(self, paths: list[Path] | None = None) -> KnowledgeBase:
@@ -87,11 +97,25 @@ class Context:
         return load_kb(self.config, paths)
 
     def taxonomy(self) -> Taxonomy:
-        """The KB's taxonomy, or the default one when the KB has no taxonomy.yml."""
+        """The KB's taxonomy, or the default one when the KB has no taxonomy.yml (and its
+        configuration names none); a problem with it is raised as problems naming the file."""
+        from ..problems import display_path
         from ..taxonomy import load_taxonomy
 
-        path = self.config.taxonomy_path
-        return load_taxonomy(path if path.exists() else None)
+        config = self.config
+        path = config.taxonomy_path
+        return load_taxonomy(path, required=config.taxonomy_required, shown=display_path(path, config.root))
+
+
+def site_options(root: Path) -> dict[str, Any]:
+    """The postmortems plugin's options in the KB's site configuration (mkdocs.yml or
+    properdocs.yml), as written; empty when there is none or it cannot be read."""
+    for name in ("mkdocs.yml", "mkdocs.yaml", "properdocs.yml", "properdocs.yaml"):
+        if (root / name).is_file():
+            from ..engines import plugin_entry, read_config_leniently
+
+            return plugin_entry(read_config_leniently(root / name).get("plugins")) or {}
+    return {}
 
 
 pass_ctx = click.make_pass_decorator(Context, ensure=True)
