@@ -8,7 +8,8 @@ at most a few characters), so a line is read in linear time whatever it holds.
 Which computed duration a statement is checked against is the one its words name:
 
 - "time to detect / mitigate / resolve" (TTD, MTTR...): start to detected / mitigated / resolved;
-- the impact ("for 58 minutes" in the impact field, Summary or Impact section; "impact duration",
+- the impact ("for 58 minutes" in the impact field, Summary or Impact section, when it is the only
+  "for ..." length there: two are phases of the impact, not its length; "impact duration",
   "outage duration", "downtime"): what users lived through, which ends when the incident is
   mitigated: start to mitigated (start to resolved when the timeline marks no mitigation);
 - the whole incident ("incident duration", "total duration", "lasted"): start to resolved.
@@ -49,6 +50,8 @@ _LABELLED = re.compile(
 _FOR = re.compile(r"(?i)\bfor[ \t]{1,3}" + _ABOUT + r"(?:" + _AMOUNT + r")")
 
 KEYS = tuple(_LABELS)
+_FENCE = re.compile(r"[ \t]{0,3}(?:```|~~~)")
+_CODE_SPAN = re.compile(r"`[^`\n]{0,2000}`")
 
 
 def _delta(m: re.Match) -> dt.timedelta:
@@ -62,18 +65,29 @@ def _statements(texts: Iterable[tuple[int, str, bool]]) -> dict[str, tuple[dt.ti
     statement of each kind wins."""
     found: dict[str, tuple[dt.timedelta, int]] = {}
     for first_line, text, about_impact in texts:
+        lengths: list[tuple[dt.timedelta, int]] = []  # every "for N minutes" of this piece
+        fenced = False
         for offset, line in enumerate(text.split("\n")):
             if len(line) > 2000:
                 line = line[:2000]  # a statement is a phrase, not a page
+            # Code is not a statement about the incident (`amtool silence add --duration=12h`).
+            if _FENCE.match(line):
+                fenced = not fenced
+                continue
+            if fenced:
+                continue
+            line = _CODE_SPAN.sub(" ", line)
             for m in _LABELLED.finditer(line):
                 key = next(k for k in KEYS if m.group(k) is not None)
                 if key == "impact_duration":
                     key = "impact" if _IMPACT_WORDS.match(m.group(key)) else "total"
                 found.setdefault(key, (_delta(m), first_line + offset))
-            if about_impact and "impact" not in found:
-                m = _FOR.search(line)
-                if m:
-                    found["impact"] = (_delta(m), first_line + offset)
+            if about_impact and len(lengths) < 2:
+                lengths += [(_delta(m), first_line + offset) for m in _FOR.finditer(line)][:2]
+        # One "for N minutes" is the impact's length; two or more ("failed for 3 minutes, then
+        # was slow for 7 hours") are its phases, and none of them is the whole.
+        if len(lengths) == 1:
+            found.setdefault("impact", lengths[0])
     return found
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from kit import write_postmortem
-from postmortem_kb.durations import check_stated, disagrees, stated_durations
+from postmortem_kb.durations import Stated, check_stated, disagrees, stated_durations
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.model import Metrics
 
@@ -150,3 +150,26 @@ def test_the_example_kb_states_durations_that_agree(tmp_path):
     kb = load_kb(KBConfig(root=tmp_path / "kb"))
     assert kb.postmortems and not kb.problems
     assert all(pm.stated_durations for pm in kb.postmortems)  # it does state them, and they agree
+
+
+def test_two_for_lengths_are_phases_not_the_impacts_length():
+    phases = "About 1 in 6 requests failed for 3 minutes, then latency doubled for 7 hours."
+    assert check_stated([(1, phases, True)], metrics()) == Stated()
+    # One phase per piece: the Impact section's single length still counts.
+    stated = check_stated([(1, phases, True), (5, "Checkout failed for 20 minutes.", True)], metrics())
+    assert [line for line, _ in stated.mismatches] == [5]
+
+
+def test_code_is_not_a_statement_about_the_incident():
+    text = ("The silence was made with `amtool silence add --duration=12h`.\n"
+            "```\nretention:\n  duration: 30m\n```\nTime to detect: 12 min")
+    stated = check_stated([(1, text, True)], metrics())
+    assert stated.mismatches == [] and list(stated.lengths) == ["time_to_detect"]
+
+
+def test_the_sample_kb_states_no_duration_the_timeline_contradicts():
+    from kit import ROOT
+
+    kb = load_kb(KBConfig(root=ROOT))
+    assert kb.postmortems
+    assert [p.format_text() for p in kb.problems if p.code == "duration-mismatch"] == []
