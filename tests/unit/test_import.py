@@ -280,7 +280,7 @@ def test_cli_writes_files_that_load_and_reports_json(runner, kb_root):
         assert set(entry["metrics"]["computed"]) == {"time_to_detect_minutes", "time_to_mitigate_minutes",
                                                      "time_to_resolve_minutes"}
         for event in entry["events"]:
-            assert set(event) == {"at", "time", "text", "moment"}
+            assert set(event) == {"at", "time", "text", "moment", "approximate"}
         for item in entry["action_items"]:
             assert set(item) == {"title", "type"}
         assert (kb_root / entry["output"]).is_file()

@@ -27,7 +27,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from ..timeline import TimeParseError, parse_offset, parse_timeline, section_key
+from ..timeline import TimelineEvent, TimeParseError, parse_offset, parse_timeline, section_key
 from .reading import atx_heading
 from .times import Lead, hour24, read_date, read_lead, template_leftover
 
@@ -130,11 +130,11 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def _candidates(lines: list[str], start: int, end: int) -> tuple[list[Entry], list[tuple[int, dt.date | tuple]],
+def _candidates(lines: list[str], start: int, end: int) -> tuple[list[Entry], list[tuple[int, Lead]],
                                                                 list[int], list[str]]:
     """Timed lines of each family, date lines, chat sub-headings and template leftovers in a section."""
     found: list[Entry] = []
-    dates: list[tuple[int, tuple]] = []
+    dates: list[tuple[int, Lead]] = []  # date lines and date headings: the day of the times below
     chats: list[int] = []
     leftovers: list[str] = []
     in_fence = False
@@ -158,8 +158,10 @@ def _candidates(lines: list[str], start: int, end: int) -> tuple[list[Entry], li
             lead = read_lead(head.group(2))
             if lead and lead.has_time:
                 found.append(Entry(i, "heading", lead, head.group(2)))
-            elif lead and lead.end >= len(head.group(2).rstrip(" :")) - 1 or _date_only(head.group(2)):
+            elif lead and lead.end >= len(head.group(2).rstrip(" :")) - 1:
                 dates.append((i, lead))
+            elif (day_lead := _date_only(head.group(2))) is not None:
+                dates.append((i, day_lead))
             elif _CHAT.search(head.group(2)):
                 chats.append(i)
                 break  # what follows is a log, not the timeline
@@ -207,9 +209,14 @@ def _candidates(lines: list[str], start: int, end: int) -> tuple[list[Entry], li
     return found, dates, chats, leftovers
 
 
-def _date_only(text: str) -> bool:
-    m = read_date(text.strip(" *_:"))
-    return bool(m) and m[0] >= len(text.strip(" *_:")) - 1
+def _date_only(text: str) -> Lead | None:
+    """A heading that is a date and nothing else (``### Tuesday, 6 Nov:``) -> a Lead with that date."""
+    value = text.strip(" *_:")
+    found = read_date(value)
+    if found is None or found[0] < len(value) - 1:
+        return None
+    end, ymd, ambiguous = found
+    return Lead(end=end, date=ymd, ambiguous_date=ambiguous, text=value[:end])
 
 
 def _joined_time(cells: list[str], time_col: int, header: list[str]) -> str:
@@ -245,7 +252,8 @@ def rewrite_timeline(body: str, *, date: dt.date | None, timezone: str | None) -
     if not bounds:
         return result
     start, end = bounds[0]
-    heading_text = atx_heading(lines[heading_lines[0]]).group(2)
+    timeline_head = atx_heading(lines[heading_lines[0]])
+    heading_text = timeline_head.group(2) if timeline_head else ""
     zone = timezone
     found, dates, chats, result.leftovers = _candidates(lines, start, end)
     header_zone = _header_zone(heading_text, lines[start:end])
@@ -267,6 +275,8 @@ def rewrite_timeline(body: str, *, date: dt.date | None, timezone: str | None) -
     result.entries = entries
     for i in chats:  # a chat log's heading ends the timeline for the KB's reader too
         head = atx_heading(lines[i])
+        if head is None:  # _candidates found a heading on that line
+            continue
         out[i] = "## " + head.group(2)
         result.notes.append(f"`{head.group(2)}` moved to level 2: a log's timestamps are not timeline entries")
     section_end = min([end] + chats)
@@ -319,8 +329,9 @@ def _header_zone(heading: str, section: list[str]) -> tuple[str, str] | None:
         if line.strip().startswith("|"):
             for cell in _cells(line):
                 m = re.match(r"(?:time|timestamp|when|date(?:[ /&]+time)?)[ \t]*\(([^()]{1,30})\)", cell, re.I)
-                if m and timezone_name(m.group(1)):
-                    return timezone_name(m.group(1)), cell
+                named = timezone_name(m.group(1)) if m else None
+                if named:
+                    return named, cell
             break
     return None
 
@@ -339,23 +350,24 @@ def _resolve(entries: list[Entry], dates: list[tuple[int, Lead]], date: dt.date 
     date_at = {i: lead for i, lead in dates}
     current = date
     previous: dt.datetime | None = None  # wall clock of the entry before
-    pending = sorted([(e.line, "entry", e) for e in entries] + [(i, "date", None) for i in date_at])
-    for line, what, entry in pending:
-        if what == "date":
+    by_line = {e.line: e for e in entries}
+    for line in sorted(set(by_line) | set(date_at)):
+        entry = by_line.get(line)
+        if entry is None:  # a date line: the day of the times below it
             day = _date_of(date_at[line], current, date, day_first)
             if day:
                 current = day
                 result.first_date = result.first_date or day
             continue
         lead = entry.lead
-        if lead is None:
+        if lead is None or (lead.hour is None and not (lead.date or lead.ambiguous_date)):
             continue
         day = _date_of(lead, current, date, day_first) if (lead.date or lead.ambiguous_date) else None
         if day:
             current = day
             result.first_date = result.first_date or day
         entry.approximate = lead.approximate
-        if not lead.has_time:
+        if lead.hour is None or lead.minute is None:  # a day-level entry
             entry.day = day
             continue
         hour = hour24(lead.hour, lead.ampm)
@@ -363,9 +375,10 @@ def _resolve(entries: list[Entry], dates: list[tuple[int, Lead]], date: dt.date 
         wall = dt.datetime.combine(base or _STAND_IN_DAY, dt.time(hour, lead.minute, lead.second))
         if lead.bare_twelve_hour and previous is not None and not twenty_four and (twelve_hour or wall < previous):
             # `4:19` among `3:50 PM` and `4:30 PM`: the half of the day that keeps the order, nearest first.
+            before = previous
             options = [wall.replace(hour=lead.hour % 12), wall.replace(hour=lead.hour % 12 + 12)]
-            later = [o for o in options if o >= previous]
-            wall = min(later, key=lambda o: o - previous) if later else wall
+            later = [o for o in options if o >= before]
+            wall = min(later, key=lambda o: o - before) if later else wall
         if day is None and previous is not None and wall < previous:
             next_day = wall + dt.timedelta(days=1)
             if next_day - previous <= dt.timedelta(hours=12):  # past midnight (the KB's reader does the same)
@@ -382,7 +395,7 @@ def _day_first(entries: list[Entry], dates: list[tuple[int, Lead]]) -> bool | No
     for lead in [e.lead for e in entries] + [lead for _, lead in dates]:
         if lead is not None and lead.date and lead.text[:2].isdigit() and re.match(r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}",
                                                                                 lead.text):
-            first = int(re.match(r"\d+", lead.text).group(0))
+            first = int(lead.text[:2].rstrip("/.-"))
             return first == lead.date[2]
     return None
 
@@ -421,8 +434,9 @@ def _rewrite_headings(out: list[str], entries: list[Entry], start: int, end: int
     in_fence = False
     for i in range(start, end):
         raw = out[i]
-        if i in firsts:
-            out[i] = "- " + atx_heading(raw).group(2)
+        head = atx_heading(raw) if i in firsts else None
+        if head is not None:
+            out[i] = "- " + head.group(2)
             inside = True
             continue
         is_fence = bool(_FENCE.match(raw))
@@ -474,8 +488,8 @@ def _make_consistent(out: list[str], entries: list[Entry], start: int, end: int,
     # Whatever is still read differently is left as written: the report gives the import's reading.
 
 
-def _same(event, entry: Entry, dated: bool) -> bool:
-    if event is None or event.at is None:
+def _same(event: TimelineEvent | None, entry: Entry, dated: bool) -> bool:
+    if event is None or event.at is None or entry.at is None:
         return False
     mine = entry.at
     theirs = event.at
