@@ -153,7 +153,7 @@ def incident_with_everything(kb):
 
 
 PAGES = ["index.html", "incidents/index.html", "action-items/index.html", "insights/index.html",
-         "root-causes/index.html", "tags/index.html"]
+         "root-causes/index.html", "tags/index.html", "404.html"]
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
@@ -465,3 +465,322 @@ def test_no_serious_accessibility_violation_on_any_page_type(tab, sample_site, s
         if result:
             found[path] = result
     assert found == {}
+
+
+# --- charts ------------------------------------------------------------------------------------
+
+CONTRAST_JS = """([fg, bg]) => {
+    const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+    const lum = c => { const v = c.map(x => {
+                           x /= 255; return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+                       return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+    const [a, b] = [lum(rgb(fg)), lum(rgb(bg))];
+    return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05); }"""
+
+
+def page_background(page) -> str:
+    return page.evaluate("""() => { for (const e of [document.querySelector('.md-main'), document.body]) {
+        const c = getComputedStyle(e).backgroundColor; if (c !== 'rgba(0, 0, 0, 0)') return c; }
+        return 'rgb(255, 255, 255)'; }""")
+
+
+def visible_charts(page):
+    return [c for c in page.locator("svg.pmkb-chart").all() if c.is_visible()]
+
+
+def resolved_by_severity(kb) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for pm in kb.postmortems:
+        if pm.metrics.time_to_resolve is not None:
+            out[pm.severity] = out.get(pm.severity, 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", list(SIZES))
+def test_charts_are_readable_in_both_sizes_and_schemes(tab, sample_site, sample_kb, size, scheme):
+    # The badges' colours, as a reader sees them on the home page's recent incidents.
+    open_page(tab, sample_site, "index.html")
+    badge = {b.inner_text(): b.evaluate("e => getComputedStyle(e).backgroundColor")
+             for b in tab.locator("article .pmkb-sev").all() if b.is_visible()}
+    open_page(tab, sample_site, "insights/index.html")
+    assert_fits(tab)
+    background = page_background(tab)
+    charts = visible_charts(tab)
+    assert len(charts) == 7, "one drawing of each chart shows"
+    for chart in charts:
+        # Text about 12 px on screen at both sizes (never shrunk with the drawing).
+        sizes = chart.evaluate("""svg => { const a = svg.getScreenCTM().a; return [...svg.querySelectorAll('text')]
+            .map(t => parseFloat(getComputedStyle(t).fontSize) * a); }""")
+        assert sizes and min(sizes) >= 10.5, f"chart text of {min(sizes):.1f} px on a {size} screen"
+        box, frame = chart.bounding_box(), tab.locator("article").bounding_box()
+        assert box["x"] >= frame["x"] - 1 and box["x"] + box["width"] <= frame["x"] + frame["width"] + 1
+    # Severity: the badges' colours, each at least 3:1 against the page, and all different.
+    marks = tab.evaluate("""() => { const out = {};
+        for (const e of document.querySelectorAll('svg.pmkb-chart [data-severity]')) {
+            if (!e.getClientRects().length || !e.closest('svg').getClientRects().length) continue;
+            const s = getComputedStyle(e); out[e.getAttribute('data-severity')] = e.tagName === 'g' ? null : s.fill; }
+        return out; }""")
+    colours = {sev: fill for sev, fill in marks.items() if fill}
+    assert set(colours) == {pm.severity for pm in sample_kb.postmortems}
+    assert len(set(colours.values())) == len(colours), colours
+    for sev, fill in colours.items():
+        ratio = tab.evaluate(CONTRAST_JS, [fill, background])
+        assert ratio >= 3, f"{sev} at {ratio:.2f}:1 against the {scheme} page"
+        if sev in badge:
+            assert fill == badge[sev], f"{sev}: chart {fill}, badge {badge[sev]}"
+    # The bars count what the postmortems say: each bar's tooltip, summed per severity.
+    counted: dict[str, int] = {}
+    titles = tab.evaluate("""() => [...document.querySelectorAll('svg.pmkb-chart--stacked_bars g.bar > title')]
+        .filter(t => t.closest('svg').getClientRects().length).map(t => t.textContent)""")
+    for title in titles:
+        for n, sev in re.findall(r"(\d+) × (\S+?)(?:,|$)", title.split(": ", 1)[1]):
+            counted[sev] = counted.get(sev, 0) + int(n)
+    by_sev: dict[str, int] = {}
+    for pm in sample_kb.postmortems:
+        by_sev[pm.severity] = by_sev.get(pm.severity, 0) + 1
+    assert counted == by_sev
+    # Labels sit under their own bars, and there are few enough bars to read.
+    bars = tab.evaluate("""() => [...document.querySelectorAll(
+            'svg.pmkb-chart--stacked_bars g.bar, svg.pmkb-chart--grouped_bars g.bar-group')]
+        .filter(g => g.getClientRects().length && g.closest('svg').getClientRects().length)
+        .map(g => {
+            const r = [...g.querySelectorAll('rect')].map(x => x.getBoundingClientRect()).filter(x => x.width);
+            const t = g.querySelector('text.x-label'); const b = t && t.getBoundingClientRect();
+            return [r.length ? Math.min(...r.map(x => x.left)) : null,
+                    r.length ? Math.max(...r.map(x => x.right)) : null, b ? (b.left + b.right) / 2 : null]; })""")
+    assert 0 < len(bars) <= 2 * 24
+    for left, right, centre in bars:
+        if left is not None and centre is not None:
+            assert left - 1 <= centre <= right + 1, "a label is not under its bar"
+    # Fewer than 5 values: dots, never a box or a curve. The legend says how many each severity has.
+    resolved = resolved_by_severity(sample_kb)
+    legend = tab.evaluate("""() => [...document.querySelectorAll('svg.pmkb-chart--cumulative .legend text')]
+        .filter(t => t.closest('svg').getClientRects().length).map(t => t.textContent)""")
+    assert sorted(legend) == sorted(f"{sev} (n={n})" for sev, n in resolved.items())
+    for sev, n in resolved.items():
+        series = tab.locator(f".pmkb-chart--cumulative:visible g.series[data-severity='{sev}']")
+        assert series.locator("circle").count() == (n if n < 5 else 0)
+        assert series.locator("path").count() == (0 if n < 5 else 1)
+    for row in tab.locator(".pmkb-chart--boxplot:visible g.box-row").all():
+        n = int(re.search(r"n=(\d+)", row.locator("text.muted").text_content())[1])
+        assert row.locator("circle").count() == (n if n < 5 else 0)
+        assert row.locator("rect.box").count() == (0 if n < 5 else 1)
+    # Time to resolve as a distribution: the table counts every resolved incident of each severity once.
+    table = tab.locator("table", has=tab.locator("caption", has_text="Time to resolve by severity"))
+    for sev, n in resolved.items():
+        cells = table.locator("tbody tr", has=tab.locator(f"th:text-is('{sev}')")).locator("td").all_inner_texts()
+        assert int(cells[0]) == n and sum(int(c) for c in cells[1:6]) == n
+    tab.pmkb_shot("insights-charts")
+    assert tab.pmkb_errors == []
+
+
+# --- "Seen this before?" ------------------------------------------------------------------------
+
+def pmkb_similar(root, query: str) -> list[dict]:
+    import json
+
+    proc = subprocess.run([sys.executable, "-m", "postmortem_kb", "--kb", str(root), "similar", "--format", "json",
+                           query], capture_output=True, text=True, env=ENV, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout)["results"]
+
+
+def seen_before(page, query: str) -> list[tuple[str, str, str]]:
+    """What the reader sees after pasting ``query``: (link address, title, reasons) of each result."""
+    page.locator("#pmkb-seen-text").fill(query)
+    page.locator("#pmkb-seen button[type=submit]").click()
+    page.wait_for_function("() => document.getElementById('pmkb-seen-note').innerText.match(/similar/)")
+    return [(li.locator("a").evaluate("a => a.href"), li.locator("a").inner_text(),
+             li.locator(".pmkb-seen__why").inner_text() if li.locator(".pmkb-seen__why").count() else "")
+            for li in page.locator("#pmkb-seen-results li").all()]
+
+
+SAMPLE_QUERIES = [
+    "certificate expired on the load balancer",
+    "TLS handshake errors from the CDN after the wildcard cert lapsed",
+    "postgres: sorry, too many clients already; connection pool exhausted",
+    "kafka consumers lagging, broker packet loss",
+    "DNS resolution failures for internal services",
+    "disk full on a web node, 500 errors",
+    "xyzzy plugh",  # nothing alike
+]
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", list(SIZES))
+def test_seen_before_gives_what_pmkb_similar_gives(tab, sample_site, size, scheme):
+    # Opened from disk, where fetch is refused: the index is a script.
+    tab.goto((sample_site.folder / "index.html").as_uri())
+    assert tab.locator("h2", has_text="Seen this before?").is_visible()
+    for query in SAMPLE_QUERIES:
+        want = pmkb_similar(ROOT, query)
+        got = seen_before(tab, query)
+        assert [(href.rsplit("/", 1)[1], title, why) for href, title, why in got] == \
+            [(f"{r['id']}.html", r["title"], " · ".join(r["reasons"])) for r in want], query
+        for href, _, _ in got:
+            assert href.startswith((sample_site.folder / "incidents").as_uri() + "/")
+            assert (sample_site.folder / "incidents" / href.rsplit("/", 1)[1]).is_file()
+        note = tab.locator("#pmkb-seen-note").inner_text()
+        assert (f"{len(want)} similar past incident" in note) if want else ("No past incident is similar" in note)
+    assert_fits(tab)
+    seen_before(tab, SAMPLE_QUERIES[0])
+    tab.pmkb_shot("home-seen-before")
+    # A result is a link to the incident's page.
+    tab.locator("#pmkb-seen-results li a").first.click()
+    tab.wait_for_load_state()
+    assert tab.locator("h1").first.inner_text() == pmkb_similar(ROOT, SAMPLE_QUERIES[0])[0]["title"]
+    assert tab.pmkb_errors == []
+
+
+def test_seen_before_on_the_init_kb(tab, init_site):
+    root = init_site.folder.parent
+    open_page(tab, init_site, "index.html")
+    for query in ("the api certificate expired again", "database failover paused writes", "capacity", "nothing"):
+        want = pmkb_similar(root, query)
+        got = seen_before(tab, query)
+        assert [(href.rsplit("/", 1)[1], why) for href, _, why in got] == \
+            [(f"{r['id']}.html", " · ".join(r["reasons"])) for r in want], query
+    assert tab.pmkb_errors == []
+
+
+# --- the home page, the 404 page and every page's description -----------------------------------
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_home_page_lists_its_ways_in_without_bullets(tab, sample_site, size):
+    open_page(tab, sample_site, "index.html")
+    items = tab.locator("article ul.pmkb-entry-points > li")
+    assert items.count() >= 5
+    for li in items.all():
+        assert li.evaluate("e => getComputedStyle(e).listStyleType") == "none"
+        assert li.evaluate("e => getComputedStyle(e, '::marker').content") in ("none", "normal", '""')
+        assert li.evaluate("e => getComputedStyle(e, '::before').content") in ("none", "normal")
+    # Nothing drawn left of the links: each item starts with its link's text.
+    assert all(li.inner_text().split()[0] in li.locator("a").inner_text() for li in items.all())
+
+
+def header_colour(page) -> str:
+    return page.evaluate("() => getComputedStyle(document.querySelector('.md-header')).backgroundColor")
+
+
+def check_not_found(page, folder) -> None:
+    assert page.locator("article h1").inner_text() == "Page not found"
+    assert page.evaluate("() => [...document.styleSheets].some(s => (s.href || '').includes('postmortems.css'))")
+    links = page.evaluate("""() => [...document.querySelectorAll('.pmkb-not-found a, .md-nav a.md-nav__link')]
+        .map(a => a.href)""")
+    assert links
+    return links
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_404_page_is_styled_from_disk_at_the_root_and_under_a_sub_path(tab, sample_site, size, scheme):
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    open_page(tab, sample_site, "index.html")
+    styled = header_colour(tab)
+    # Opened from disk.
+    tab.goto((sample_site.folder / "404.html").as_uri())
+    assert header_colour(tab) == styled
+    for href in check_not_found(tab, sample_site.folder):
+        assert href.startswith(sample_site.folder.as_uri() + "/")
+        target = href[len(sample_site.folder.as_uri()) + 1:].split("#")[0]
+        assert (sample_site.folder / target).is_file() or (sample_site.folder / target / "index.html").is_file(), href
+    tab.pmkb_shot("404")
+
+    # A server that shows 404.html for a missing address (as static hosts do), the site at its root or under
+    # a sub-path of the host.
+    class Missing(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args):  # noqa: A002 - the base class's name
+            pass
+
+        def send_error(self, code, message=None, explain=None):
+            if code != 404:
+                return super().send_error(code, message, explain)
+            body = (sample_site.folder / "404.html").read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    for served, prefix in ((sample_site.folder, "/"), (sample_site.folder.parent, f"/{sample_site.folder.name}/")):
+        httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Missing, directory=str(served)))
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            base = f"http://127.0.0.1:{httpd.server_address[1]}{prefix}"
+            addresses = [base + "404.html"] + ([base + "incidents/no/such/page.html"] if prefix == "/" else [])
+            for address in addresses:
+                deep = not address.endswith("/404.html")
+                tab.goto(address, wait_until="networkidle")
+                assert header_colour(tab) == styled, address
+                for href in check_not_found(tab, served):
+                    assert href.startswith(base), (address, href)
+                    status = tab.request.get(href).status
+                    assert status == 200, (address, href, status)
+                if deep:
+                    # The browser's look-ahead asks for the assets beside the missing address before the
+                    # page's script sets its base: those requests fail, the page is styled all the same.
+                    tab.pmkb_errors.clear()
+                assert tab.pmkb_errors == [], address
+        finally:
+            httpd.shutdown()
+            httpd.server_close()
+            thread.join(timeout=10)
+    assert tab.pmkb_errors == []
+
+
+def meta(page) -> tuple[str, str, str]:
+    return page.evaluate("""() => [document.querySelector('meta[name=description]').content,
+        document.querySelector('meta[property="og:title"]').content,
+        document.querySelector('meta[property="og:description"]').content]""")
+
+
+def test_every_page_describes_itself(tab, sample_site, sample_kb):
+    from postmortem_kb.inline import plain_text
+
+    seen = {}
+    for pm in sample_kb.postmortems:
+        open_page(tab, sample_site, f"incidents/{pm.id}.html")
+        description, og_title, og_description = meta(tab)
+        assert og_title == pm.title and og_description == description
+        assert description.startswith(f"{pm.severity} incident on {pm.date.isoformat()}")
+        impact = plain_text(pm.impact)
+        assert impact[:60].rsplit(" ", 1)[0] in description, (description, impact)
+        assert "`" not in description and "**" not in description
+        seen[pm.id] = description
+    assert len(set(seen.values())) == len(seen), "two incidents share a description"
+    site_wide = None
+    for path in ("index.html", "incidents/index.html", "insights/index.html", "action-items/index.html"):
+        open_page(tab, sample_site, path)
+        description, _, og_description = meta(tab)
+        assert og_description == description and description not in seen.values()
+        site_wide = site_wide or description
+        seen[path] = description
+    assert len(set(seen.values())) == len(seen), "two pages share a description"
+    open_page(tab, sample_site, "index.html")
+    assert f"{len(sample_kb.postmortems)} incident postmortems" in meta(tab)[0]
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_listings_and_the_tracker_stay_out_of_the_search(tab, sample_site, sample_kb, size):
+    owner = next(a.owner for pm in sample_kb.postmortems for a in pm.action_items if a.owner)
+    open_page(tab, sample_site, "index.html")
+    toggle = tab.locator("label.md-header__button[for='__search']")
+    if toggle.is_visible():
+        toggle.click()
+    box = tab.locator("input.md-search__input")
+    for query in ("action items overdue", owner, "incidents newest first"):
+        box.fill("")
+        box.press_sequentially(query, delay=20)
+        tab.wait_for_function("""() => /match|result|document/i.test(
+            document.querySelector('.md-search-result__meta').innerText)""", timeout=15_000)
+        tab.wait_for_timeout(300)
+        hrefs = tab.evaluate("() => [...document.querySelectorAll('.md-search-result__item a')].map(a => a.href)")
+        listings = [h for h in hrefs if re.search(r"/(action-items|incidents|insights)/index\.html|/index\.html$", h)
+                    or h.rstrip("/") == sample_site.url.rstrip("/")]
+        assert listings == [], (query, listings)
+    assert tab.pmkb_errors == []
