@@ -423,6 +423,8 @@ _MOMENT_WORDS = {
                            r"discovered|on-?call (was )?(engaged|paged)|"
                            r"(users?|customers?|clients?|people|someone|others|students|teams?) "
                            r"(report|reports|reported|complain|complains|complained|flagged)|"
+                           r"(problem|issue|outage|incident|failure|errors?) (is |was |has been )?"
+                           r"(identified|spotted|observed|found)|identified (a |the )?(problem|issue|outage)|"
                            r"(automated|automatic) (warning|alert)|warning from|user reports?)\b", re.I),
     "mitigated": re.compile(r"\b(mitigat(ed|ion|es)|workaround|rolled back|roll(ed|ing)?[ -]?back|reverted|"
                             r"failed over|failover (completed|done)|traffic (drained|shifted|moved)|"
@@ -439,7 +441,8 @@ _MOMENT_WORDS = {
                            r"full capacity|capacity)|"
                            r"(solved|fixed|resolves|resolved) the (issue|problem|outage|incident)|"
                            r"(outage|incident) (declared |was declared |is declared )?over|"
-                           r"(all )?(systems?|services?) (fully )?(operational|restored|recovered))\b", re.I),
+                           r"(all )?(systems?|services?) (fully )?(operational|restored|recovered)|"
+                           r"(service|traffic|launches|requests) (resumes|resumed)|back (up )?to 100 ?%)(?!\w)", re.I),
 }
 # Words that say someone was engaged rather than that the problem was seen: a detection only
 # when no entry says it was seen.
