@@ -33,7 +33,7 @@ from mkdocs.config import load_config
 from kit import ROOT, site_config
 from kit.hostile import ACCEPTED, EXPECTED, FIXTURES
 from postmortem_kb.cli import cli
-from postmortem_kb.loader import KBConfig, load_file
+from postmortem_kb.loader import KBConfig, load_one
 from postmortem_kb.publish import BUILDING_PREFIX, REPLACED_PREFIX, build_site
 from postmortem_kb.taxonomy import load_taxonomy
 
@@ -286,8 +286,8 @@ def test_import_gives_a_postmortem_or_a_clear_line(case, kb_root: Path, tmp_path
         assert len(written) == 1 and written[0].resolve().is_relative_to(out.resolve())
         assert written[0].as_posix().endswith(head["output"].split("/", 1)[-1])
         # The written file reads back: a postmortem (maybe with TODOs to fill) or its problems.
-        loaded = load_file(written[0], load_taxonomy(kb_root / "taxonomy.yml"), KBConfig(root=kb_root))
-        assert loaded, loaded
+        loaded = load_one(written[0], load_taxonomy(kb_root / "taxonomy.yml"), KBConfig(root=kb_root))
+        assert loaded.postmortem is not None or loaded.problems, loaded
     else:
         assert head["result"] == "failed", result.output
         assert result.exit_code == 1 and written == []

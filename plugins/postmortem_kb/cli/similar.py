@@ -66,17 +66,18 @@ def similar(obj: Context, query: str, limit: int, fmt: str, drafts: bool) -> Non
 
 def _similar_to_file(obj: Context, kb: KnowledgeBase, index: SimilarityIndex, path: Path,
                      limit: int) -> tuple[str, list[Relation]]:
-    from ..loader import load_file
+    from ..loader import load_one
     from ..problems import display_path, format_problems
 
     resolved = path.resolve()
     known = next((pm for pm in kb.postmortems if pm.path.resolve() == resolved), None)
     if known is None:
-        loaded = load_file(path, kb.taxonomy, obj.config)
-        if isinstance(loaded, list):  # not readable as a postmortem at all
+        result = load_one(path, kb.taxonomy, obj.config)
+        loaded = result.postmortem
+        if loaded is None:  # not readable as a postmortem at all
             raise click.ClickException(f"cannot read {clean(display_path(path, obj.root))} as a postmortem:\n"
-                                       + format_problems(loaded))
-        errors = [p for p in loaded.problems if p.is_error]
+                                       + format_problems(result.problems))
+        errors = [p for p in result.all_problems if p.is_error]
         if errors:
             click.echo(f"note: {clean(display_path(path, obj.root))} has {plural(len(errors), 'error')}; "
                        "compared as far as it could be read (see `pmkb validate`)", err=True)
