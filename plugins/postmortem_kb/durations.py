@@ -141,10 +141,10 @@ def check_stated(texts: Iterable[tuple[int, str, bool]], metrics: object) -> Sta
             continue
         length, line = found[kind]
         # The duration the words name first, the other one the writer may have meant.
-        named = [("time_to_mitigate", mitigate), ("impact_duration", total)]
+        candidates = [("time_to_mitigate", mitigate), ("impact_duration", total)]
         if kind == "total":
-            named.reverse()
-        named = [(key, value) for key, value in named if value is not None]
+            candidates.reverse()
+        named = [(key, value) for key, value in candidates if value is not None]
         agreeing = next((key for key, value in named if not disagrees(length, value)), None)
         if agreeing is not None or not named:
             keep(agreeing or "impact_duration", length)
