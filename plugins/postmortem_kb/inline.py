@@ -24,6 +24,7 @@ _EM = re.compile(r"(?<![*\w])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![*\w])"
 _RAW_LINK = re.compile(r"\[([^\[\]]+)\]\(\s*([^()\s]+)(?:\s+\"[^\"]*\")?\s*\)")
 _WEB = re.compile(r"https?://", re.I)
 _SLOT = "\x00{}\x00"
+_SYNTAX = re.compile(r"[`*_\[]")  # what every form drawn below starts with
 _SLOT_RE = re.compile("\x00(\\d+)\x00")
 
 
@@ -66,6 +67,8 @@ def to_html(value: object) -> Markup:
     from .site.templates import escape_value
 
     text = str(value).replace("\x00", "")
+    if not _SYNTAX.search(text):
+        return Markup(escape_value(text))  # no inline syntax: the value escaped, as below
     held: list[str] = []
 
     def hold(html: str) -> str:

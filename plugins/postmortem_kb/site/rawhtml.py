@@ -32,6 +32,12 @@ _OPENING = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(?=[\s>/])")
 _MARKDOWN_ATTRIBUTE = re.compile(r"<[a-zA-Z][^>]*\smarkdown(?=[\s=>/])")
 
 
+@lru_cache(maxsize=256)
+def _tags(name: str) -> re.Pattern:
+    """The opening and closing tags of the element ``name``."""
+    return re.compile(rf"<{name}(?=[\s>/])|</{name}\s*>", re.I)
+
+
 class HtmlHold:
     """Holds HTML blocks of generated pages between Markdown's input and its output."""
 
@@ -115,7 +121,7 @@ class HtmlHold:
         m = _OPENING.match(lines[start])
         if m is None or m.group(1).lower() not in BLOCK_TAGS:
             return None, False
-        tags = re.compile(rf"<{m.group(1)}(?=[\s>/])|</{m.group(1)}\s*>", re.I)
+        tags = _tags(m.group(1))
         depth = 0
         holdable = True
         for j in range(start, len(lines)):

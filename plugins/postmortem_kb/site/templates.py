@@ -83,4 +83,7 @@ def environment(override_dirs: Iterable[str | Path | None] = ()) -> jinja2.Envir
     env.globals["duration"] = format_duration
     env.globals["inline"] = inline_html  # a writer's inline Markdown in a value, drawn and escaped
     env.filters["n"] = number  # the chart templates' coordinates
+    from .drawing import GLOBALS
+
+    env.globals.update(GLOBALS)  # what _macros.html.j2 exports as severity_badge, term_links...
     return env

@@ -14,6 +14,7 @@ Three kinds of address, each built here and nowhere else:
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -88,16 +89,30 @@ def page_url(path: str, directory_urls: bool = True) -> str:
 
 def relative_url(from_path: str, to_path: str, directory_urls: bool = True, anchor: str = "") -> str:
     """A link from the page at docs path ``from_path`` to the page or file ``to_path``."""
-    here = page_url(from_path, directory_urls)
+    return _relative(_folder_of(from_path, directory_urls), to_path, directory_urls, anchor)
+
+
+@lru_cache(maxsize=4096)
+def _folder_of(from_path: str, directory_urls: bool) -> tuple[str, ...]:
+    """The folders of the URL the page at ``from_path`` is served at."""
+    return tuple(p for p in page_url(from_path, directory_urls).split("/")[:-1] if p not in ("", "."))
+
+
+@lru_cache(maxsize=65536)
+def _target(to_path: str, directory_urls: bool) -> tuple[tuple[str, ...], bool]:
+    """(the parts of the URL ``to_path`` is served at, whether it is a folder): a page is linked
+    to from every listing, so this is worked out once per target."""
     there = page_url(to_path, directory_urls)
+    return tuple(p for p in there.split("/") if p not in ("", ".")), there.endswith("/")
+
+
+def _relative(base: tuple[str, ...], to_path: str, directory_urls: bool, anchor: str = "") -> str:
     # Pure string work (no os.path): thousands of links per build.
-    base = [p for p in here.split("/")[:-1] if p not in ("", ".")]
-    parts = [p for p in there.split("/") if p not in ("", ".")]
-    folder_target = there.endswith("/")
+    parts, folder_target = _target(to_path, directory_urls)
     common = 0
     while common < len(base) and common < len(parts) - (0 if folder_target else 1) and base[common] == parts[common]:
         common += 1
-    rel = "/".join([".."] * (len(base) - common) + parts[common:])
+    rel = "/".join([".."] * (len(base) - common) + list(parts[common:]))
     if folder_target:
         rel = f"{rel}/" if rel else "./"
         if not directory_urls:
@@ -130,8 +145,10 @@ def linker(here: str, directory_urls: bool):
 
     Its result is Markup: built from docs paths we made, it needs no escaping."""
 
+    base = _folder_of(here, directory_urls)
+
     def url(to_path: str, anchor: str = "") -> Markup:
-        return Markup(relative_url(here, to_path, directory_urls, anchor))
+        return Markup(_relative(base, to_path, directory_urls, anchor))
 
     return url
 
