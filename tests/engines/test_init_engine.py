@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,74 @@ def test_init_for_zensical(tmp_path: Path) -> None:
     assert alone.returncode == 0, alone.stderr
     home = (kb / "site" / "index.html").read_text(encoding="utf-8")
     assert NOTICE in home and "pmkb build --engine zensical" in home
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, ""
+    except OSError:
+        return 0, ""
+
+
+def _wait_for(check, seconds: float = 90.0) -> bool:
+    import time
+
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def test_serve_with_zensical_previews_and_follows_a_new_postmortem(tmp_path: Path) -> None:
+    """`pmkb serve` on a KB made for Zensical: the home page is the generated one (not the notice),
+    a postmortem written while it runs gets its page, and a half-written one is a warning, not a stop."""
+    import signal
+
+    kb = tmp_path / "kb"
+    assert run(tmp_path, "postmortem_kb", "init", str(kb), "--engine", "zensical").returncode == 0
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    log = open(tmp_path / "serve.log", "w+", encoding="utf-8")  # noqa: SIM115 - read after the process ends
+    proc = subprocess.Popen([sys.executable, "-m", "postmortem_kb", "serve", "-a", f"127.0.0.1:{port}"], cwd=kb,
+                            env=ENV, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert _wait_for(lambda: _get(url + "index.html")[0] == 200), "the preview never answered"
+        home = _get(url + "index.html")[1]
+        assert NOTICE not in home and "incidents/" in home
+        example = next((kb / "postmortems").rglob("*.md"))
+        text = example.read_text(encoding="utf-8")
+        new_id = "2025-07-01-second-certificate-expiry"
+        written = re.sub(r"(?m)^id: .*$", f"id: {new_id}", text, count=1) if re.search(r"(?m)^id: ", text) else text
+        written = re.sub(r"(?m)^title: .*$", "title: The certificate expired again", written, count=1)
+        (example.parent / f"{new_id}.md").write_text(written, encoding="utf-8")
+        (example.parent / "half-written.md").write_text("---\ntitle: Half\ndate: 2025-13-01\n---\n", encoding="utf-8")
+        assert _wait_for(lambda: _get(url + f"incidents/{new_id}.html")[0] == 200), "the new postmortem has no page"
+        assert proc.poll() is None, "the preview stopped"
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        log.seek(0)
+        output = log.read()
+        log.close()
+    assert "half-written.md:3: invalid-date" in output, output
+    assert "Traceback" not in output, output
