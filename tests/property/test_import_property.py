@@ -44,7 +44,9 @@ stats = st.builds(lambda k, v: f"- {k}: {v}", st.sampled_from(["Severity", "Cate
 # 12-hour and approximate times, date lines.
 wrapped = st.builds(lambda fmt, h, m, text: fmt.format(t=f"{h}:{m:02d}") + text,
                     st.sampled_from(["### {t} ", "### 2024-01-02 {t} - ", "- **[{t}]** ", "- `{t}` ", "* ~{t} ",
-                                     "- ca. {t} ", "{t} PM ", "- {t}a ", "| {t} | ", "**January 2nd, 2024**"]),
+                                     "- ca. {t} ", "{t} PM ", "- {t}a ", "| {t} | ", "**January 2nd, 2024**",
+                                     "- **Detection:** {t} PM - ", "  - {t} PM - ", "[{t}] dana: ", "{t} <lee> ",
+                                     "- **Actions Taken:**"]),
                     st.integers(0, 12), st.integers(0, 59), words)
 lines = st.one_of(words, times, titled, rows, list_items, stats, wrapped, st.just(""), st.just("---"),
                   st.just("==="), st.just("All times in UTC"), st.just("```"))
@@ -63,7 +65,7 @@ def section_blocks(draw, style: str) -> str:
 
 
 # The full time the import writes before an entry the KB would read at another instant.
-_ADDED_TIME = re.compile(r"(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}(?::\d{2})?"
+_ADDED_TIME = re.compile(r"~?(?:\d{4}-\d{2}-\d{2} )?\d{2}:\d{2}(?::\d{2})?"
                          r"(?:[+-]\d{2}:\d{2}| \(UTC [+-]\d{2}:\d{2}\))? \u2014 ")
 
 

@@ -189,3 +189,116 @@ def test_a_document_with_one_outage_is_not_split():
 
     text = (FORMATS / "heading-entries.md").read_text(encoding="utf-8")
     assert split_outages(text) == [(None, text)]
+
+
+def test_labels_before_times_and_items_grouped_under_labels(tmp_path):
+    """`- **Detection:** March 3, 2024, 2:10 PM (GMT) - ...` and `- **Actions Taken:**` with timed items under it."""
+    im = imported("grouped-list.md")
+    assert im.front_matter["title"] == "Checkout API returned 502s"
+    assert im.front_matter["timezone"] == "+00:00"  # the zone written on the first entry's time
+    times = [e["at"][11:16] for e in im.report.events]
+    assert times == ["14:10", "14:20", "14:45", "15:05", "15:40", "16:05"]  # the group labels are not entries
+    found = moments(im)
+    # The summary's "Start Time: ... 1:50 PM ... End Time: ... 4:05 PM": the start has no entry, so it is
+    # written in the front matter; the end is the entry at 4:05 PM.
+    assert found["start"] == "2024-03-03T13:50:00+00:00"
+    assert found["detected"] == "2024-03-03T14:10:00+00:00"
+    assert found["resolved"] == "2024-03-03T16:05:00+00:00"
+    assert "Start Time" in im.report.inferred["started_at"]
+    assert "**Actions Taken:**" in im.body and "- **Actions Taken:**" not in im.body
+    pm = loaded(im, tmp_path)
+    assert len(pm.timeline) == 6
+    assert pm.metrics.time_to_resolve == dt.timedelta(hours=2, minutes=15)
+
+
+def test_chat_lines_among_list_items_are_not_entries(tmp_path):
+    im = imported("chat-in-list.md")
+    assert [e["at"][11:16] for e in im.report.events] == ["09:58", "10:07", "10:15", "10:31"]
+    assert any("chat line(s)" in w for w in im.report.warnings)
+    assert "  [10:08] dana: is anyone else seeing stale results?" in im.body  # kept, under the entry above
+    assert len(loaded(im, tmp_path).timeline) == 4
+
+
+def test_a_24_hour_timeline_is_never_read_as_12_hour():
+    """Rows with leading zeros and full dates, one out of order: 11:07 stays 11:07 (not 23:07), and the
+    rows after it keep their own times."""
+    im = imported("rows-out-of-order.md")
+    assert [e["at"][11:16] for e in im.report.events] == ["08:05", "09:40", "10:02", "11:08", "11:07", "11:59"]
+    assert any("runs backwards" in w for w in im.report.warnings)
+    assert im.report.metrics["stated"] == {"time_to_detect_minutes": 5.0, "time_to_resolve_minutes": 80.0}
+
+
+def test_a_write_up_pasted_twice_keeps_its_sections_and_splits_by_its_titles(tmp_path):
+    from postmortem_kb.importer.split import split_outages
+
+    im = imported("pasted-twice.md")
+    assert im.front_matter["title"] == "Storage outage on May 2, 2024"
+    assert im.front_matter["date"] == dt.date(2024, 5, 2)
+    assert len(im.report.events) == 3  # the first timeline, a level-2 section as written
+    assert any("several outages" in w for w in im.report.warnings)
+    parts = split_outages((FORMATS / "pasted-twice.md").read_text(encoding="utf-8"))
+    assert [name for name, _ in parts] == ["Postmortem: Storage outage on May 2, 2024",
+                                           "Postmortem (short version for the status page)"]
+    second = import_document(parts[1][1], source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert [e["text"] for e in second.report.events] == ["Writes fail.", "Fixed."]
+
+
+def test_a_generic_heading_above_the_title():
+    im = imported("readme-heading.md")
+    assert im.front_matter["title"] == "Mail queue stuck"  # not `README`
+    assert im.front_matter["date"] == dt.date(2022, 11, 4)
+    assert moments(im)["detected"] == "2022-11-04T07:52:00+00:00"  # "Users report that ..."
+    assert moments(im)["resolved"] == "2022-11-04T08:25:00+00:00"  # the summary's window ends there
+
+
+@pytest.mark.parametrize("text, window", [
+    ("Start Time: May 7, 2024, 3:00 PM (GMT) End Time: May 7, 2024, 8:00 PM (GMT)", ((15, 0), (20, 0))),
+    ("The outage began on August 15, 2024, at 09:00 AM (EAT) and was resolved by August 15, 2024, at 01:30 PM.",
+     ((9, 0), (13, 30))),
+    ("**Duration:** July 14, 2023, 10:00 AM - 12:30 PM GMT", ((10, 0), (12, 30))),
+    ("Logins failed from 16:58 to 18:46 UTC.", ((16, 58), (18, 46))),
+    ("It happened once before, on 2019-01-08, and lasted 24 hours.", None),
+])
+def test_windows_stated_in_prose(text, window):
+    from postmortem_kb.importer.extract import find_window
+
+    found = find_window(text)
+    assert (found[:2] if found else None) == window
+
+
+def test_a_date_label_before_the_titles_date():
+    text = "# incident date: 2021-04-09, cache stampede\n\n## Timeline\n\n- 10:00 Cache flushed.\n"
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert (im.front_matter["title"], im.front_matter["date"]) == ("cache stampede", dt.date(2021, 4, 9))
+
+
+def test_an_entrys_own_line_names_its_moment_before_the_paragraphs_under_it():
+    """The heading entry's first sentence says it; a later entry only mentions an earlier recovery, and a
+    hoped-for fix ("may go away") is no recovery."""
+    text = ("# Node out of disk\n\n## Timeline\n\nAll times in UTC\n\n### 2023-05-04 10:34\n\nLaunches fail.\n\n"
+            "### 10:55\n\nThe cluster heals itself and launches return to normal.\n\n"
+            "### 15:00\n\nA dip noticed on the dashboard. The node is cordoned, although it appears to have "
+            "recovered. Removing it may go away with the next upgrade.\n")
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    found = moments(im)
+    assert found["start"].endswith("10:34:00+00:00")
+    assert found["resolved"].endswith("10:55:00+00:00")
+    assert found["detected"].endswith("15:00:00+00:00")  # seen only after it was over
+
+
+def test_the_start_entry_that_says_it_was_seen_is_the_detection():
+    text = ("# Search down\n\n## Summary\n\nSearch failed from 10:00 AM to 11:00 AM UTC on 2024-06-08.\n\n"
+            "## Timeline\n\n- **10:00 AM**: The issue was detected by monitoring.\n"
+            "- **10:20 AM**: Escalated to the search team.\n- **11:00 AM**: Service restored.\n")
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    found = moments(im)
+    assert found["start"] == found["detected"] == "2024-06-08T10:00:00+00:00"
+    assert found["resolved"] == "2024-06-08T11:00:00+00:00"
+
+
+def test_approximate_times_are_reported_and_kept_when_rewritten(tmp_path):
+    text = ("# Queue stall\n\n## Timeline\n\nAll times in UTC.\n\n**March 2, 2024**\n\n"
+            "- ca. 18:30 queue depth grows\n- 18:45 alert fired\n")
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert [e["approximate"] for e in im.report.events] == [True, False]
+    assert [e.approximate for e in loaded(im, tmp_path).timeline] == [True, False]

@@ -26,7 +26,8 @@ SIZE = 20_000  # characters of the repeated run: quadratic work is ~10^8 steps (
 # Units that the importer's patterns treat specially: spaces, digits, separators, marks.
 UNITS = [" ", "\t", "a ", "1", "1 ", "1:", "1.", "10:00 ", "(", " (", "a:", ": ", "**", "*", "|", " |", "- ",
          "#", " #", "# ", "[", "@", "owner: ", "UTC ", "+1", "Jan ", "1 Jan ", "not ", "resolved ", "<!--", "~",
-         "12:", "2019-01-01 ", "x/", "and ", ", "]
+         "12:", "2019-01-01 ", "x/", "and ", ", ", "start ", "began 10:00 ", "10:00 - ", "Label: ", "**a:** ",
+         "<a> ", "  - "]
 CONTEXTS = {
     "title heading": "# {run}x\n\n## Summary\n\ntext\n",
     "section heading": "# T\n\n## {run}x\n\ntext\n",
@@ -43,6 +44,10 @@ CONTEXTS = {
     "action item": "# T\n\n## Action items\n\n- {run}x\n",
     "action row": "# T\n\n## Action items\n\n| Action | Owner |\n|---|---|\n| {run}x | y |\n",
     "summary": "# T\n\n## Summary\n\n{run}x\n",
+    "summary window": "# T\n\n## Summary\n\nStart Time: {run} End Time: 10:00\n\n## Timeline\n\n- 10:00 a\n",
+    "labelled entry": "# T\n\n## Timeline\n\n- **{run}:** 10:00 x\n",
+    "grouped entry": "# T\n\n## Timeline\n\n- **Actions:**\n  - {run}x\n",
+    "chat line": "# T\n\n## Timeline\n\n- 10:00 a\n[10:01] {run}x\n",
 }
 
 
@@ -79,9 +84,10 @@ def test_long_runs_import_in_linear_time(context):
     "T\n\nTimeline\n\n" + "10:00 A:  b\n" * 20_000,
     "# T\n\n- Time to detection: 5 minutes\n\n## Timeline\n\n" + "### 10:00 alert fired\n\ntext\n\n" * 10_000,
     "# T\n\n- Time to detection: 5 minutes\n\n## Timeline\n\n" + "- 10:00 x\n- 10:05 alert fired\n" * 10_000,
+    "# T\n\n## Timeline\n\n" + "- **Actions Taken:**\n  - 3:20 PM - looked\n[3:21] dana: hi\n" * 10_000,
 ], ids=["table cell", "digits after time to detection", "heading of spaces", "many hostile entries",
         "many plain-text entries", "many heading entries at one time",
-        "many pairs of entries five minutes apart"])
+        "many pairs of entries five minutes apart", "many groups of nested entries and chat lines"])
 def test_documents_near_the_size_limit_import_in_seconds(document):
     started = time.monotonic()
     with time_limit(LIMIT_SECONDS * 3, "a document near the size limit"):

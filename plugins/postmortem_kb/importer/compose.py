@@ -483,6 +483,14 @@ class _State:
         if found.timezone and self.timezone is None:
             self.set_timezone(found.timezone)
             self.report.add_inferred("timezone", f"`{found.timezone_words}`")
+        offsets = {e.lead.offset for e in found.entries if e.lead is not None and e.lead.offset}
+        if self.timezone is None and len(offsets) == 1:
+            # `**Detection:** 2:10 PM (GMT)` and bare times after it: the one zone the entries write.
+            zone = offsets.pop()
+            written = next(e.lead.zone_note for e in found.entries if e.lead is not None and e.lead.offset)
+            self.set_timezone(zone)
+            self.report.add_inferred("timezone", f"the zone `{written}` written on the timeline's times")
+            found = rewrite_timeline(original, date=self.date, timezone=self.timezone)
         self.body = found.body
         self.timeline_found = found
         for note in found.notes:

@@ -317,7 +317,12 @@ def _read_markdown(text: str) -> SourceText:
         shift = 2 - base
         for idx, level, _heading in sections:
             out[idx] = re.sub(r"^#{1,6}", "#" * max(2, min(6, level + shift)), out[idx], count=1)
-        source.notes.append(f"section headings moved from level {base} to level 2")
+        raised = [t for _, lv, t in sections if lv + shift < 2]
+        if base != 2:
+            source.notes.append(f"section headings moved from level {base} to level 2")
+        if raised:
+            source.notes.append("heading(s) above the sections' level moved to level 2: "
+                                + ", ".join(f"`{t[:60]}`" for t in raised[:5]))
     source.body = "\n".join(out)
     return source
 
