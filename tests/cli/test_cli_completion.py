@@ -45,3 +45,13 @@ def test_completion_outside_a_kb_completes_nothing_and_creates_nothing(tmp_path)
     assert complete("pmkb search --component p", tmp_path) == []
     assert complete("pmkb similar 20", tmp_path) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_completion_follows_the_folders_the_site_configuration_names(tmp_path):
+    (tmp_path / "incidents" / "2024").mkdir(parents=True)
+    (tmp_path / "incidents" / "2024" / "2024-05-01-queue-backlog.md").write_text("---\n---\n", encoding="utf-8")
+    (tmp_path / "vocab.yml").write_text("components:\n  queue-broker: {title: Queue broker}\n", encoding="utf-8")
+    (tmp_path / "mkdocs.yml").write_text("site_name: KB\nplugins:\n  - postmortems:\n      postmortems_dir: incidents\n"
+                                         "      taxonomy: vocab.yml\n", encoding="utf-8")
+    assert complete("pmkb similar 2024-05", tmp_path) == ["2024-05-01-queue-backlog"]
+    assert complete("pmkb search --component queue", tmp_path) == ["queue-broker"]

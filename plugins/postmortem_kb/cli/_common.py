@@ -185,7 +185,7 @@ def complete_terms(kind: str) -> Callable[[click.Context, click.Parameter, str],
         try:
             from ..taxonomy import load_taxonomy
 
-            path = root / "taxonomy.yml"
+            path = root / _configured(root, "taxonomy", "taxonomy.yml")
             taxonomy = load_taxonomy(path if path.is_file() else None)
             if kind == "severities":
                 words = list(taxonomy.severity_ids)
@@ -203,10 +203,16 @@ def complete_terms(kind: str) -> Callable[[click.Context, click.Parameter, str],
 def complete_ids(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
     """Complete postmortem ids (their file names) of the KB."""
     root = _completion_root(ctx)
-    folder = root / "postmortems" if root else None
-    if folder is None or not folder.is_dir():
-        return []
     try:
+        folder = root / _configured(root, "postmortems_dir", "postmortems") if root else None
+        if folder is None or not folder.is_dir():
+            return []
         return sorted({p.stem for p in folder.rglob("*.md") if p.stem.startswith(incomplete)})[:200]
-    except OSError:
+    except (OSError, ValueError):
         return []
+
+
+def _configured(root: Path, option: str, default: str) -> str:
+    """A path option of the postmortems plugin as the KB's site configuration gives it."""
+    value = site_options(root).get(option)
+    return value.strip() if isinstance(value, str) and value.strip() else default
