@@ -113,9 +113,11 @@ def test_insights_charts_render_in_chromium(server: str, tmp_path: Path):
 
             page.route("**/*", guard)
             page.goto(f"{server}/insights/", wait_until="networkidle")
-            svgs = page.locator("svg.pmkb-chart")
-            assert svgs.count() == 6
-            for i in range(6):
+            # Each chart is drawn twice (wide and narrow); one of each shows.
+            assert page.locator("svg.pmkb-chart").count() == 14
+            svgs = page.locator("svg.pmkb-chart:visible")
+            assert svgs.count() == 7
+            for i in range(7):
                 svg = svgs.nth(i)
                 box = svg.bounding_box()
                 assert box and box["width"] > 300 and box["height"] > 60
@@ -126,8 +128,8 @@ def test_insights_charts_render_in_chromium(server: str, tmp_path: Path):
             bar = page.locator("#chart-by-root-cause rect.mark").first
             assert bar.bounding_box()["width"] > 50
             light = bar.evaluate("e => getComputedStyle(e).fill")
-            primary = page.evaluate("getComputedStyle(document.body).getPropertyValue('--md-primary-fg-color')")
-            assert primary.strip() and light not in ("rgb(0, 0, 0)", "none")
+            mark = page.evaluate("getComputedStyle(document.body).getPropertyValue('--pmkb-chart-mark')")
+            assert mark.strip() and light not in ("rgb(0, 0, 0)", "none")
             label = page.locator("#chart-by-root-cause text").first
             light_text = label.evaluate("e => getComputedStyle(e).fill")
             page.screenshot(path=str(artifacts / "insights-light.png"), full_page=True)
@@ -135,6 +137,8 @@ def test_insights_charts_render_in_chromium(server: str, tmp_path: Path):
             page.evaluate("document.body.setAttribute('data-md-color-scheme', 'slate')")
             dark_text = label.evaluate("e => getComputedStyle(e).fill")
             assert dark_text != light_text
+            # Bars take the dark scheme's lighter shade.
+            assert bar.evaluate("e => getComputedStyle(e).fill") != light
             page.screenshot(path=str(artifacts / "insights-dark.png"), full_page=True)
             # Every chart's data is also a table on the page.
             assert page.locator("article table").count() >= 6
