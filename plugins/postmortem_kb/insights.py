@@ -157,8 +157,7 @@ class SeverityDurations:
 
 # Buckets of the time-to-resolve table: at most an hour, four hours, a day, a week, and beyond.
 RESOLVE_BUCKETS: tuple[tuple[str, float | None], ...] = (
-    ("1 hour or less", 60.0), ("1 to 4 hours", 240.0), ("4 to 24 hours", 1440.0), ("1 to 7 days", 7 * 1440.0),
-    ("over 7 days", None))
+    ("≤ 1h", 60.0), ("1h–4h", 240.0), ("4h–1d", 1440.0), ("1d–7d", 7 * 1440.0), ("> 7d", None))
 
 
 @dataclass
