@@ -302,3 +302,25 @@ def test_approximate_times_are_reported_and_kept_when_rewritten(tmp_path):
     im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
     assert [e["approximate"] for e in im.report.events] == [True, False]
     assert [e.approximate for e in loaded(im, tmp_path).timeline] == [True, False]
+
+
+def test_a_title_that_starts_with_a_date_and_a_time():
+    text = "# 2017-11-30 4:23PM PST, Proxy out of memory\n\n## Timeline\n\n### 2017-11-30 16:22 PST\n\nNode fills.\n"
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert (im.front_matter["title"], im.front_matter["date"]) == ("Proxy out of memory", dt.date(2017, 11, 30))
+
+
+def test_a_day_first_date_heading_with_a_dot_carries_the_day():
+    """`### 19. April, 11:00`: the next day of the incident, and the bare times under it belong to it."""
+    text = ("# Culler flood\n\n## Timeline\n\nAll times in CEST\n\n### 2018-04-18 12:35\n\nDeploy.\n\n"
+            "### ~13:30-13:45\n\nLaunch success drops to zero.\n\n### 14:29\n\nOutage is reported on the chat.\n\n"
+            "### 17:03\n\nBelieving the issue to be resolved, work resumes.\n\n"
+            "### 19. April, 11:00\n\nFix deployed.\n\n"
+            "### 11:47\n\nThe hub image is reverted; everything is okay again.\n")
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert [e["at"][:16] for e in im.report.events][-2:] == ["2018-04-19T11:00", "2018-04-19T11:47"]
+    assert im.report.events[1]["approximate"] is True
+    found = moments(im)
+    assert found["start"].startswith("2018-04-18T13:30")  # "drops to zero"
+    assert found["detected"].startswith("2018-04-18T14:29")
+    assert found["resolved"].startswith("2018-04-19T11:47")  # not the entry that only believed it was resolved

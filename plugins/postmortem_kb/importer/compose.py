@@ -30,7 +30,7 @@ from . import extract as ex
 from .entries import rewrite_timeline
 from .reading import KIND_NAMES, TITLE_PREFIX, SourceText, detect_kind, is_generic_title, read_document
 from .report import EXPECTED, FileReport
-from .times import read_date
+from .times import read_date, read_lead
 
 TODO = "TODO"
 _MIN_YEAR, _MAX_YEAR = getattr(_timeline, "MIN_YEAR", 1900), getattr(_timeline, "MAX_YEAR", 2999)
@@ -137,6 +137,9 @@ def _title_without_date(title: str) -> tuple[str, dt.date | None]:
     if year is None:
         return title, None
     rest = text[end:]
+    lead = read_lead(text[label.end() if label else 0:])
+    if lead is not None and lead.has_time and lead.date is not None:
+        rest = " " + text[(label.end() if label else 0) + lead.end:]  # `2017-11-30 4:23PM PST, OOM proxy`
     sep = _TITLE_DATE_SEPARATOR.match(rest)
     if not sep or not rest[sep.end():].strip():
         return title, None

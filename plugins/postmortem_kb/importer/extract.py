@@ -415,7 +415,8 @@ _MOMENT_WORDS = {
                         r"(incident|outage|impact|errors?|problems?|issues?|degradation|disruption|failures?|"
                         r"latency|downtime) (began|begun|begins|begin|started|starts|start)|"
                         r"(outage|incident|impact) (window )?(opens|begins)|first (errors?|failures?|5\d\d)|"
-                        r"(began|started) (failing|erroring|returning errors)|went down|goes down)\b", re.I),
+                        r"(began|started) (failing|erroring|returning errors)|went down|goes down|"
+                        r"(drops?|dropped|fell|falls|reach(es|ed)?) to (zero|0 ?%)|reach(es|ed)? 0 ?%)(?!\w)", re.I),
     "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?( fired| fires| triggered)?|paged|pages|notified|"
                            r"notice|noticed|notices|noticing|reported|reports? (of|that|from)|first reports?|"
                            r"incoming reports?|realized|realised|"
@@ -442,14 +443,17 @@ _MOMENT_WORDS = {
                            r"(solved|fixed|resolves|resolved) the (issue|problem|outage|incident)|"
                            r"(outage|incident) (declared |was declared |is declared )?over|"
                            r"(all )?(systems?|services?) (fully )?(operational|restored|recovered)|"
-                           r"(service|traffic|launches|requests) (resumes|resumed)|back (up )?to 100 ?%)(?!\w)", re.I),
+                           r"(service|traffic|launches|requests) (resumes|resumed)|back (up )?to 100 ?%|"
+                           r"(everything|all|things|service) (is |was |are |were )?(okay|ok|fine|good|healthy) again)"
+                           r"(?!\w)", re.I),
 }
 # Words that say someone was engaged rather than that the problem was seen: a detection only
 # when no entry says it was seen.
 _WEAK_DETECTED = re.compile(r"\b(acknowledged|escalated)\b", re.I)
 _NEGATION = re.compile(r"(?:\b(not|no|never|without|yet to|failed to|n't|unable to)\s+(\w+\s+){0,2}"
-                       r"|\b(may|might|could|would|will|should|hope|hoping|hoped|expect|expected|if|whether)\s+"
-                       r"(\w+\s+){0,1})$", re.I)  # negated, or only hoped for: "the issue may go away"
+                       r"|\b(may|might|could|would|will|should|hope|hoping|hoped|expect|expected|if|whether|"
+                       r"believ\w*|assum\w*|think|thinking|thought|suspect\w*)\s+"
+                       r"(\w+\s+){0,4})$", re.I)  # negated, or only hoped for: "the issue may go away"
 
 
 def _moment_word(event: TimelineEvent, moment: str, text: str | None = None,

@@ -38,7 +38,7 @@ _DATES = [
     re.compile(r"(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d:])"),
     re.compile(r"(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})(?![\d/])"),
     re.compile(r"(?P<a>\d{1,2})([/.-])(?P<b>\d{1,2})\2(?P<y>\d{4})(?!\d)"),  # 01/23/2019, 23.01.2019, 23-01-2019
-    re.compile(_WEEKDAY + r"(?P<d>\d{1,2})" + _ORD + r"[ \t]+(?:of[ \t]+)?" + _MONTH.format("mon")
+    re.compile(_WEEKDAY + r"(?P<d>\d{1,2})(?:" + _ORD[3:-2] + r"|\.)?[ \t]+(?:of[ \t]+)?" + _MONTH.format("mon")
                + r"(?:,?[ \t]+(?P<y>\d{4}))?(?![\w:])", re.I),
     re.compile(_WEEKDAY + _MONTH.format("mon") + r"[ \t]+(?P<d>\d{1,2})" + _ORD
                + r"(?:,?[ \t]+(?P<y>\d{4}))?(?![\w:])", re.I),
