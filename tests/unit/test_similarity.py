@@ -172,3 +172,31 @@ def test_reasons_are_short_and_name_each_kind_once(taxonomy):
     index = SimilarityIndex([q, twin, *fillers(10)], taxonomy)
     [rel] = index.related(q)
     assert rel.reasons == ["same root cause: Expired certificate", "same component: CDN"]
+
+
+def test_the_browser_index_carries_what_similar_to_text_reads(taxonomy):
+    import json
+
+    disk = make("disk", date="2024-02-01", root_causes=["hardware-failure"], components=["web-server"],
+                text="A power supply failed on a web node.")
+    dns = make("dns", date="2023-05-01", root_causes=["dns"], components=["dns-resolver"], text="Resolvers timed out.")
+    index = SimilarityIndex([disk, dns] + fillers(3), taxonomy)
+    data = index.browser_index(lambda pm_id: f"incidents/{pm_id}.html")
+    json.dumps(data, allow_nan=False)  # plain JSON, nothing a script could not read
+    # Incidents in the index's order (oldest first), so posting numbers point at them.
+    assert [d[0] for d in data["docs"]] == [pm.id for pm in index.postmortems]
+    assert data["docs"][[d[0] for d in data["docs"]].index("disk")][4] == "incidents/disk.html"
+    # Every name of a term in use, aliases included, resolves as the taxonomy resolves it.
+    component = taxonomy.terms["components"]["web-server"]
+    assert component.aliases
+    for alias in component.aliases:
+        assert data["names"]["components"][similarity.slugify(alias)] == "web-server"
+    term = data["terms"]["root_causes"]["hardware-failure"]
+    assert term["title"] == "Hardware failure" and term["postings"] == [index.position["disk"]]
+    assert term["rarity"] == index._rarity(("root_causes", "hardware-failure"))
+    # A word's postings carry its weight in each incident; the idf of each kept word is Python's own.
+    stem = "power"
+    pairs = data["words"][stem]
+    assert pairs[0::2] == index.word_postings[stem] and pairs[1::2] == index.word_weights[stem]
+    assert data["idf"][stem] == index._idf(stem)
+    assert data["log"][3] == pytest.approx(1.0986122886681098)
