@@ -419,7 +419,8 @@ _MOMENT_WORDS = {
                         r"(drops?|dropped|fell|falls|reach(es|ed)?) to (zero|0 ?%)|reach(es|ed)? 0 ?%)(?!\w)", re.I),
     "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?( fired| fires| triggered)?|paged|pages|notified|"
                            r"notice|noticed|notices|noticing|reported|reports? (of|that|from)|first reports?|"
-                           r"incoming reports?|realized|realised|"
+                           r"incoming reports?|realized|realised|informed (of|that|about)|"
+                           r"(is|are|was|were|got|gets|being) informed|"
                            r"we (observe|observed|see|saw|notice|noticed|discover|discovered|realize)|"
                            r"discovered|on-?call (was )?(engaged|paged)|"
                            r"(users?|customers?|clients?|people|someone|others|students|teams?) "
