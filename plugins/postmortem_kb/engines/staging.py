@@ -73,11 +73,14 @@ def site_pages(kb: Any, settings: SiteSettings, convert: Convert, markdown: tupl
                                markdown=MarkdownSetup(tuple(markdown[0]), markdown[1]))
     build = SiteBuild(kb, site_options)
     incidents = {build.paths.incident(pm.id) for pm in build.data.postmortems}
+    named = nav_titles((settings.loaded or {}).get("nav") if isinstance(settings.loaded, dict) else None)
     for item in build.generate():
         if hasattr(item, "template"):
             front, body = _split(build.markdown_of(item.path))
             if item.path not in incidents:
                 front = exclude_from_search(front)
+            if item.path in named:
+                front = retitle(front, named[item.path])
             html, toc = convert(body)
             html = build.finish(item.path, html)
             yield FinishedPage(item.path, front, html, _complete_toc(toc_tokens(html) or toc))
@@ -129,6 +132,38 @@ def exclude_from_search(front_matter: str) -> str:
     if not isinstance(meta, dict):
         return front_matter
     meta["search"] = {**(meta["search"] if isinstance(meta.get("search"), dict) else {}), "exclude": True}
+    return yaml.safe_dump(meta, allow_unicode=True, sort_keys=True)
+
+
+def nav_titles(nav: Any) -> dict[str, str]:
+    """The title the site's ``nav:`` gives each page (``- Home: index.md``), by docs path."""
+    found: dict[str, str] = {}
+
+    def walk(items: Any) -> None:
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                for title, target in item.items():
+                    if isinstance(target, str) and isinstance(title, str):
+                        found.setdefault(posixpath.normpath(target.lstrip("/")), title)
+                    else:
+                        walk(target)
+
+    walk(nav)
+    return found
+
+
+def retitle(front_matter: str, title: str) -> str:
+    """The front matter with the title the navigation gives the page: MkDocs lets it win over the
+    page's own, and themes show it in the window title; Zensical takes the page's, so it is set
+    here. Escaped as the build escapes titles (themes print them as they are)."""
+    import html
+
+    import yaml
+
+    meta = yaml.safe_load(front_matter) or {}
+    if not isinstance(meta, dict):
+        return front_matter
+    meta["title"] = html.escape(title, quote=True)
     return yaml.safe_dump(meta, allow_unicode=True, sort_keys=True)
 
 
