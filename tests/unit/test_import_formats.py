@@ -324,3 +324,24 @@ def test_a_day_first_date_heading_with_a_dot_carries_the_day():
     assert found["start"].startswith("2018-04-18T13:30")  # "drops to zero"
     assert found["detected"].startswith("2018-04-18T14:29")
     assert found["resolved"].startswith("2018-04-19T11:47")  # not the entry that only believed it was resolved
+
+
+@pytest.mark.parametrize("moment, text, named", [
+    ("detected", "pager fired for the checkout service", True),
+    ("detected", "Users report that mails do not arrive", True),
+    ("detected", "Problem is identified", True),
+    ("detected", "Cloud Engineering member informed of an ingress problem", True),
+    ("detected", "Root cause identified as a pool limit", False),
+    ("resolved", "Launch rate goes back to 100%", True),
+    ("resolved", "After reverting the image, everything is okay again.", True),
+    ("resolved", "The issue may go away when the node is removed", False),
+    ("resolved", "Believing the issue to be resolved, work resumes", False),
+    ("resolved", "The restart did not resolve the issue", False),
+    ("start", "Launch success drops to zero.", True),
+])
+def test_words_that_name_a_moment(moment, text, named):
+    from postmortem_kb.importer.extract import _moment_word
+    from postmortem_kb.timeline import TimelineEvent
+
+    event = TimelineEvent(dt.datetime(2024, 1, 2, 10, 0, tzinfo=dt.timezone.utc), "10:00", text, None, 1)
+    assert (_moment_word(event, moment) is not None) == named

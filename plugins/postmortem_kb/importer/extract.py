@@ -420,6 +420,8 @@ _MOMENT_WORDS = {
     "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?( fired| fires| triggered)?|paged|pages|notified|"
                            r"notice|noticed|notices|noticing|reported|reports? (of|that|from)|first reports?|"
                            r"incoming reports?|realized|realised|informed (of|that|about)|"
+                           r"(alarm|pager|page|monitor|monitoring|check|probe|slo|sla)s? "
+                           r"(fired|fires|triggered|went off|goes off|tripped|burned)|alarm(s|ed)?|"
                            r"(is|are|was|were|got|gets|being) informed|"
                            r"we (observe|observed|see|saw|notice|noticed|discover|discovered|realize)|"
                            r"discovered|on-?call (was )?(engaged|paged)|"
