@@ -5,12 +5,16 @@
   whole to find out that it is too large.
 - :func:`atomic_write` replaces a file in one step (a temporary file in the same folder, then
   ``os.replace``), so a crash or a full disk never leaves half a file behind.
+- :func:`kb_cache_dir` is where what is derived from a KB (the search index, its ids) is kept:
+  in the user's cache folder, never in the repository, where a pull request could ship one.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -132,3 +136,17 @@ def _umask() -> int:
     mask = os.umask(0o022)  # elsewhere: set and restore at once
     os.umask(mask)
     return mask
+
+
+def cache_root() -> Path:
+    """The user's cache folder for postmortem-kb: ``$XDG_CACHE_HOME/postmortem-kb``, else ``~/.cache/postmortem-kb``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if base and os.path.isabs(base) else Path.home() / ".cache") / "postmortem-kb"
+
+
+def kb_cache_dir(kb_root: Path | str) -> Path:
+    """The cache folder of the KB at ``kb_root``: one per resolved KB path (not created here)."""
+    root = Path(kb_root).resolve()
+    key = hashlib.sha256(os.fsencode(root)).hexdigest()[:24]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", root.name).strip("-")[:40] or "kb"
+    return cache_root() / f"{name}-{key}"

@@ -33,7 +33,7 @@ from .validation.kb_wide import check_kb
 from .validation.schema import front_matter_schema
 
 __all__ = ["KBConfig", "KnowledgeBase", "LoadResult", "assemble_kb", "build_postmortem", "check_kb", "discover",
-           "front_matter_schema", "load_file", "load_kb", "load_one"]
+           "front_matter_schema", "load_file", "load_files", "load_kb", "load_one"]
 
 # The schema's two validators, under the names the benchmark's agreement check uses.
 _quick_check = schema.quick_check
@@ -155,43 +155,90 @@ def load_file(path: Path, taxonomy: Taxonomy, config: KBConfig) -> Postmortem | 
 
 def discover(config: KBConfig) -> tuple[list[Path], list[Problem]]:
     """Every ``*.md`` under the postmortems folder, sorted; symlinks leaving the KB are refused."""
+    entries, problems = discover_entries(config)
+    return [Path(entry.path) for entry in entries], problems
+
+
+def discover_entries(config: KBConfig) -> tuple[list[os.DirEntry], list[Problem]]:
+    """:func:`discover` with each file's directory entry (whose ``stat()`` is cached).
+
+    The order is the one every command reports in and the KB-wide rules read in: a folder's
+    files by name, then its subfolders by name, each one whole. Hidden files and folders are
+    skipped; symlinked folders are not followed; a symlinked file is read only if it stays in
+    the KB. A folder that cannot be listed is skipped, as ``os.walk`` does."""
     base = config.postmortems_path
-    root = config.root.resolve()
-    found: list[Path] = []
+    found: list[os.DirEntry] = []
     problems: list[Problem] = []
     if not base.is_dir():
         return found, [Problem(display_path(base, config.root), 1, "no-postmortems-dir",
                                "the postmortems folder does not exist",
                                "create it, or point --kb at the KB root")]
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        here = Path(dirpath)
-        for d in list(dirnames):
-            if (here / d).is_symlink():
-                dirnames.remove(d)
-                problems.append(Problem(display_path(here / d, config.root), 1, "symlink",
+    root = config.root.resolve()
+    pending = [str(base)]  # a stack, not recursion: a folder may be nested deeper than Python recurses
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = list(listing)
+        except OSError:
+            continue
+        folders: list[os.DirEntry] = []
+        files: list[os.DirEntry] = []
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (folders if is_dir else files).append(entry)
+        folders = sorted((d for d in folders if not d.name.startswith(".")), key=lambda e: e.name)
+        followed = []
+        for entry in folders:
+            if entry.is_symlink():
+                problems.append(Problem(display_path(entry.path, config.root), 1, "symlink",
                                         "symlinked folders are not followed", "move the postmortems into the KB"))
-        for name in sorted(filenames):
+            else:
+                followed.append(entry.path)
+        for entry in sorted(files, key=lambda e: e.name):
+            name = entry.name
             if not name.endswith(".md") or name.startswith("."):
                 continue
-            path = here / name
-            if path.is_symlink():
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):  # a loop; a dangling link is reported when read
-                    target = None
-                if target is None and _is_loop(path):
-                    problems.append(Problem(display_path(path, config.root), 1, "symlink-loop",
-                                            "the file is a symlink that leads back to itself",
-                                            "remove the link, or point it at the postmortem it stands for"))
-                    continue
-                if target is not None and not target.is_relative_to(root):
-                    problems.append(Problem(display_path(path, config.root), 1, "symlink-outside",
-                                            "the file is a symlink to a file outside the KB",
-                                            "copy the postmortem into the KB instead of linking it"))
-                    continue
-            found.append(path)
+            if entry.is_symlink() and not _link_stays_in(Path(entry.path), root, config, problems):
+                continue
+            found.append(entry)
+        pending.extend(reversed(followed))
     return found, problems
+
+
+def shown_paths(config: KBConfig, entries: list[os.DirEntry]) -> list[str]:
+    """``display_path`` of each discovered file, without working it out for each one: inside
+    the KB root, a file's shown path is the postmortems folder's followed by the path under it."""
+    base = config.postmortems_path
+    try:
+        prefix = Path(os.path.abspath(base)).relative_to(Path(os.path.abspath(config.root))).as_posix()
+    except ValueError:
+        return [display_path(entry.path, config.root) for entry in entries]
+    start = len(str(base)) + 1
+    lead = "" if prefix == "." else prefix + "/"
+    return [lead + entry.path[start:].replace(os.sep, "/") for entry in entries]
+
+
+def _link_stays_in(path: Path, root: Path, config: KBConfig, problems: list[Problem]) -> bool:
+    """Whether a symlinked postmortem may be read (a dangling link is reported when read)."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a loop, or dangling
+        target = None
+    if target is None and _is_loop(path):
+        problems.append(Problem(display_path(path, config.root), 1, "symlink-loop",
+                                "the file is a symlink that leads back to itself",
+                                "remove the link, or point it at the postmortem it stands for"))
+        return False
+    if target is not None and not target.is_relative_to(root):
+        problems.append(Problem(display_path(path, config.root), 1, "symlink-outside",
+                                "the file is a symlink to a file outside the KB",
+                                "copy the postmortem into the KB instead of linking it"))
+        return False
+    return True
 
 
 def _is_loop(path: Path) -> bool:
@@ -222,13 +269,74 @@ def load_kb(config: KBConfig, paths: Iterable[Path] | None = None) -> KnowledgeB
     return assemble_kb(config, taxonomy, loaded, problems)
 
 
+def load_files(config: KBConfig, paths: Iterable[Path], cache: bool = True) -> KnowledgeBase:
+    """Check the given files as :func:`load_kb` would check them in the whole KB, without loading
+    the whole KB: the problems reported on these files are the same.
+
+    The KB-wide rules need only ids (:mod:`postmortem_kb.ids`): the other files' ids are read
+    (and cached), and only the files sharing an id with one of these, or named in their
+    ``related``, are loaded to confirm. The KB returned holds these files (and those confirming
+    files); its problems are complete for these files only."""
+    try:
+        taxonomy = load_taxonomy(config.taxonomy_path, required=config.taxonomy_required,
+                                 shown=display_path(config.taxonomy_path, config.root))
+    except PostmortemError as exc:
+        return KnowledgeBase(config, Taxonomy(), [], exc.problems, [])
+    from .ids import read_ids
+
+    entries, problems = discover_entries(config)
+    sources = shown_paths(config, entries)
+    position = {source: i for i, source in enumerate(sources)}
+
+    def real_id(path: Path) -> str | None:
+        pm = load_one(path, taxonomy, config).postmortem
+        return pm.id if pm is not None else None
+
+    ids = read_ids(entries, sources, config.root, real_id, cache=cache)
+    paths_by_source = {source: entry.path for entry, source in zip(entries, sources)}
+    wanted: dict[str, Path] = {}
+    for p in paths:
+        wanted.setdefault(display_path(p, config.root), Path(p))
+    loaded: dict[str, Postmortem] = {}
+    for source, path in wanted.items():
+        result = load_one(path, taxonomy, config)
+        problems.extend(result.problems)
+        if result.postmortem is not None:
+            loaded[source] = result.postmortem
+    # The files whose ids the rules compare with these: loaded for real, to know they load.
+    needed = {pm.id for pm in loaded.values()} | {rid for pm in loaded.values() for rid in pm.related}
+    for wanted_id in sorted(needed):
+        for source in ids.files_with(wanted_id):
+            if source not in loaded and source not in wanted:
+                pm = load_one(Path(paths_by_source[source]), taxonomy, config).postmortem
+                if pm is not None:
+                    loaded[source] = pm
+    given = {source: i for i, source in enumerate(wanted)}  # files outside the folder: after it, as given
+    order = sorted(loaded, key=lambda s: (s not in position, position.get(s, given.get(s, 0))))
+    group = [loaded[source] for source in order]
+    check_kb(group, suggest=ids.known)  # a method: the ids are listed only for a hint
+    kb = assemble_kb_checked(config, taxonomy, group, problems)
+    kb.problems = [p for p in kb.problems if p.path in wanted or p.path == display_path(config.taxonomy_path,
+                                                                                         config.root)]
+    kb.rejected = [source for source in kb.rejected if source in wanted]
+    kb.postmortems = [pm for pm in kb.postmortems if pm.source in wanted]
+    kb.by_id = {pm.id: pm for pm in kb.postmortems}
+    return kb
+
+
 def assemble_kb(config: KBConfig, taxonomy: Taxonomy, loaded: list[Postmortem],
                 problems: list[Problem]) -> KnowledgeBase:
     """The KB of postmortems read one by one: KB-wide checks, the rejected set apart, newest first.
 
     ``problems`` are those not carried by a postmortem (refused files, the folder)."""
-    problems = list(problems)
     check_kb(loaded)
+    return assemble_kb_checked(config, taxonomy, loaded, problems)
+
+
+def assemble_kb_checked(config: KBConfig, taxonomy: Taxonomy, loaded: list[Postmortem],
+                        problems: list[Problem]) -> KnowledgeBase:
+    """:func:`assemble_kb` once the KB-wide rules have run."""
+    problems = list(problems)
     good: list[Postmortem] = []
     rejected: list[str] = []
     for pm in loaded:

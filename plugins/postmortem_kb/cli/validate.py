@@ -21,9 +21,12 @@ from ._common import EXIT_OK, EXIT_PROBLEMS, Context, examples, kb_options, pass
 def validate(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool) -> None:
     """Check postmortems: schema, dates, timeline, ids, taxonomy terms, sections.
 
-    With PATHS (files or folders), report only on those, checked against the whole KB;
-    a changed taxonomy.yml or mkdocs.yml among them checks every postmortem.
-    Exit 1 when there are errors (or warnings with --strict), 0 otherwise.
+    With PATHS (files or folders), report only on those, with the same problems as a check of
+    the whole KB: each file's own rules, and, across the KB, a unique id and `related` ids
+    that exist. For those two the other postmortems are not loaded: their ids are read
+    (cached outside the repository), and only files sharing an id with these, or named in
+    their `related`, are loaded. A changed taxonomy.yml or mkdocs.yml among PATHS checks
+    every postmortem. Exit 1 when there are errors (or warnings with --strict), 0 otherwise.
     """
     from ..problems import display_path, format_problems
 
@@ -39,11 +42,16 @@ def validate(obj: Context, paths: tuple[Path, ...], fmt: str, strict: bool) -> N
             files.append(p)
         else:  # the taxonomy or the site configuration: every postmortem depends on it
             whole_kb = True
-    kb = obj.load(None if whole_kb else [f for f in files if f.is_file()])
-    problems = kb.problems
-    if not whole_kb:
+    if whole_kb:
+        kb = obj.load()
+        problems = kb.problems
+    else:
+        from ..loader import load_files
+
+        kb = load_files(obj.config, [f for f in files if f.is_file()])
         wanted = {display_path(f, root) for f in files}
-        problems = [p for p in problems if p.path in wanted or p.path == "taxonomy.yml"]
+        taxonomy = display_path(obj.config.taxonomy_path, root)
+        problems = [p for p in kb.problems if p.path in wanted or p.path == taxonomy]
     errors = [p for p in problems if p.is_error]
     failing = problems if strict else errors
     if fmt == "json":

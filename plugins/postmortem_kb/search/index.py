@@ -39,6 +39,7 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.index import LockError
 
+from ..files import kb_cache_dir
 from ..loader import KBConfig, discover, load_one
 from ..model import Postmortem
 from ..taxonomy import Taxonomy, load_taxonomy
@@ -61,18 +62,9 @@ METRIC_FIELDS = {  # index field -> key of Metrics.minutes()
 }
 
 
-def cache_root() -> Path:
-    """The user's cache folder for postmortem-kb: ``$XDG_CACHE_HOME/postmortem-kb``, else ``~/.cache/postmortem-kb``."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    return (Path(base) if base and os.path.isabs(base) else Path.home() / ".cache") / "postmortem-kb"
-
-
 def default_index_dir(kb_root: Path) -> Path:
     """Where the index of the KB at ``kb_root`` lives: outside the KB, one folder per resolved KB path."""
-    root = Path(kb_root).resolve()
-    key = hashlib.sha256(os.fsencode(root)).hexdigest()[:24]
-    name = re.sub(r"[^A-Za-z0-9_-]+", "-", root.name).strip("-")[:40] or "kb"
-    return cache_root() / f"{name}-{key}" / "index"
+    return kb_cache_dir(kb_root) / "index"
 
 
 def build_schema() -> Schema:

@@ -11,8 +11,13 @@ that may change between releases.
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import json
+import marshal
 import re
+import sys
+import types
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -279,7 +284,7 @@ def quick_check(severities: tuple[str, ...]) -> Callable[[Any], bool]:
 
         formats = {name: conforms(name) for name in used}
     try:
-        compiled = fastjsonschema.compile(schema, formats=formats)
+        compiled = _compiled(schema, formats)
     except fastjsonschema.JsonSchemaException:
         return validator(severities).is_valid
 
@@ -291,6 +296,34 @@ def quick_check(severities: tuple[str, ...]) -> Callable[[Any], bool]:
         return True
 
     return check
+
+
+def _compiled(schema: dict, formats: dict[str, Callable[[object], bool]]) -> Callable[[Any], Any]:
+    """fastjsonschema's validator of ``schema``. Generating and compiling its code takes longer
+    than checking a postmortem (10 ms), so the compiled code is kept in the user's cache folder,
+    as Python keeps its own bytecode in ``__pycache__``, keyed by everything it depends on."""
+    import fastjsonschema
+
+    from ..files import atomic_write, cache_root
+
+    key = hashlib.sha256(json.dumps([schema, sorted(formats), fastjsonschema.VERSION, sys.version],
+                                    sort_keys=True, default=str).encode()).hexdigest()[:32]
+    cached = cache_root() / "schema" / f"front-matter-{key}.marshal"
+    code = None
+    try:
+        code = marshal.loads(cached.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    if not isinstance(code, types.CodeType):
+        code = compile(fastjsonschema.compile_to_code(schema, formats=formats), "<front-matter schema>", "exec")
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write(cached, marshal.dumps(code))
+        except OSError:
+            pass  # no cache: compiled again next time
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)
+    return functools.partial(namespace["validate"], custom_formats=formats)
 
 
 ANNOTATIONS = frozenset({"description", "default", "title", "$comment", "examples"})
