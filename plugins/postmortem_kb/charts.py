@@ -40,6 +40,7 @@ ROW = 24  # height of one bar or box row in horizontal charts
 LEFT_LABELS = 170  # room for term names in horizontal charts (wide)
 MIN_SUMMARY = 5  # fewer values than this: dots, not a box plot or a curve
 MAX_SLOTS = 24  # at most this many bars along a time axis
+MAX_BAR = 48  # a bar is never wider than this, however few there are
 SEVERITY_COLOURS = 4  # red, orange, amber, grey: more severities than this share the last one
 
 
@@ -169,8 +170,8 @@ def incidents_by_month(insights: Insights, chart_id: str = "chart-incidents-by-m
     series = [{"name": s, "cls": severity_class(i)} for i, s in enumerate(insights.severities)]
     bars = []
     for i, (label, counts) in enumerate(slots):
-        x = plot["left"] + i * slot + gap / 2
-        w = max(1.0, slot - gap)
+        w = max(1.0, min(slot - gap, MAX_BAR))
+        x = plot["left"] + i * slot + (slot - w) / 2
         y = plot["bottom"]
         segments = []
         for s in series:
@@ -184,7 +185,9 @@ def incidents_by_month(insights: Insights, chart_id: str = "chart-incidents-by-m
                      "segments": segments, "label": label if i % every == 0 else "",
                      "label_x": round(x + w / 2, 2)})
     yticks = [Tick(round(plot["bottom"] - span * v / top, 2), str(v)) for v in count_ticks(top)]
-    legend, bottom = _legend(series, plot["left"], width - 8.0, plot["bottom"] + 30)
+    present = {s for _, counts in slots for s, n in counts.items() if n}
+    legend, bottom = _legend([s for s in series if s["name"] in present], plot["left"], width - 8.0,
+                             plot["bottom"] + 30)
     busiest = max(slots, key=lambda s: sum(s[1].values()), default=None)
     desc = (f"{insights.incidents} incidents from {slots[0][0]} to {slots[-1][0]}, per {unit}, stacked by "
             f"severity; the busiest {unit} was {busiest[0]} with {sum(busiest[1].values())}."
@@ -356,7 +359,7 @@ def actions_by_quarter(insights: Insights, chart_id: str = "chart-actions-by-qua
     span = plot["bottom"] - plot["top"]
     slot = (plot["right"] - plot["left"]) / max(1, len(quarters))
     every = _label_every(slot, [q[0] for q in quarters])
-    w = max(1.0, slot * 0.36)
+    w = max(1.0, min(slot * 0.36, MAX_BAR / 2))
     groups = []
     for i, (label, opened, done) in enumerate(quarters):
         centre = plot["left"] + i * slot + slot / 2
