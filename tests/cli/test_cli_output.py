@@ -165,3 +165,20 @@ def test_counts_are_written_with_the_right_plural(tmp_path, count):
     postmortems = "postmortem" if count == 1 else "postmortems"
     assert f"{count} {postmortems} checked" in outputs["validate"]
     assert f"{count} {postmortems} written" in outputs["export"]
+
+
+def test_a_postmortems_problem_is_shown_at_its_own_severity():
+    import logging
+
+    from postmortem_kb.cli._logs import level_name
+
+    def record(level: int, **extra) -> logging.LogRecord:
+        rec = logging.LogRecord("mkdocs.plugins.postmortems", level, __file__, 1, "x.md:3: todo: warning: ...",
+                                (), None)
+        rec.__dict__.update(extra)
+        return rec
+
+    assert level_name(record(logging.INFO, pmkb_severity="warning")) == "WARNING"
+    assert level_name(record(logging.ERROR, pmkb_severity="error")) == "ERROR"
+    assert level_name(record(logging.INFO)) == "INFO"  # the engine's own progress stays as it is
+    assert level_name(record(logging.INFO, pmkb_severity=["odd"])) == "INFO"

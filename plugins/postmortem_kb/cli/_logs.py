@@ -23,7 +23,16 @@ class _EchoHandler(logging.Handler):
             message = clean(record.getMessage())
         except Exception:  # a broken format string in a library's message must not stop the build
             message = clean(record.msg)
-        click.echo(f"{record.levelname:<7} -  {message}", err=True)
+        click.echo(f"{level_name(record):<7} -  {message}", err=True)
+
+
+def level_name(record: logging.LogRecord) -> str:
+    """The level a message is shown at: a postmortem's problem at its own severity. The plugin
+    logs a warning at INFO, so that `mkdocs build --strict` never fails on one, and names its
+    severity in ``extra={"pmkb_severity": ...}``; pmkb shows it as the WARNING it is."""
+    severity = getattr(record, "pmkb_severity", None)
+    return {"warning": "WARNING", "error": "ERROR"}.get(severity, record.levelname) if isinstance(severity, str) \
+        else record.levelname
 
 
 @contextlib.contextmanager
