@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
 
 from kit import ROOT, write_postmortem
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.site import searchindex as si
 
+WORKER = ROOT / "plugins" / "postmortem_kb" / "assets" / "pmkb-search-worker.js"
 CALL = re.compile(r'\ApmkbSearchLoaded\("([^"]+)",(.*)\);\n\Z', re.S)
 
 
@@ -62,13 +68,13 @@ def test_documents_come_in_chunks_in_order():
     files = si.build(docs)
     manifest = read(files["manifest.js"])[1]
     assert manifest["docs"] == len(docs) and manifest["chunk"] == si.DOCS_PER_CHUNK
-    records = []
-    for n in range(3):
+    records, chunks = [], -(-len(docs) // si.DOCS_PER_CHUNK)
+    for n in range(chunks):
         name, chunk = read(files[f"d-{n}.js"])
-        assert name == f"d-{n}"
+        assert name == f"d-{n}" and 1 <= len(chunk) <= si.DOCS_PER_CHUNK
         records += chunk
     assert [r[0] for r in records] == [d.url for d in docs]
-    assert "d-3.js" not in files
+    assert f"d-{chunks}.js" not in files
 
 
 def test_a_large_prefix_is_split_and_every_word_stays_findable(monkeypatch):
@@ -147,3 +153,108 @@ def test_write_search_index_folds_the_sites_own_pages_in_and_cuts_the_theme_inde
     assert lookup(files, "tag") == {}
     stub = json.loads((site / "search" / "search_index.json").read_text("utf-8"))
     assert stub == {"config": theme["config"], "docs": []}
+
+
+def test_common_write_up_words_are_indexed_only_where_they_stand_out(monkeypatch):
+    monkeypatch.setattr(si, "BODY_MAX_DOCS", 2)
+    docs = [si.SearchDoc(url=f"incidents/{i}.html", title=title, text="", fields=[(title, si.TITLE)],
+                         body=f"we rolled back the deploy {extra}")
+            for i, (title, extra) in enumerate([("Rolled back twice", "quasilinear"), ("Disk failure", "raid"),
+                                                ("Certificate expired", "raid"), ("Queue stalled", "")])]
+    files = si.build(docs)
+    assert set(lookup(files, "rolled")) == {0}  # in every write-up: found where it is in the title only
+    assert lookup(files, "deploy") == {}
+    assert set(lookup(files, "raid")) == {1, 2}  # in two write-ups: still found from them
+    assert set(lookup(files, "quasilinear")) == {0}
+
+
+# The site's search worker (assets/pmkb-search-worker.js) under Node, its files fetched from a folder
+# laid out as the built site: the same code the reader's browser runs, asked each query in turn.
+WORKER_JS = r"""
+import { readFileSync } from "node:fs";
+const [site, queries] = [process.argv[2], JSON.parse(process.argv[3])];
+globalThis.self = globalThis;
+self.location = { href: "http://site.test/assets/pmkb/pmkb-search-worker.js" };
+globalThis.fetch = async (url) => new Response(readFileSync(site + new URL(url).pathname));
+let handler = null, answered = null;
+self.addEventListener = (type, fn) => { handler = fn; };
+self.postMessage = (message) => { const done = answered; answered = null; done(message); };
+const ask = (message) => new Promise((resolve) => { answered = resolve; handler({ data: message }); });
+new Function(readFileSync(site + "/assets/pmkb/pmkb-search-worker.js", "utf8"))();
+await ask({ type: 0, data: {} });
+const out = [];
+for (const query of queries) {
+  const result = await ask({ type: 2, data: query });
+  out.push(result.data.items.map((item) => [item[0].location, item[0].title.replace(/<\/?mark>/g, "")]));
+}
+console.log(JSON.stringify(out));
+"""
+
+COMMON = "The on-call engineer rolled back the deploy and watched latency on the dashboards until it recovered."
+QUALITY_KB = {  # id: title, component, root cause, a word of the write-up
+    "2024-05-02-failover": ("Primary failover stalled writes", "postgres", "capacity", "orders"),
+    "2024-04-11-replication": ("Replication lag after failover", "postgres", "software-bug", ""),
+    "2024-03-14-disk": ("Disk failure on web-1", "web-server", "hardware-failure", "quasilinear"),
+    "2024-02-20-cert": ("Certificate expired on the edge", "cdn", "expired-certificate", ""),
+    "2024-01-09-lag": ("Consumer lag on the orders topic", "kafka", "software-bug", ""),
+    "2023-12-01-config": ("Config push broke the load balancer", "load-balancer", "configuration-change", ""),
+    "2023-11-05-spike": ("Web tier overloaded by a traffic spike", "web-server", "capacity", "orders"),
+    "2023-10-10-latency": ("Checkout latency doubled", "payments-service", "resource-leak", ""),
+}
+
+
+def worker_answers(tmp_path, monkeypatch, queries: list[str]) -> list[list[tuple[str, str]]]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: the search worker cannot be run")
+    kb_root = tmp_path / "kb"
+    (kb_root).mkdir()
+    (kb_root / "taxonomy.yml").write_text((ROOT / "taxonomy.yml").read_text("utf-8"), "utf-8")
+    for pm_id, (title, component, cause, word) in QUALITY_KB.items():
+        write_postmortem(kb_root, pm_id, title=title, date=pm_id[:10], components=component, root_causes=cause)
+        path = kb_root / "postmortems" / f"{pm_id}.md"
+        path.write_text(path.read_text("utf-8") + f"\n## Resolution\n\n{COMMON} {word}\n", "utf-8")
+    kb = load_kb(KBConfig(root=kb_root))
+    assert not [p for p in kb.problems if p.is_error], kb.problems
+    # Fewer write-ups than the real limit: the common paragraph is in all of them, as in a large KB.
+    monkeypatch.setattr(si, "BODY_MAX_DOCS", 3)
+    site = tmp_path / "site"
+    (site / "assets" / "pmkb").mkdir(parents=True)
+    shutil.copy(WORKER, site / "assets" / "pmkb" / WORKER.name)
+    si.write_search_index(site, kb.visible(True), kb.taxonomy, lambda pm_id: f"incidents/{pm_id}.html")
+    script = tmp_path / "worker.mjs"
+    script.write_text(WORKER_JS, "utf-8")
+    out = subprocess.run([node, str(script), str(site), json.dumps(queries)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    return [[(location, title) for location, title in answer] for answer in json.loads(out.stdout)]
+
+
+def test_the_worker_finds_an_incident_by_its_title_an_alias_a_component_and_its_words(tmp_path, monkeypatch):
+    titles = [fields[0] for fields in QUALITY_KB.values()]
+    taxonomy = yaml.safe_load((ROOT / "taxonomy.yml").read_text("utf-8"))
+    alias = taxonomy["root_causes"]["configuration-change"]["aliases"][1]  # misconfiguration
+    component = taxonomy["components"]["postgres"]["title"]  # PostgreSQL
+    component_alias = taxonomy["components"]["kafka"]["aliases"][0]  # event-bus
+    queries = titles + [t.lower()[: len(t) // 2] for t in titles] + [
+        alias, component, component_alias, "quasilinear", "latency", "certif", "orders"]
+    answers = dict(zip(queries, worker_answers(tmp_path, monkeypatch, queries), strict=True))
+
+    def first(query: str) -> str:
+        assert answers[query], query
+        return answers[query][0][1]
+
+    for title in titles:
+        assert first(title) == title  # the whole title, as a reader remembers it
+        assert title in [t for _, t in answers[title.lower()[: len(title) // 2]][:3]], title  # half typed
+    assert first(alias) == "Config push broke the load balancer"
+    assert {t for _, t in answers[component][:2]} == {"Primary failover stalled writes",
+                                                     "Replication lag after failover"}
+    assert first(component_alias) == "Consumer lag on the orders topic"
+    assert [t for _, t in answers["quasilinear"]] == ["Disk failure on web-1"]  # deep in one write-up
+    assert first("latency") == "Checkout latency doubled"  # in every write-up, in one title
+    assert first("certif") == "Certificate expired on the edge"  # a word being typed
+    # In a title and in two write-ups: the title first, the write-ups after it.
+    assert [t for _, t in answers["orders"]] == ["Consumer lag on the orders topic", "Primary failover stalled writes",
+                                                 "Web tier overloaded by a traffic spike"]
+    assert all(location.startswith("incidents/") for answer in answers.values() for location, _ in answer)

@@ -19,7 +19,11 @@
 
   var SETUP = 0, READY = 1, QUERY = 2, RESULT = 3;
   var MAX_RESULTS = 100;
-  var PREFIX_BYTES = 256 * 1024;  // at most this much of longer-prefix files for one word
+  // At most this much of longer-prefix files for one word: a word being typed ("co") otherwise
+  // loads every file of the words it starts, most of an index of thousands of postmortems.
+  // The word's own file (the longest prefix in the manifest) is always loaded, and it holds
+  // every indexed word that starts with the same characters.
+  var PREFIX_BYTES = 64 * 1024;
   var WORD = /[\p{L}\p{N}]+/gu;
 
   var script = (typeof document !== "undefined" && document.currentScript && document.currentScript.src) ||
@@ -115,7 +119,8 @@
     return out + escapeHtml(text.slice(last));
   }
 
-  function search(text) {
+  // `stale()` says whether a newer query has come: then the documents of this one are not loaded.
+  function search(text, stale) {
     var query = words(text);
     if (!query.length) return Promise.resolve({ items: [] });
     var perWord = query.map(shardsFor);
@@ -148,6 +153,7 @@
       var ranked = Object.keys(score).map(Number).sort(function (a, b) {
         return (matched[b] - matched[a]) || (score[b] - score[a]) || (a - b);
       }).slice(0, MAX_RESULTS);
+      if (stale()) return null;
       var chunks = [];
       ranked.forEach(function (doc) {
         var name = "d-" + Math.floor(doc / manifest.chunk);
@@ -184,8 +190,8 @@
       });
     } else if (message.type === QUERY && manifest) {
       var mine = ++latest;
-      search(message.data).then(function (result) {
-        if (mine === latest) answer(result);  // a newer query is on its way: its answer counts
+      search(message.data, function () { return mine !== latest; }).then(function (result) {
+        if (result && mine === latest) answer(result);  // a newer query is on its way: its answer counts
       }, function (error) {
         console.error("search:", error);
         if (mine === latest) answer({ items: [] });

@@ -9,7 +9,8 @@ them, grouped by page):
 * each incident is one *document*: its title, severity, date, root causes and components
   (their titles, keys and every taxonomy alias, so an alias finds its term's incidents), tags,
   the summary, impact and trigger, and the rest of the write-up at the lowest weight (its first
-  :data:`BODY_CHARS` characters); the text shown under a result is a one-line summary;
+  :data:`BODY_CHARS` characters; only the words found in at most :data:`BODY_MAX_DOCS`
+  write-ups); the text shown under a result is a one-line summary;
 * ``search/shards/t-<hex>.js``: the *postings* (document numbers and weights) of every word,
   one file per word prefix (the first two characters, ``<hex>`` their UTF-8 bytes in hex); a
   prefix whose file would pass :data:`SHARD_BYTES` is split again by one more character;
@@ -37,10 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SHARD_BYTES = 48 * 1024  # a word prefix's file is split again beyond this
-DOCS_PER_CHUNK = 8
+DOCS_PER_CHUNK = 2  # results are scattered: a larger chunk brings mostly records nobody sees
 MAX_TOKEN = 40  # longer "words" (hashes, hostile runs) are not indexed
 EXCERPT_CHARS = 600  # of the summary, impact and trigger, indexed above the rest of the write-up
 BODY_CHARS = 8000  # of the whole write-up, indexed at the lowest weight
+BODY_MAX_DOCS = 100  # a write-up word in more write-ups than this (more than a result list shows) is not
+# indexed from them: it finds nothing in particular, and such words' postings were most of the index
 SNIPPET_CHARS = 220  # shown under a result
 SHARDS_DIR = "search/shards"
 
@@ -85,6 +88,7 @@ class SearchDoc:
     text: str
     fields: list[tuple[str, float]] = field(default_factory=list)
     boost: float = 1.0  # the site's own pages rank below incidents that match as well
+    body: str = ""  # the rest of the write-up: only its distinctive words are indexed (see build)
 
 
 def incident_doc(pm, taxonomy, url: str) -> SearchDoc:
@@ -104,8 +108,8 @@ def incident_doc(pm, taxonomy, url: str) -> SearchDoc:
     snippet = shorten(f"{line} — {summary}" if summary else line, SNIPPET_CHARS)
     body = plain(" ".join(f"{section.title} {section.text}" for section in pm.sections))[:BODY_CHARS]
     return SearchDoc(url=url, title=pm.title, text=snippet,
-                     fields=[(pm.title, TITLE), (" ".join(facets), FACET), (summary, TEXT), (excerpt, EXCERPT),
-                             (body, BODY)])
+                     fields=[(pm.title, TITLE), (" ".join(facets), FACET), (summary, TEXT), (excerpt, EXCERPT)],
+                     body=body)
 
 
 def incident_docs(postmortems: Iterable, taxonomy, url_of: Callable[[str], str]) -> list[SearchDoc]:
@@ -139,16 +143,26 @@ def page_docs(theme_index: dict, skip: Callable[[str], bool] = lambda url: False
     return docs
 
 
-def _weights(doc: SearchDoc) -> dict[str, int]:
+def _counts(text: str) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for word in tokens(text):
+        counts[word] = counts.get(word, 0) + 1
+    return counts
+
+
+def _weights(doc: SearchDoc, body: dict[str, int], common: set[str]) -> dict[str, int]:
     """word -> weight (1..999) in this document: each field adds its weight, with diminishing
-    returns for a word repeated within a field (in quarters: whole numbers keep the files short)."""
+    returns for a word repeated within a field (in quarters: whole numbers keep the files short).
+    ``body`` are the counts of the write-up's words; those in ``common`` are left out."""
     scores: dict[str, float] = {}
-    for text, weight in doc.fields:
-        counts: dict[str, int] = {}
-        for word in tokens(text):
-            counts[word] = counts.get(word, 0) + 1
+
+    def add(counts: dict[str, int], weight: float) -> None:
         for word, n in counts.items():
             scores[word] = scores.get(word, 0.0) + weight * (1 + math.log(n))
+
+    for text, weight in doc.fields:
+        add(_counts(text), weight)
+    add({w: n for w, n in body.items() if w not in common}, BODY)
     return {w: max(1, min(999, round(4 * s * doc.boost))) for w, s in scores.items()}
 
 
@@ -163,10 +177,20 @@ def shard_name(key: str) -> str:
 
 
 def build(docs: list[SearchDoc]) -> dict[str, bytes]:
-    """File name (under ``search/shards/``) -> content, for these documents in this order."""
+    """File name (under ``search/shards/``) -> content, for these documents in this order.
+
+    A word of the write-ups found in more than :data:`BODY_MAX_DOCS` of them is indexed only
+    where it also appears in a document's title, facets, summary, impact or trigger: a word that
+    common finds nothing in particular, and its postings would be most of the index."""
+    bodies = [_counts(doc.body) for doc in docs]
+    frequency: dict[str, int] = {}
+    for counts in bodies:
+        for word in counts:
+            frequency[word] = frequency.get(word, 0) + 1
+    common = {word for word, n in frequency.items() if n > BODY_MAX_DOCS}
     postings: dict[str, list[int]] = {}
     for number, doc in enumerate(docs):
-        for word, weight in _weights(doc).items():
+        for word, weight in _weights(doc, bodies[number], common).items():
             postings.setdefault(word, []).extend((number, weight))
 
     def encoded(word: str) -> list[int]:
