@@ -345,3 +345,13 @@ def test_words_that_name_a_moment(moment, text, named):
 
     event = TimelineEvent(dt.datetime(2024, 1, 2, 10, 0, tzinfo=dt.timezone.utc), "10:00", text, None, 1)
     assert (_moment_word(event, moment) is not None) == named
+
+
+def test_leading_entries_a_day_before_the_rest_are_background():
+    text = ("# Nodes lost\n\n## Timeline\n\nAll times in UTC.\n\n| Time | Event |\n| --- | --- |\n"
+            "| 2023-02-13 07:30 | Scheduled rollover sets the wrong runtime. |\n"
+            "| 2023-02-14 09:33 | Logs missing: the investigation starts. |\n"
+            "| 2023-02-14 10:46 | Healthy nodes are killed. |\n| 2023-02-14 11:01 | Traffic served again. |\n")
+    im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
+    assert moments(im)["start"] == "2023-02-14T09:33:00+00:00"
+    assert im.front_matter["date"] == dt.date(2023, 2, 14)  # the day of the start, every entry being dated

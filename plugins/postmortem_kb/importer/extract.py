@@ -416,7 +416,8 @@ _MOMENT_WORDS = {
                         r"latency|downtime) (began|begun|begins|begin|started|starts|start)|"
                         r"(outage|incident|impact) (window )?(opens|begins)|first (errors?|failures?|5\d\d)|"
                         r"(began|started) (failing|erroring|returning errors)|went down|goes down|"
-                        r"(drops?|dropped|fell|falls|reach(es|ed)?) to (zero|0 ?%)|reach(es|ed)? 0 ?%)(?!\w)", re.I),
+                        r"(drops?|dropped|fell|falls|reach(es|ed)?) to (zero|0 ?%)|reach(es|ed)? 0 ?%|"
+                        r"first (occurr?ences?|signs?|symptoms?))(?!\w)", re.I),
     "detected": re.compile(r"\b(detect(ed|s|ion)?|alert(ed|s)?( fired| fires| triggered)?|paged|pages|notified|"
                            r"notice|noticed|notices|noticing|reported|reports? (of|that|from)|first reports?|"
                            r"incoming reports?|realized|realised|informed (of|that|about)|"
@@ -595,8 +596,19 @@ def infer_moments(events: list[TimelineEvent], known: set[str], hints: MomentHin
                 take("detected", later, f"the word `{_moment_word(later, 'detected')}` in {_entry(later)}, "
                                         f"{hints.to_detect[1]} after the start")
                 break
-    if not have("start") and timed and id(timed[0]) not in taken:
-        take("start", timed[0], f"the first timeline entry ({timed[0].time_text})")
+    if not have("start") and timed:
+        # The first entry, unless it stands more than a day before the next one: then it is what led up to
+        # the incident (a release two days earlier, a rollover the day before), and the start is the first
+        # entry after such a gap.
+        first_index = 0
+        while first_index + 2 < len(timed) and \
+                _at(timed[first_index + 1]) - _at(timed[first_index]) > dt.timedelta(hours=24):
+            first_index += 1
+        opening = timed[first_index]
+        if id(opening) not in taken:
+            why = f"the first timeline entry ({opening.time_text})" if first_index == 0 else \
+                f"the first timeline entry after those more than a day before the rest ({opening.time_text})"
+            take("start", opening, why)
     start = at_of("start")
     after = [e for e in timed if start is None or _at(e) >= start]
     if not have("resolved") and hints.to_resolve and start is not None:
