@@ -19,6 +19,8 @@ import tempfile
 import threading
 from pathlib import Path
 
+from ..problems import plural
+
 OUTPUT_DIR = "pagefind"  # where the bundle goes in the site; the search page loads it from there
 
 # The theme's chrome (navigation, header, footer, search box) is the same on every page:
@@ -104,7 +106,7 @@ def build_pagefind_index(site_dir: Path) -> None:
             raise PagefindFailed(f"Pagefind could not index {site_dir}: {exc}") from exc
         built = staging / OUTPUT_DIR
         if not (built / "pagefind-entry.json").is_file():
-            raise PagefindFailed(f"Pagefind wrote no index for {site_dir} ({pages} page(s) found)")
+            raise PagefindFailed(f"Pagefind wrote no index for {site_dir} ({plural(pages, 'page')} found)")
         old = None
         if target.exists():
             old = staging / "old"
