@@ -3,7 +3,11 @@ on (the KB, a template, a generator, its options) fails before MkDocs empties th
 
 from __future__ import annotations
 
+import importlib.util
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +103,36 @@ def test_a_partial_build_draws_only_the_pages_asked_for_and_draws_them_the_same(
     assert set(drawn) == wanted  # only those drawn
     everything = {p.path: p.markdown for p in full.pages()}
     assert {path: everything[path] for path in wanted} == drawn
+
+
+# --- the same through `pmkb build --engine NAME`, on every installed engine ------------------------
+
+ENGINES = [pytest.param(name, marks=pytest.mark.skipif(importlib.util.find_spec(name) is None,
+                                                       reason=f"{name} is not installed"))
+           for name in ("mkdocs", "properdocs", "zensical")]
+
+
+def pmkb_build(root: Path, engine: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "PMKB_ENGINE"} | {"NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run([sys.executable, "-m", "postmortem_kb", "build", "--engine", engine], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("engine", ENGINES)
+def test_every_engine_takes_every_plugin_option_and_keeps_the_site_when_a_template_fails(kb_root: Path, engine):
+    for i in range(3):
+        pm(kb_root, f"disk-{i}", date=f"2023-0{i + 1}-01", title=f"Disk died on web-{i}")
+    write_site(kb_root, feed_limit=2, related_limit=1)
+    result = pmkb_build(kb_root, engine)
+    assert result.returncode == 0, result.stderr
+    feed = (kb_root / "site" / "feeds" / "postmortems.xml").read_text("utf-8")
+    assert feed.count("<entry>") == 2
+    before = snapshot(kb_root / "site")
+    (kb_root / "overrides").mkdir()
+    (kb_root / "overrides" / "incident.md.j2").write_text("{{ no_such_value.at_all }}\n", encoding="utf-8")
+    write_site(kb_root, templates_dir="overrides")
+    result = pmkb_build(kb_root, engine)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "no_such_value" in result.stderr, result.stderr
+    assert snapshot(kb_root / "site") == before

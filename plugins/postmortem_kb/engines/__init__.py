@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from ..problems import Problem
+from ..site.options import FEED_LIMIT, RELATED_LIMIT
 
 ENGINES = ("mkdocs", "properdocs", "zensical")
 PLUGIN_NAME = "postmortems"
@@ -57,11 +58,12 @@ class SiteSettings:
 
 
 # The plugin's options and their defaults, for engines that do not load the plugin. The plugin's
-# own Config (mkdocs_plugin/config.py) is the reference; a test checks that both agree.
+# own Config (mkdocs_plugin/config.py) is the reference; tests/engines/test_plugin_options.py checks
+# that both agree, so an option added there and not here fails the tests, not a user's Zensical build.
 PLUGIN_DEFAULTS: dict[str, Any] = {
     "enabled": True, "postmortems_dir": "postmortems", "taxonomy": "taxonomy.yml", "strict_terms": True,
-    "drafts": False, "base_path": "", "related_limit": 5, "templates_dir": None, "search": "material",
-    "offline_search": True, "engine": None,
+    "drafts": False, "base_path": "", "related_limit": RELATED_LIMIT, "feed_limit": FEED_LIMIT,
+    "templates_dir": None, "search": "material", "offline_search": True, "engine": None,
 }
 
 

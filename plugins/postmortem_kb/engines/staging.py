@@ -68,8 +68,8 @@ def site_pages(kb: Any, settings: SiteSettings, convert: Convert, markdown: tupl
         return
     site_options = SiteOptions(drafts=drafts or options["drafts"], base_dir=options["base_path"].strip("/"),
                                search=options["search"], related_limit=options["related_limit"],
-                               directory_urls=settings.use_directory_urls, site_url=settings.site_url,
-                               template_dirs=tuple(template_dirs),
+                               feed_limit=options["feed_limit"], directory_urls=settings.use_directory_urls,
+                               site_url=settings.site_url, template_dirs=tuple(template_dirs),
                                markdown=MarkdownSetup(tuple(markdown[0]), markdown[1]))
     build = SiteBuild(kb, site_options)
     incidents = {build.paths.incident(pm.id) for pm in build.data.postmortems}
