@@ -371,3 +371,23 @@ def test_refuses_a_requirement_that_does_not_install_postmortem_kb(tmp_path: Pat
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     assert not (tmp_path / "kb").exists()
+
+
+def test_a_fresh_draft_is_previewed_with_what_is_left_to_do_and_does_not_block_the_build(tmp_path, runner):
+    kb = tmp_path / "kb"
+    init_kb(kb)
+    result = runner.invoke(cli, ["--kb", str(kb), "new", "Disk full on db-2", "--date", "2026-03-01"])
+    assert result.exit_code == 0, result.output
+    pm_id = "2026-03-01-disk-full-on-db-2"
+    result = runner.invoke(cli, ["--kb", str(kb), "build", "--drafts", "--site-dir", str(tmp_path / "preview")])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "preview" / "incidents" / f"{pm_id}.html").read_text(encoding="utf-8")
+    assert "This is a draft" in page and "pmkb-draft-problems" in page
+    assert "still says TODO" in page and "section is empty" in page
+    # CI publishes the rest: the build passes, without the draft.
+    result = runner.invoke(cli, ["--kb", str(kb), "build", "--site-dir", str(tmp_path / "site")])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "site" / "incidents" / f"{pm_id}.html").exists()
+    example = tmp_path / "site" / "incidents" / "2025-06-12-api-certificate-expired.html"
+    published = example.read_text(encoding="utf-8")
+    assert "pmkb-draft-problems" not in published
