@@ -59,13 +59,10 @@ Convert = Callable[[str], tuple[str, list[dict[str, Any]]]]  # Markdown -> (HTML
 def site_pages(kb: Any, settings: SiteSettings, convert: Convert, markdown: tuple[list, dict],
                template_dirs: list[Path], drafts: bool) -> Iterator[FinishedPage | StagedFile]:
     """Every generated page, finished, and every generated file of the site of ``kb``."""
+    from ..site.build import SiteBuild, toc_tokens
+    from ..site.options import MarkdownSetup, SiteOptions
+
     options = settings.plugin or {}
-    try:
-        from ..site.build import SiteBuild, toc_tokens
-        from ..site.options import MarkdownSetup, SiteOptions
-    except ImportError:
-        yield from _site_pages_from_generators(kb, settings, convert, template_dirs, drafts)
-        return
     site_options = SiteOptions(drafts=drafts or options["drafts"], base_dir=options["base_path"].strip("/"),
                                search=options["search"], related_limit=options["related_limit"],
                                feed_limit=options["feed_limit"], directory_urls=settings.use_directory_urls,
@@ -86,40 +83,6 @@ def site_pages(kb: Any, settings: SiteSettings, convert: Convert, markdown: tupl
             yield FinishedPage(item.path, front, html, _complete_toc(toc_tokens(html) or toc))
         else:
             yield StagedFile(item.path, item.content, item.source)
-
-
-def _site_pages_from_generators(kb, settings, convert, template_dirs, drafts):
-    """The same, for the site package of earlier versions (GENERATORS and render_page)."""
-    from ..mkdocs_plugin.plugin import load_generators
-    from ..sanitize import sanitize_html
-    from ..site import GENERATORS, GeneratedPage, SiteOptions
-    from ..site.common import body_fence
-    from ..site.rawhtml import HtmlHold
-    from ..site.render import environment, render_page
-
-    options = settings.plugin or {}
-    site_options = SiteOptions(drafts=drafts or options["drafts"], base_dir=options["base_path"].strip("/"),
-                               search=options["search"],
-                               extra={"related_limit": options["related_limit"],
-                                      "custom_templates": str(template_dirs[0]) if template_dirs else None,
-                                      "directory_urls": settings.use_directory_urls, "site_url": settings.site_url})
-    env = environment([str(d) for d in template_dirs])
-    load_generators()
-    fence = body_fence(site_options)
-    hold = HtmlHold()
-    for make in GENERATORS:
-        for item in make(kb, site_options):
-            if isinstance(item, GeneratedPage):
-                front, body = _split(render_page(item, env, settings.use_directory_urls))
-                html, toc = convert(hold.hold(body, (fence.start, fence.end)))
-                html = fence.clean(hold.release(html))
-                if "pmkb-body-start-" in html or "pmkb-body-end-" in html:
-                    html = sanitize_html(html)
-                wrapper = item.context.get("wrapper") or {"css_class": "", "search_body": False}
-                html = env.get_template("_wrapper.html.j2").render(content=html, wrapper=wrapper)
-                yield FinishedPage(item.path, front, html, _complete_toc(toc))
-            else:
-                yield StagedFile(item.path, item.content, item.source)
 
 
 def exclude_from_search(front_matter: str) -> str:
