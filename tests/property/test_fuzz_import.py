@@ -24,7 +24,7 @@ from postmortem_kb.frontmatter import decode, read_source
 from postmortem_kb.importer import KINDS, import_document
 from postmortem_kb.importer.report import FAILED, WRITTEN
 from postmortem_kb.importer.run import ImportOptions, import_files
-from postmortem_kb.loader import KBConfig, build_postmortem, load_file
+from postmortem_kb.loader import KBConfig, build_postmortem, load_one
 from postmortem_kb.problems import PostmortemError, Problem
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.writer import write_postmortem
@@ -93,9 +93,9 @@ def test_any_file_gives_a_written_postmortem_or_a_report(tmp_path_factory, data)
     written = [p for p in out.rglob("*") if p.is_file()] if out.exists() else []
     if report.result == WRITTEN:
         assert len(written) == 1 and written[0].resolve().is_relative_to(out.resolve())
-        loaded = load_file(written[0], TAXONOMY, KBConfig(root=folder))
-        if isinstance(loaded, list):
-            assert_clear(loaded)
+        loaded = load_one(written[0], TAXONOMY, KBConfig(root=folder))
+        if loaded.postmortem is None:
+            assert_clear(loaded.problems)
     else:
         assert report.result == FAILED and written == []
         assert report.warnings and all(w.strip() for w in report.warnings)
@@ -207,8 +207,9 @@ def test_written_postmortems_read_back_as_made(tmp_path_factory, made):
     shutil.copy(ROOT / "taxonomy.yml", root / "taxonomy.yml")
     config = KBConfig(root=root)
     path = write_postmortem(root / "postmortems" / "made.md", front_matter, body)
-    first = load_file(path, TAXONOMY, config)
-    assert not isinstance(first, list), [p.format_text() for p in first]
+    loaded = load_one(path, TAXONOMY, config)
+    first = loaded.postmortem
+    assert first is not None, [p.format_text() for p in loaded.problems]
     assert [p.format_text() for p in first.problems if p.is_error] == []
     # The model says what was made.
     assert (first.title, first.date, first.severity) == (front_matter["title"], front_matter["date"],
@@ -232,7 +233,7 @@ def test_written_postmortems_read_back_as_made(tmp_path_factory, made):
     assert first.body == body
     # Written again from the model and read again: nothing changes.
     again = write_postmortem(root / "copy" / "made.md", first.front_matter, first.body)
-    second = load_file(again, TAXONOMY, config)
-    assert not isinstance(second, list)
+    second = load_one(again, TAXONOMY, config).postmortem
+    assert second is not None
     assert comparable(second) == comparable(first)
     assert again.read_bytes() == path.read_bytes()

@@ -297,7 +297,7 @@ def test_cli_text_report_and_summary_table(runner, kb_root):
     out = result.stdout
     assert "inferred: title from the file name" in out
     assert "missing:  date, severity" in out
-    assert "1 file(s): 1 written" in out
+    assert "1 file: 1 written" in out
     assert (kb_root / "postmortems" / "storage-node-psu-failure.md").is_file()
 
 

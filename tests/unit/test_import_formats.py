@@ -214,7 +214,7 @@ def test_labels_before_times_and_items_grouped_under_labels(tmp_path):
 def test_chat_lines_among_list_items_are_not_entries(tmp_path):
     im = imported("chat-in-list.md")
     assert [e["at"][11:16] for e in im.report.events] == ["09:58", "10:07", "10:15", "10:31"]
-    assert any("chat line(s)" in w for w in im.report.warnings)
+    assert any("2 chat lines among" in w for w in im.report.warnings)
     assert "  [10:08] dana: is anyone else seeing stale results?" in im.body  # kept, under the entry above
     assert len(loaded(im, tmp_path).timeline) == 4
 

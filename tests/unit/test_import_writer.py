@@ -12,7 +12,7 @@ import yaml
 
 from kit import ROOT
 from kit import write_postmortem as write_fixture
-from postmortem_kb.loader import KBConfig, load_file, load_kb
+from postmortem_kb.loader import KBConfig, load_kb, load_one
 from postmortem_kb.taxonomy import load_taxonomy
 from postmortem_kb.writer import FIELD_ORDER, dump_front_matter, render_postmortem, write_postmortem
 
@@ -88,12 +88,14 @@ def _comparable(pm) -> dict:
 def _round_trip(path: Path, kb_root: Path, tmp_path: Path):
     config = KBConfig(root=kb_root)
     taxonomy = load_taxonomy(kb_root / "taxonomy.yml")
-    first = load_file(path, taxonomy, config)
-    assert not isinstance(first, list), first
+    loaded = load_one(path, taxonomy, config)
+    first = loaded.postmortem
+    assert first is not None, loaded.problems
     copy = tmp_path / "copy" / path.name
     write_postmortem(copy, first.front_matter, first.body)
-    second = load_file(copy, taxonomy, config)
-    assert not isinstance(second, list), second
+    again = load_one(copy, taxonomy, config)
+    second = again.postmortem
+    assert second is not None, again.problems
     return first, second
 
 

@@ -20,7 +20,7 @@ from .. import timeline as _timeline
 from ..frontmatter import read_source
 from ..loader import KBConfig, build_postmortem
 from ..model import ACTION_STATUSES, ACTION_TYPES, STATUSES
-from ..problems import Problem
+from ..problems import Problem, plural
 from ..slugs import is_valid_id, slugify
 from ..taxonomy import Taxonomy
 from ..timeline import MOMENTS, TimelineEvent, TimeParseError, parse_offset, parse_timeline, split_sections
@@ -178,8 +178,9 @@ def import_document(text: str, *, source: str, stem: str, taxonomy: Taxonomy, ki
         report.kind = f"Markdown with {src.front_matter_format.upper()} front matter"
         report.add_found(f"front_matter:{src.front_matter_format}")
     if replaced + in_values:
-        report.warnings.append(f"{replaced + in_values} control character(s) (NUL, escape codes...) replaced by "
-                               "U+FFFD: the KB refuses them in text and values")
+        count = plural(replaced + in_values, "control character")
+        report.warnings.append(f"{count} (NUL, escape codes...) replaced by U+FFFD: the KB refuses them in text and "
+                               "values")
     report.warnings.extend(src.notes)
     state = _State(src, report, taxonomy, stem)
     state.run(severity)
@@ -526,7 +527,7 @@ class _State:
         for line, message in problems[:20]:
             self.warn(f"timeline line {line}: {message}")
         if len(problems) > 20:
-            self.warn(f"and {len(problems) - 20} more timeline problem(s) like these")
+            self.warn(f"and {plural(len(problems) - 20, 'more timeline problem')} like these")
         if not self.events:
             self.warn(f"the `## {timeline.title}` section has no entries with a time")
             return
@@ -780,11 +781,11 @@ class _State:
             if found:
                 hows = sorted({f.how for f in found})
                 types = sorted({f.type_from for f in found})
-                self.report.add_inferred("action_items", f"{len(found)} {' and '.join(hows)}(s) under the "
+                self.report.add_inferred("action_items", f"{plural(len(found), ' and '.join(hows))} under the "
                                          f"action headings; types from {', '.join(types)}")
                 shortened = [f.item["title"] for f in found if f.notes]
                 if shortened:
-                    self.warn(f"{len(shortened)} action item title(s) shortened to {ex.MAX_TITLE} characters; "
+                    self.warn(f"{plural(len(shortened), 'action item title')} shortened to {ex.MAX_TITLE} characters; "
                               "the full text stays in the body")
         self.report.action_items = [{"title": i["title"], "type": i.get("type", "corrective")}
                                     for i in self.action_items]
@@ -881,7 +882,7 @@ class _State:
             related = self.fm["related"][0]
             fm["related"] = related if isinstance(related, list) else [related]
             if len(self.tags) > 50:
-                self.warn(f"{len(self.tags) - 50} tag(s) over the limit of 50 were left out of the front matter")
+                self.warn(f"{plural(len(self.tags) - 50, 'tag')} over the limit of 50 left out of the front matter")
         if self.timezone:
             fm["timezone"] = self.timezone
         for moment in sorted(self.stated_values, key=MOMENTS.index):

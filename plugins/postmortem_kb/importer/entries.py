@@ -27,6 +27,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from ..problems import plural
 from ..timeline import TimelineEvent, TimeParseError, parse_offset, parse_timeline, section_key
 from .reading import atx_heading
 from .times import Lead, hour24, read_date, read_lead, template_leftover
@@ -312,7 +313,7 @@ def _list_entries(entries: list[Entry], lines: list[str], out: list[str], result
             continue
         kept.append(entry)
     if chats:
-        result.notes.append(f"{chats} chat line(s) among the timeline's list items are not entries: each is "
+        result.notes.append(f"{plural(chats, 'chat line')} among the timeline's list items: not entries, each "
                             "indented under the entry above it")
     return kept
 

@@ -604,11 +604,11 @@ def infer_moments(events: list[TimelineEvent], known: set[str], hints: MomentHin
         while first_index + 2 < len(timed) and \
                 _at(timed[first_index + 1]) - _at(timed[first_index]) > dt.timedelta(hours=24):
             first_index += 1
-        opening = timed[first_index]
-        if id(opening) not in taken:
-            why = f"the first timeline entry ({opening.time_text})" if first_index == 0 else \
-                f"the first timeline entry after those more than a day before the rest ({opening.time_text})"
-            take("start", opening, why)
+        first_entry = timed[first_index]
+        if id(first_entry) not in taken:
+            why = f"the first timeline entry ({first_entry.time_text})" if first_index == 0 else \
+                f"the first timeline entry after those more than a day before the rest ({first_entry.time_text})"
+            take("start", first_entry, why)
     start = at_of("start")
     after = [e for e in timed if start is None or _at(e) >= start]
     if not have("resolved") and hints.to_resolve and start is not None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..frontmatter import MAX_DEPTH, MAX_FRONT_MATTER_BYTES, line_in_message, parse_yaml, split, toml_module
-from ..problems import PostmortemError, Problem
+from ..problems import PostmortemError, Problem, plural
 from ..slugs import slugify
 from ..timeline import SECTION_ALIASES
 
@@ -259,7 +259,7 @@ def _read_markdown(text: str) -> SourceText:
         i += 1
     source = SourceText("markdown", "")
     if setext:
-        source.notes.append(f"{setext} underlined heading(s) written as `#` headings")
+        source.notes.append(f"{plural(setext, 'underlined heading')} written as `#` headings")
     headings = []  # (index, level, text)
     in_fence = False
     for idx, line in enumerate(out):
@@ -321,7 +321,7 @@ def _read_markdown(text: str) -> SourceText:
         if base != 2:
             source.notes.append(f"section headings moved from level {base} to level 2")
         if raised:
-            source.notes.append("heading(s) above the sections' level moved to level 2: "
+            source.notes.append(f"{plural(len(raised), 'heading')} above the sections' level moved to level 2: "
                                 + ", ".join(f"`{t[:60]}`" for t in raised[:5]))
     source.body = "\n".join(out)
     return source
@@ -371,7 +371,7 @@ def _read_text(text: str) -> SourceText:
             continue
         out.append(line)
     if headings:
-        source.notes.append(f"{headings} heading line(s) written as `##` headings")
+        source.notes.append(f"{plural(headings, 'heading line')} written as `##` headings")
     source.body = "\n".join(out)
     return source
 

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..problems import plural
+
 # What the import tries to fill; a field it could neither find nor infer is "missing".
 EXPECTED = ("title", "date", "severity", "root_causes", "components", "timeline", "started_at",
             "detected_at", "resolved_at", "action_items", "section:summary", "section:root_cause")
@@ -123,5 +125,5 @@ def summary_table(reports: list[FileReport]) -> str:
             + (f"; and {len(skipped) - 20} more" if len(skipped) > 20 else ""))
     complete = sum(1 for r in reports if not r.missing and r.result in (WRITTEN, WOULD_WRITE))
     total = ", ".join(f"{n} {result}" for result, n in counts.items())
-    out.append(f"{len(reports)} file(s): {total}; {complete} with nothing missing")
+    out.append(f"{plural(len(reports), 'file')}: {total}; {complete} with nothing missing")
     return "\n".join(out)
