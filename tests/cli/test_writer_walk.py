@@ -2,8 +2,9 @@
 
 Build the wheel; install it in a fresh venv; `pmkb init`; install the new KB's own requirements.txt
 in another fresh venv (what its CI does); `git init` and the pre-commit hook, which refuses a bad
-commit and lets a good one through; `pmkb new`, fill it in, `validate`, `build`, `serve` (the new
-page is fetched over HTTP), `search`, `similar`, `stats`, `export`.
+commit and lets a good one through; `pmkb new`, and `serve` shows the draft (fetched over HTTP);
+fill it in, and the preview redraws it; `validate`, commit, `build`, `search`, `similar`, `stats`,
+`export`.
 
 It installs packages, so it needs the package index (or a pip cache) and takes minutes: it runs
 when PMKB_WRITER_WALK=1 (CI sets it), and is marked slow. The index is asked once: the wheel's
@@ -59,6 +60,21 @@ def run(*args: str | Path, cwd: Path, env: dict[str, str], ok: bool = True, time
 def venv(path: Path, env: dict[str, str]) -> Path:
     run(sys.executable, "-m", "venv", path, cwd=path.parent, env=env)
     return path / "bin"
+
+
+def fetch(url: str, ready, server: subprocess.Popen, log: Path, seconds: float = 120) -> str:
+    """The page at ``url`` once ``ready(page)`` holds (the server starts, then redraws on a save)."""
+    page, deadline = "", time.monotonic() + seconds
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                page = response.read().decode("utf-8")
+            if ready(page):
+                return page
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} never showed what was expected\n{log.read_text(encoding='utf-8')[-3000:]}")
 
 
 def free_port() -> int:
@@ -128,41 +144,40 @@ def test_a_writer_walks_from_the_wheel_to_a_served_page(tmp_path):
     assert bad.returncode != 0, "the hook runs when only taxonomy.yml changes"
     (kb / "taxonomy.yml").write_text(taxonomy, encoding="utf-8")
 
-    # A new postmortem, filled in, committed through the hook.
+    # A new postmortem: previewed while it is a draft, filled in (the preview redraws it), committed
+    # through the hook, built.
     new = run(pmkb, "new", "Checkout errors after deploy", "--date", "2026-11-20", cwd=kb, env=env)
     path = Path(new.stdout.strip())
     assert path.name == "2026-11-20-checkout-errors-after-deploy.md"
-    text = path.read_text(encoding="utf-8")
-    for old, filled in FILLED.items():
-        assert old in text, old
-        text = text.replace(old, filled)
-    path.write_text(text, encoding="utf-8")
-    run(pmkb, "validate", path, cwd=kb, env=env)
+    pm_id = path.stem
+    port = free_port()
+    page_url = f"http://127.0.0.1:{port}/incidents/{pm_id}.html"
+    with open(tmp_path / "serve.log", "w", encoding="utf-8") as serve_log:
+        server = subprocess.Popen([str(pmkb), "serve", "--dev-addr", f"127.0.0.1:{port}"], cwd=kb, env=env,
+                                  stdout=serve_log, stderr=subprocess.STDOUT, text=True)
+        try:
+            draft = fetch(page_url, lambda page: "This is a draft" in page, server, tmp_path / "serve.log")
+            assert "Checkout errors after deploy" in draft and "still says TODO" in draft  # what is left to do
+            text = path.read_text(encoding="utf-8")
+            for old, filled in FILLED.items():
+                assert old in text, old
+                text = text.replace(old, filled)
+            path.write_text(text, encoding="utf-8")
+            run(pmkb, "validate", path, cwd=kb, env=env)
+            page = fetch(page_url, lambda page: "Add a canary stage to the deploy" in page, server,
+                         tmp_path / "serve.log")
+            assert "This is a draft" not in page and "still says TODO" not in page
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
     run("git", "add", "-A", cwd=kb, env=env)
     run("git", "commit", "-q", "-m", "Checkout errors after deploy", cwd=kb, env=env)
-
-    # Build, serve and fetch the new page, search, similar, stats, export.
     built = run(pmkb, "build", cwd=kb, env=env)
     assert "Built 2 postmortems" in built.stdout
     home = (kb / "site" / "index.html").read_text(encoding="utf-8")
     assert "Checkout errors after deploy" in home and "built without its postmortems" not in home
-    pm_id = path.stem
-    port = free_port()
-    server = subprocess.Popen([str(pmkb), "serve", "--dev-addr", f"127.0.0.1:{port}", "--no-livereload"], cwd=kb,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    try:
-        page = ""
-        for _ in range(120):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/incidents/{pm_id}.html", timeout=5) as r:
-                    page = r.read().decode("utf-8")
-                break
-            except OSError:
-                time.sleep(0.5)
-        assert "Checkout errors after deploy" in page
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+    # Search, similar, stats, export.
     found = run(pmkb, "search", "canary", "--format", "json", cwd=kb, env=env)
     assert [r["id"] for r in json.loads(found.stdout)["results"]] == [pm_id]
     similar = run(pmkb, "similar", "checkout returned 502 errors after a deploy", cwd=kb, env=env)
