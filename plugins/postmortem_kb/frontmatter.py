@@ -114,14 +114,102 @@ def split(text: str, path: str) -> tuple[str, str, int]:
 
 
 def _flow_depth(text: str) -> int:
+    """The deepest nesting of ``[`` and ``{`` in text, counting every bracket (JSON, TOML)."""
     depth = best = 0
     for ch in text:
         if ch in "[{":
             depth += 1
             best = max(best, depth)
         elif ch in "]}":
-            depth -= 1
+            depth = max(depth - 1, 0)  # a stray closer never hides the openers after it
     return best
+
+
+def yaml_flow_depth(text: str, stop_above: int | None = None) -> int:
+    """The deepest nesting of YAML flow collections (``[...]``, ``{...}``) in text, in one pass.
+
+    Brackets inside quoted scalars (``"..."`` with backslash escapes, ``'...'`` with ``''``),
+    comments and block scalars (``|``, ``>``) are text, not nesting: a title of twenty ``[`` is
+    not deep. A quote opens a scalar only where YAML opens one (at the start of a line or value,
+    after ``: ``, ``- ``, ``? ``, ``[``, ``{`` or ``,``); anywhere else it is counted through.
+    What it must never do is count less than the parser nests: PyYAML nests at most one more
+    level per bracket (a single pair in a flow sequence, ``[a: b]``, is a mapping without
+    braces), so under the limit here the parser stays shallow, and the depth of what it built
+    is checked again afterwards. With ``stop_above``, the first depth over it is returned as
+    soon as it is seen."""
+    depth = best = 0
+    n = len(text)
+    i = 0
+    maybe_comment_until = 0
+    while True:
+        found = _FLOW_SIGNIFICANT.search(text, i)
+        if found is None:
+            return best
+        at = found.start()
+        ch = text[at]
+        before = at - 1
+        while before >= i and text[before] in " \t":
+            before -= 1  # each run of spaces is walked back once, for the character after it
+        last = text[before] if before >= 0 else "\n"
+        spaced = before < at - 1
+        opens_value = last == "\n" or (spaced and last in ":-?") or (depth > 0 and last in "[{,")
+        if ch in "[{":
+            # Outside a flow collection a bracket opens one only where a value starts; after
+            # other text (`title: a [draft]`) it is part of a plain scalar.
+            if depth or opens_value:
+                depth += 1
+                if depth > best:
+                    best = depth
+                    if stop_above is not None and best > stop_above:
+                        return best
+        elif ch in "]}":
+            if at >= maybe_comment_until:  # in what may be a comment, a closer may close nothing
+                depth = max(depth - 1, 0)  # a stray closer never hides the openers after it
+        elif ch == "#":
+            if spaced or last == "\n":
+                end = text.find("\n", at)
+                i = n if end < 0 else end
+                continue
+            # Right after a bracket, comma or quote YAML may read a comment too: until the end
+            # of the line, count what opens and not what closes, true either way.
+            end = text.find("\n", at)
+            maybe_comment_until = n if end < 0 else end
+        elif ch in "\"'":
+            if opens_value:
+                i = (_DOUBLE_QUOTED if ch == '"' else _SINGLE_QUOTED).match(text, at).end()  # type: ignore[union-attr]
+                continue
+        elif depth == 0 and opens_value and _BLOCK_HEADER.match(text, at):  # `|` or `>`
+            i = _end_of_block(text, text.find("\n", at), _indent(text, text.rfind("\n", 0, at) + 1))
+            continue
+        i = at + 1
+
+
+# Characters that may change the nesting or start text that hides it.
+_FLOW_SIGNIFICANT = re.compile(r"[\[\]{}#\"'|>]")
+# A quoted scalar from its opening quote (to the end of text if never closed). Each alternative
+# starts with another character, so matching never backtracks.
+_DOUBLE_QUOTED = re.compile(r'"(?:[^"\\]+|\\.)*(?:\\|"|)', re.S)
+_SINGLE_QUOTED = re.compile(r"'(?:[^']+|'')*'?")
+_BLOCK_HEADER = re.compile(r"[|>][-+1-9]{0,2}[ \t]*(?:#[^\n]*)?(?:\n|\Z)")
+_LINE_INDENT = re.compile(r"[ ]*")
+
+
+def _indent(text: str, line_start: int) -> int:
+    return _LINE_INDENT.match(text, line_start).end() - line_start  # type: ignore[union-attr]
+
+
+def _end_of_block(text: str, newline: int, indent: int) -> int:
+    """Where a block scalar whose key line is indented ``indent`` ends: the first line after
+    ``newline`` that has text and is indented no more than that (or the end of text)."""
+    n = len(text)
+    while 0 <= newline < n:
+        start = newline + 1
+        newline = text.find("\n", start)
+        end = n if newline < 0 else newline
+        spaces = _indent(text, start)
+        if start + spaces < end and spaces <= indent:
+            return start
+    return n
 
 
 def _yaml_hint(problem: str) -> str:
@@ -141,7 +229,7 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
                     f"the front matter is over {MAX_FRONT_MATTER_BYTES // 1024} KiB",
                     "keep long text in the body; the front matter holds short fields")
     # Counting brackets is cheap; walking them only matters when there are enough to nest too deep.
-    if text.count("[") + text.count("{") > MAX_DEPTH and _flow_depth(text) > MAX_DEPTH:
+    if text.count("[") + text.count("{") > MAX_DEPTH and yaml_flow_depth(text, MAX_DEPTH) > MAX_DEPTH:
         raise _fail(path, first_line, "too-deep",
                     f"values are nested more than {MAX_DEPTH} levels deep",
                     "front-matter fields are at most a list of mappings")

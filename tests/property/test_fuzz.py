@@ -128,3 +128,31 @@ def test_front_matter_round_trips(tmp_path_factory, title, severity, date, compo
         return
     assert errors == [], errors
     assert (pm.title, pm.date, pm.severity, pm.components) == (title.strip(), date, severity, components)
+
+
+def _parsed_flow_depth(text: str) -> int:
+    """How deep YAML's parser nests flow collections in text (up to where it stops on an error)."""
+    depth = best = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)) and event.flow_style:
+                depth += 1
+                best = max(best, depth)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)) and depth:
+                depth -= 1
+    except yaml.YAMLError:
+        pass
+    return best
+
+
+FLOW_CHARS = list("ab:-[]{}'\"\\#|> ,\n?")
+
+
+@FUZZ
+@given(st.text(alphabet=st.sampled_from(FLOW_CHARS), max_size=120))
+def test_the_nesting_pre_check_never_counts_less_than_yaml_nests(text):
+    from postmortem_kb.frontmatter import yaml_flow_depth
+
+    for candidate in (text, "a: " + text, "- " + text, "a:\n  " + text):
+        # One bracket can make two levels: `[a: b]` is a sequence of a mapping.
+        assert _parsed_flow_depth(candidate) <= 2 * yaml_flow_depth(candidate) + 1, candidate

@@ -65,3 +65,54 @@ def test_foreign_front_matter_in_the_kb_points_to_import(tmp_path, text):
 def test_read_source_is_unchanged_for_yaml():
     doc = read_source(YAML.encode(), "x.md")
     assert doc.front_matter["title"] == "Disk" and doc.body_line == 6 and doc.lines[("date",)] == 3
+
+
+# -- Nesting depth: brackets in text are not nesting ------------------------------------------
+
+def _read(front_matter: str):
+    return read_source(f"---\n{front_matter}\n---\n\n## Summary\n\nx\n".encode(), "x.md")
+
+
+@pytest.mark.parametrize("value", [
+    '"' + "[" * 40 + '"',
+    "'" + "[" * 40 + "'",
+    '"a \\" ' + "[" * 40 + '"',  # an escaped quote does not end it
+    "'it''s " + "{" * 40 + "'",  # nor does a doubled one
+    "'" + "[" * 20 + "\n  " + "{" * 20 + "'",  # over two lines
+    "Release [" + "[" * 30 + " notes",  # a plain scalar: brackets after text are text
+])
+def test_a_title_full_of_brackets_is_not_nested_too_deep(value):
+    doc = _read(f"title: {value}\ndate: 2024-03-14")
+    assert doc.front_matter["title"].count("[") + doc.front_matter["title"].count("{") >= 30
+
+
+def test_brackets_in_comments_and_block_scalars_are_not_nesting():
+    doc = _read("impact: |\n  " + "[" * 40 + "\n  more\ntags: [a]  # " + "[" * 40 + "\ndate: 2024-03-14")
+    assert doc.front_matter["tags"] == ["a"] and doc.front_matter["impact"].startswith("[" * 40)
+
+
+@pytest.mark.parametrize("front_matter", [
+    "a: " + "[" * 17 + "]" * 17,
+    "a: " + "{b: " * 17 + "}" * 17,
+    "a: [\"x\", " + "[" * 17 + "]" * 17 + "]",  # a quoted item closes before the nesting
+    "a: " + "[" * 17 + "'" + "]" * 17,  # a quote inside a flow collection but not at an item's start
+    "]" * 40 + "\na: " + "[" * 17,  # closers first cannot hide openers later
+    "a: [" + "'x'," * 5 + "[" * 17 + "]" * 18,
+])
+def test_real_nesting_is_still_refused_before_yaml_reads_it(front_matter):
+    with pytest.raises(PostmortemError) as caught:
+        _read(front_matter)
+    assert caught.value.problems[0].code in ("too-deep", "yaml-syntax")
+
+
+@pytest.mark.parametrize("lead", ["a: -'", "a: x'", 'a: b"', "a: 'x' ", "a: |x\n", "a: [x'", "a: {'x': [y'",
+                                  "a:\n  - 'x' [", "a: ['''"])
+def test_deep_nesting_behind_a_false_quote_is_refused_or_read_as_text(lead):
+    # 20,000 levels would take YAML's parser deep into recursion if the pre-check missed them:
+    # each is refused before parsing, or YAML reads the brackets as the text they are.
+    try:
+        doc = _read(lead + "[" * 20000 + "]" * 20000)
+    except PostmortemError as exc:
+        assert exc.problems[0].code in ("too-deep", "yaml-syntax")
+    else:
+        assert isinstance(doc.front_matter["a"], str) and "[" * 20000 in doc.front_matter["a"]
