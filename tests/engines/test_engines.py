@@ -15,6 +15,7 @@ import html
 import importlib.util
 import json
 import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -283,6 +284,24 @@ class Region(HTMLParser):
                 self.headings[-1] += data
 
 
+class Head(HTMLParser):
+    """What a page's head tells feed readers and link previews: its feeds (title, address from the
+    site's root) and its description and Open Graph tags."""
+
+    def __init__(self, page: Path, site: Path):
+        super().__init__(convert_charrefs=True)
+        self.folder = posixpath.dirname(page.relative_to(site).as_posix())
+        self.tags: list[tuple[str, ...]] = []
+        self.feed(page.read_text(encoding="utf-8").split("</head>", 1)[0])
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: v or "" for k, v in attrs}
+        if tag == "link" and "alternate" in a.get("rel", "").split():
+            self.tags.append(("feed", a.get("title", ""), posixpath.normpath(posixpath.join(self.folder, a["href"]))))
+        elif tag == "meta" and (a.get("property", "").startswith("og:") or a.get("name") == "description"):
+            self.tags.append(("meta", a.get("property") or a.get("name", ""), a.get("content", "")))
+
+
 def window_title(page: Path) -> str:
     found = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.S)
     return html.unescape(found.group(1).strip()) if found else ""
@@ -306,8 +325,9 @@ def installed_sites(built, kb: str) -> dict[str, Path]:
 @pytest.mark.parametrize("kb", ["sample", "init"])
 def test_the_engines_agree_on_the_content(kbs, built, kb: str) -> None:
     """Every generated page says the same on every engine (its text, permalinks aside) under the
-    same window title; the data files (catalog, per-incident JSON, feeds) are the same bytes; the
-    site's own pages have the same headings and titles."""
+    same window title, with the same feeds and link-preview tags in its head; the data files
+    (catalog, per-incident JSON, feeds) are the same bytes; the site's own pages have the same
+    headings, titles and head tags."""
     sites = installed_sites(built, kb)
     reference_name, reference = next(iter(sites.items()))
     pages = generated_pages(reference)
@@ -329,6 +349,8 @@ def test_the_engines_agree_on_the_content(kbs, built, kb: str) -> None:
             assert ours.headings == theirs.headings, rel
         for rel in [*pages, *own]:
             assert window_title(site / rel) == window_title(reference / rel), f"{rel}: {name} and {reference_name}"
+            assert sorted(Head(site / rel, site).tags) == sorted(Head(reference / rel, reference).tags), \
+                f"{rel}: the heads of {name} and {reference_name} differ"
         for rel in data:
             assert (site / rel).read_bytes() == (reference / rel).read_bytes(), f"{rel}: {name} and {reference_name}"
         for rel in own:

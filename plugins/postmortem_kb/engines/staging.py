@@ -28,6 +28,17 @@ from .notice import strip_notice
 log = logging.getLogger("zensical")
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# The theme overrides the plugin adds (feeds and Open Graph tags in every head, the 404 page).
+THEME_OVERRIDES = Path(__file__).resolve().parent.parent / "templates" / "theme"
+# What those templates read that an engine ignoring the plugin does not have: the plugin's entry
+# in `config.plugins` (staged_config puts its options in `config.extra`) and the page's source file
+# (Zensical's pages have none; each generated page's front matter names its path).
+PLUGIN_IN_EXTRA = "pmkb_postmortems"
+SOURCE_IN_META = "pmkb_src_uri"
+TEMPLATE_NAMES = (('config.plugins.get("postmortems")', f"config.extra.{PLUGIN_IN_EXTRA}"),
+                  ("page.file.src_uri", f"page.meta.{SOURCE_IN_META}"),
+                  ("page.file", f"(page.meta and page.meta.{SOURCE_IN_META})"))
+THEME_DIR = "theme"
 CSS = "assets/pmkb/postmortems.css"
 # Runs a worker's script in a frame on pages opened from disk, where browsers refuse workers.
 FILE_WORKER = "assets/pmkb/file-worker.js"
@@ -78,6 +89,7 @@ def site_pages(kb: Any, settings: SiteSettings, convert: Convert, markdown: tupl
                 front = exclude_from_search(front)
             if item.path in named:
                 front = retitle(front, named[item.path])
+            front = with_meta(front, SOURCE_IN_META, item.path)
             html, toc = convert(body)
             html = build.finish(item.path, html)
             yield FinishedPage(item.path, front, html, _complete_toc(toc_tokens(html) or toc))
@@ -113,6 +125,16 @@ def nav_titles(nav: Any) -> dict[str, str]:
 
     walk(nav)
     return found
+
+
+def with_meta(front_matter: str, key: str, value: Any) -> str:
+    import yaml
+
+    meta = yaml.safe_load(front_matter) or {}
+    if not isinstance(meta, dict):
+        return front_matter
+    meta[key] = value
+    return yaml.safe_dump(meta, allow_unicode=True, sort_keys=True)
 
 
 def retitle(front_matter: str, title: str) -> str:
@@ -218,7 +240,14 @@ def staged_config(raw: dict[str, Any], settings: SiteSettings, workspace: Path, 
     config["docs_dir"] = "docs"
     config["site_dir"] = "site"
     theme = config.get("theme")
-    if isinstance(theme, dict) and theme.get("custom_dir"):
+    if (workspace / THEME_DIR).is_dir():
+        config["theme"] = {**(theme if isinstance(theme, dict) else {"name": theme or "material"}),
+                           "custom_dir": str(workspace / THEME_DIR)}
+        plugin = settings.plugin or {}
+        extra = dict(config["extra"]) if isinstance(config.get("extra"), dict) else {}
+        extra[PLUGIN_IN_EXTRA] = {"config": {"enabled": True, "base_path": plugin.get("base_path") or ""}}
+        config["extra"] = extra
+    elif isinstance(theme, dict) and theme.get("custom_dir"):
         config["theme"] = {**theme, "custom_dir": str((settings.config_file.parent / theme["custom_dir"]).resolve())}
     plugins = config.get("plugins")
     if isinstance(plugins, dict):
@@ -248,6 +277,27 @@ def staged_config(raw: dict[str, Any], settings: SiteSettings, workspace: Path, 
 def new_token() -> str:
     # Plain letters and digits, so that Markdown leaves it alone; unguessable by a page's writer.
     return f"pmkbpage{secrets.token_hex(10)}n"
+
+
+def stage_theme(settings: SiteSettings, workspace: Path) -> None:
+    """The theme overrides the plugin adds, then the site's own ``custom_dir`` over them (the site's
+    templates win, as with the plugin), in the staging folder; the overrides read the plugin's
+    options from ``config.extra`` there."""
+    target = workspace / THEME_DIR
+    if target.exists():
+        shutil.rmtree(target)
+    if settings.plugin is None or not THEME_OVERRIDES.is_dir():
+        return
+    target.mkdir(parents=True)
+    for template in sorted(THEME_OVERRIDES.rglob("*.html")):
+        dest = target / template.relative_to(THEME_OVERRIDES)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        text = template.read_text(encoding="utf-8")
+        for name, staged in TEMPLATE_NAMES:
+            text = text.replace(name, staged)
+        dest.write_text(text, encoding="utf-8")
+    if settings.custom_dir is not None and settings.custom_dir.is_dir():
+        shutil.copytree(settings.custom_dir, target, dirs_exist_ok=True)
 
 
 def offline_search(settings: SiteSettings) -> bool:

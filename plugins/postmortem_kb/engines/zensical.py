@@ -148,6 +148,7 @@ def stage(settings: SiteSettings, kb: Any, workspace: Path, *, drafts: bool) -> 
         if old.exists():
             shutil.rmtree(old)
     staging.copy_docs(settings.docs_dir, docs)
+    staging.stage_theme(settings, workspace)
     own = staging.own_pages(docs)
     token = staging.new_token()
     config_file = workspace / "mkdocs.yml"
