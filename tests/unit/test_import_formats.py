@@ -355,3 +355,20 @@ def test_leading_entries_a_day_before_the_rest_are_background():
     im = import_document(text, source="x.md", stem="x", taxonomy=TAXONOMY)
     assert moments(im)["start"] == "2023-02-14T09:33:00+00:00"
     assert im.front_matter["date"] == dt.date(2023, 2, 14)  # the day of the start, every entry being dated
+
+
+def test_plain_text_headings_without_blank_lines_and_a_bold_title():
+    """`Timeline:` right under the text above it is a heading; `**Postmortem: X**` is the title X; the window's
+    start and end on two lines of the summary."""
+    text = ("**Postmortem: Web service outage - April 10, 2024**\n\nIssue Summary:\n"
+            "    Start Time: April 10, 2024, 10:30 AM (UTC)\n    End Time: April 10, 2024, 1:15 PM (UTC)\n"
+            "Timeline:\n- 10:30 AM: Issue detected through monitoring alerts.\n"
+            "- 11:00 AM: Escalated to the on-call engineer.\n- 12:30 PM: Load balancer settings corrected.\n"
+            "Root Cause:\nA load balancer setting.\n")
+    im = import_document(text, source="x.txt", stem="x", taxonomy=TAXONOMY)
+    assert im.kind == "text"
+    assert im.front_matter["title"] == "Web service outage - April 10, 2024"
+    assert len(im.report.events) == 3
+    found = moments(im)
+    assert found["start"] == found["detected"] == "2024-04-10T10:30:00+00:00"
+    assert found["resolved"] == "2024-04-10T13:15:00+00:00"  # the End Time, no entry at it

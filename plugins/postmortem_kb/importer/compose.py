@@ -149,6 +149,14 @@ def _title_without_date(title: str) -> tuple[str, dt.date | None]:
         return title, None
 
 
+def _unwrapped(title: str) -> str:
+    """A title without the emphasis around all of it: ``**Postmortem: Web outage**`` -> ``Postmortem: Web outage``."""
+    for mark in ("**", "__", "*", "_", "`"):
+        if len(title) > 2 * len(mark) and title.startswith(mark) and title.endswith(mark):
+            return title[len(mark):-len(mark)].strip()
+    return title
+
+
 def _wordy_stem(stem: str) -> str | None:
     """A file name that reads as a title (``web-500-hardware-failure``), not an id or a uuid."""
     dated = _DATED_STEM.match(stem)
@@ -326,7 +334,8 @@ class _State:
         self.title_date: dt.date | None = None
         for value, _how in candidates:
             if isinstance(value, str) and value.strip() and not is_generic_title(value):
-                value = TITLE_PREFIX.sub("", value.strip()) or value
+                value = _unwrapped(value.strip())
+                value = TITLE_PREFIX.sub("", value) or value
                 value, self.title_date = _title_without_date(value)
                 if is_generic_title(value):
                     continue
@@ -364,6 +373,11 @@ class _State:
             if len(offsets) == 1:
                 self.set_timezone(ex.format_offset(offsets.pop()))
                 self.report.add_inferred("timezone", "the offsets written on the timeline's times")
+        if self.timezone is None:
+            zoned = ex.window_zone(self.summary_prose())
+            if zoned:  # "Start Time: ... 10:45 AM (UTC) End Time: ... 1:30 PM (UTC)"
+                self.set_timezone(zoned[0])
+                self.report.add_inferred("timezone", f"the zone of the window `{zoned[1]}` in the summary")
         # Date: stated, then the first dated timeline entry, then the title, then the text.
         for meaning in ("date", "started_at"):
             if meaning in self.fm:
@@ -592,12 +606,16 @@ class _State:
             self.date = start.date()
             self.report.inferred["date"] = "the day of the start moment"
 
+    def summary_prose(self) -> str:
+        """The text that states the outage's window and lengths: the summary, the impact, text before any section."""
+        parts = [s.text for s in self.sections() if s.key in (None, "summary", "impact")]
+        summary = self.fm.get("summary", (None, ""))[0]
+        return "\n".join(([str(summary)] if summary else []) + parts)
+
     def moment_hints(self) -> ex.MomentHints:
         """The window and durations the document states outside its timeline (summary, impact, stats)."""
         hints = ex.MomentHints()
-        parts = [s.text for s in self.sections() if s.key in (None, "summary", "impact")]
-        summary = self.fm.get("summary", (None, ""))[0]
-        prose = "\n".join(([str(summary)] if summary else []) + parts)
+        prose = self.summary_prose()
         hints.window = ex.find_window(prose)
         hints.window_is_final = self.date is not None
         for key, attr in (("time_to_detect", "to_detect"), ("time_to_resolve", "to_resolve"),

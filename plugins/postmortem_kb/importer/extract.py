@@ -665,11 +665,29 @@ _LASTED = re.compile(r"\b(?:lasted|lasting|for|outage of|downtime of|duration of
 # resolved ... at 01:30 PM": a start word, then a time, then an end word, then a time (each gap bounded).
 _BEGAN_WINDOW = re.compile(rf"\b(?:start(?:ed|s)?(?:[ \t]+time)?|began|begins|outage[ \t]+began)\b[^\n]{{0,50}}?"
                            rf"(?<![\d:]){_TIME_WORD}(?![\d:])"
-                           rf"[^\n]{{0,60}}?\b(?:end(?:ed|s)?(?:[ \t]+time)?|resolved|restored|recovered|fixed)\b"
+                           rf"[\s\S]{{0,80}}?\b(?:end(?:ed|s)?(?:[ \t]+time)?|resolved|restored|recovered|fixed)\b"
                            rf"[^\n]{{0,50}}?(?<![\d:]){_TIME_WORD}(?![\d:])", re.I)
 # "**Duration:** July 14, 2023, 10:00 AM - 12:30 PM GMT", "2 hours (10:00 AM - 12:00 PM GMT)".
 _RANGE_WINDOW = re.compile(rf"(?<![\d:]){_TIME_WORD}[ \t]*(?:\(?[A-Z]{{2,5}}(?:[ \t]?[+-]\d{{1,2}}(?::?\d{{2}})?)?\)?"
                            rf"[ \t]*)?(?:-|\u2013|\u2014|to)[ \t]*{_TIME_WORD}(?![\d:])", re.I)
+
+
+_WINDOW_ZONE = re.compile(r"[ \t]*\(?[ \t]*((?:UTC|GMT)(?:[ \t]?[+-][ \t]?\d{1,2}(?::?\d{2})?)?|[A-Z]{2,5})\b")
+
+
+def window_zone(text: str) -> tuple[str, str] | None:
+    """The zone written right after the end (or the start) of the window the text states: ``... 8:00 PM (GMT)``
+    -> ("+00:00", the window's words and the zone)."""
+    window = find_window(text)
+    if window is None:
+        return None
+    at = text.find(window[2])
+    for probe in (text[at + len(window[2]):at + len(window[2]) + 24], window[2]):
+        for m in _WINDOW_ZONE.finditer(probe):
+            zone = timezone_name(m.group(1))
+            if zone and re.fullmatch(r"[+-]\d{2}:\d{2}", zone):
+                return zone, f"{window[2]} {m.group(1)}" if probe is not window[2] else window[2]
+    return None
 
 
 def find_window(text: str) -> tuple[tuple[int, int], tuple[int, int], str] | None:

@@ -332,11 +332,12 @@ def _is_text_heading(lines: list[str], i: int) -> bool:
     if not line or len(line) > 60 or _LIST.match(line) or _TIME_LINE.match(line):
         return False
     prev_blank = i == 0 or not lines[i - 1].strip()
+    key = _heading_key(line)
+    known = key in _KNOWN_HEADINGS or any(key.startswith(k + "-and-") for k in _KNOWN_HEADINGS)
+    if known and (prev_blank or line.rstrip("*_ ").endswith(":")):
+        return True  # `Timeline:` right under the text before it is a heading too
     if not prev_blank:
         return False
-    key = _heading_key(line)
-    if key in _KNOWN_HEADINGS or any(key.startswith(k + "-and-") for k in _KNOWN_HEADINGS):
-        return True
     nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
     if line.endswith(":") and len(line.split()) <= 6 and nxt and line[:1].isupper():
         return True  # `Corrective Measures:` standing alone above its text
