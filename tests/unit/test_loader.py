@@ -444,3 +444,25 @@ def test_the_id_line_scan_is_sure_or_says_it_is_not(text, expected):
 
     found = scan_id(text, "stem")
     assert (None if found is _UNSURE else found) == expected
+
+
+def test_checking_one_file_loads_no_library_only_other_commands_need(kb_root, tmp_path):
+    """`pmkb validate FILE` starts fast: no search index, no HTML, no templates, and jsonschema
+    only to explain front matter that fails (a valid file never imports it)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    path = write_postmortem(kb_root, "fine")
+    code = ("import sys, json\n"
+            "from postmortem_kb.cli import cli\n"
+            f"try:\n    cli.main(['--kb', {str(kb_root)!r}, 'validate', {str(path)!r}], prog_name='pmkb')\n"
+            "except SystemExit as exc:\n    print('exit', exc.code, file=sys.stderr)\n"
+            "print(json.dumps(sorted(sys.modules)), file=sys.stderr)")
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env)
+    lines = proc.stderr.strip().splitlines()
+    assert "exit 0" in lines, proc.stderr[-2000:]
+    loaded = {m.split(".")[0] for m in json.loads(lines[-1])}
+    assert not loaded & {"whoosh", "jsonschema", "nh3", "jinja2", "markdown", "mkdocs", "feedgen", "pymdownx"}
