@@ -10,8 +10,9 @@ under ``search/`` or ``assets/pmkb/``; the page itself, its CSS and the theme's 
 loaded whether or not anyone searches, and are left out. With ``--file`` the site is opened
 from disk (``file://``) and the probe only says whether search answered.
 
-Prints one JSON object: bytes, requests, seconds to the first result, the number of results
-and the first result's title; or ``{"error": ...}``.
+Prints one JSON object: bytes, requests, seconds to the first result, the number of results,
+the first result's title and the page's first errors (uncaught, or in the console); or
+``{"error": ...}``.
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ def probe(site: Path, query: str, expect: str | None = None, from_file: bool = F
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             errors: list[str] = []
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda m: errors.append(m.text[:200]) if m.type == "error" else None)
             page.goto(url, wait_until="load")
             box = page.locator("input.md-search__input")
             box.click()
@@ -92,7 +94,7 @@ def probe(site: Path, query: str, expect: str | None = None, from_file: bool = F
             server.server_close()
     found = [(path, size) for path, size in sent if is_search(path)]
     answer = {"seconds": round(seconds, 2), "results": count_text, "first": titles[0] if titles else "",
-              "shown": len(titles)}
+              "shown": len(titles), "errors": errors[:3]}
     if expect is not None:
         answer["expected_found"] = any(expect in t for t in titles)
     if not from_file:

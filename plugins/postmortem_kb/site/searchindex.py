@@ -43,7 +43,7 @@ MAX_TOKEN = 40  # longer "words" (hashes, hostile runs) are not indexed
 EXCERPT_CHARS = 600  # of the summary, impact and trigger, indexed above the rest of the write-up
 BODY_CHARS = 8000  # of the whole write-up, indexed at the lowest weight
 BODY_MAX_DOCS = 100  # a write-up word in more write-ups than this (more than a result list shows) is not
-# indexed from them: it finds nothing in particular, and such words' postings were most of the index
+# indexed from them: it finds nothing in particular, and such words' long lists were most of a query's download
 SNIPPET_CHARS = 220  # shown under a result
 SHARDS_DIR = "search/shards"
 
@@ -181,7 +181,7 @@ def build(docs: list[SearchDoc]) -> dict[str, bytes]:
 
     A word of the write-ups found in more than :data:`BODY_MAX_DOCS` of them is indexed only
     where it also appears in a document's title, facets, summary, impact or trigger: a word that
-    common finds nothing in particular, and its postings would be most of the index."""
+    common finds nothing in particular, and its long list of postings is what a query would download."""
     bodies = [_counts(doc.body) for doc in docs]
     frequency: dict[str, int] = {}
     for counts in bodies:
