@@ -175,13 +175,16 @@ def test_every_page_type_reads_clean_in_both_sizes_and_schemes(tab, sample_site,
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-def test_the_init_kb_follows_the_os_scheme_and_shows_no_raw_markdown(tab, init_site, scheme):
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_init_kb_follows_the_os_scheme_and_shows_no_raw_markdown(tab, init_site, size, scheme):
     for path in ("index.html", "incidents/2026-02-03-api-certificate-again.html", "insights/index.html",
-                 "action-items/index.html"):
+                 "action-items/index.html", "404.html"):
         open_page(tab, init_site, path)
         assert tab.evaluate("() => document.body.getAttribute('data-md-color-scheme')") == \
             ("slate" if scheme == "dark" else "default")
         assert_no_raw_markdown(tab)
+        assert_fits(tab)
+        tab.pmkb_shot("init-" + path.replace("/index.html", "").replace(".html", "").replace("/", "-"))
     open_page(tab, init_site, "incidents/2026-02-03-api-certificate-again.html")
     text = article(tab)
     assert "acme" in text and "synthetic" in text  # the words of the inline Markdown stay
