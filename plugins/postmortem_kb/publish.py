@@ -88,11 +88,13 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
     target = Path(site_dir).resolve() if site_dir is not None else settings.site_dir
     _check_target(target, settings, given=site_dir)
 
-    kb_config = kb_config_for(settings, strict_terms)
+    # An engine that runs the plugin has it load and check the KB, with the plugin's options:
+    # read once, by the one loader. The others are given the KB loaded here.
+    kb_config = kb_config_for(settings, strict_terms) if not engine.runs_plugin else None
     kb = load_kb(kb_config) if kb_config is not None else None
     if kb is not None and strict and kb.errors:
         raise BuildFailed(f"{len(kb.errors)} error(s) in the postmortems; nothing was published", kb.problems)
-    if kb is not None and not engine.runs_plugin:
+    if kb is not None:
         # The plugin's own log on MkDocs; here nothing counts the levels, the strict decision is above.
         logger = engine_logger(engine.name)
         for problem in kb.problems:
@@ -107,7 +109,10 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
         log.info("%s", note)
     try:
         site = folder.path / "site"
-        engine.build_into(settings, kb, site, strict=strict, drafts=drafts)
+        if engine.runs_plugin:
+            kb = engine.build_into(settings, None, site, strict=strict, drafts=drafts, strict_terms=strict_terms)
+        else:
+            engine.build_into(settings, kb, site, strict=strict, drafts=drafts)
         folder.mark(site)
         try:
             swap_in(site, target)

@@ -369,15 +369,36 @@ def test_a_failed_swap_keeps_the_previous_site(kb: Path, monkeypatch) -> None:
 
 
 def test_build_reads_the_kb_once(kb: Path, monkeypatch) -> None:
-    """`pmkb build` validates the KB and hands it to the plugin: the postmortems are not read twice."""
+    """The plugin loads and checks the KB itself, through the one loader: `pmkb build` does not
+    read the postmortems a second time, nor hand the plugin a KB of its own."""
     from postmortem_kb.mkdocs_plugin import plugin as plugin_module
 
-    def second_read(config):
-        raise AssertionError("the plugin read the KB again")
+    reads = []
+    real_load_kb = plugin_module.load_kb
 
-    monkeypatch.setattr(plugin_module, "load_kb", second_read)
+    def counted(config):
+        reads.append(config)
+        return real_load_kb(config)
+
+    monkeypatch.setattr(plugin_module, "load_kb", counted)
+    monkeypatch.setattr(publish, "load_kb", counted)
     result = build_site(kb / "mkdocs.yml")
     assert incident_pages(result.site_dir, "2024-03-14-disk-failure")
+    assert len(reads) == 1
+    assert result.kb is not None and {pm.id for pm in result.kb.postmortems} >= {"2024-03-14-disk-failure"}
+
+
+def test_lenient_terms_reach_the_plugin(kb: Path) -> None:
+    """`pmkb --lenient build`: an unknown term is a warning in the plugin's own load too; without
+    it the build stops on the error, with the postmortem's problem to show, and publishes nothing."""
+    write_postmortem(kb, "2024-07-01-odd", title="Odd one", date="2024-07-01", root_causes="cosmic-rays")
+    with pytest.raises(BuildFailed, match="nothing was published") as failed:
+        build_site(kb / "mkdocs.yml")
+    assert any("2024-07-01-odd" in p.format_text() and p.is_error for p in failed.value.problems)
+    assert not (kb / "site").exists()
+    result = build_site(kb / "mkdocs.yml", strict_terms=False)
+    assert incident_pages(result.site_dir, "2024-07-01-odd")
+    assert any("2024-07-01-odd" in p.format_text() and not p.is_error for p in result.problems)
 
 
 # --- the output folder is a site, never the KB or its sources ---------------------------------

@@ -36,17 +36,30 @@ class MkDocsEngine:
                             use_directory_urls=cfg["use_directory_urls"], site_url=cfg["site_url"] or "",
                             custom_dir=Path(custom_dir).resolve() if custom_dir else None, loaded=cfg)
 
-    def build_into(self, settings: SiteSettings, kb: Any, site: Path, *, strict: bool, drafts: bool) -> None:
-        """Build the site into the empty folder ``site``."""
+    def build_into(self, settings: SiteSettings, kb: Any, site: Path, *, strict: bool, drafts: bool,
+                   strict_terms: bool = True) -> Any:
+        """Build the site into the empty folder ``site``; the KB the plugin loaded (None without it).
+
+        The plugin loads the KB itself, with its own options (``kb`` is not used: an engine
+        that runs the plugin needs none); ``strict_terms=False`` (``pmkb --lenient``) makes
+        unknown taxonomy terms warnings for this build. When the build fails on the KB's errors,
+        BuildFailed carries them."""
         cfg = settings.loaded
         cfg["site_dir"] = str(site)
         plugin = cfg.plugins.get(PLUGIN_NAME)
-        if kb is not None and hasattr(plugin, "use_kb"):
-            plugin.use_kb(kb)  # already loaded and checked: the build does not read it again
+        options = getattr(plugin, "config", None)
+        if options is not None and not strict_terms:
+            options["strict_terms"] = False
+        if plugin is not None:
+            plugin.report_failing_problems = False  # BuildFailed carries them, for the caller to show
         cfg.plugins.on_startup(command="build", dirty=False)
         try:
             self.build(cfg)
         except SystemExit as exc:  # the engine's Abort (strict warnings, a BuildError) is a SystemExit
+            loaded = getattr(plugin, "kb", None)
+            if strict and loaded is not None and loaded.errors:
+                raise BuildFailed(f"{len(loaded.errors)} error(s) in the postmortems; nothing was published",
+                                  loaded.problems) from None
             raise BuildFailed(str(exc) or "the site build was aborted") from None
         except OSError:
             raise  # a full or read-only disk: publish.py says so in one line
@@ -54,6 +67,7 @@ class MkDocsEngine:
             raise BuildFailed(f"the site build failed: {type(exc).__name__}: {exc}") from exc
         finally:
             cfg.plugins.on_shutdown()
+        return getattr(plugin, "kb", None)
 
     def serve_site(self, config_file: Path, *, dev_addr: str | None, drafts: bool, open_in_browser: bool,
                    livereload: bool) -> None:

@@ -47,19 +47,25 @@ FILE_WORKER = "assets/pmkb/file-worker.js"
 SEARCH_SCRIPT = "assets/pmkb/pmkb-search.js"
 SEARCH_WORKER = "assets/pmkb/pmkb-search-worker.js"
 MARKDOWN_EXTENSIONS = ("tables",)  # write-ups use Markdown tables
+# In a generated page's HTML while its headings are held out: the theme looks for "<h1" in it.
+H1_MARK = "<!-- pmkb <h1 -->"
 
 
 class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     supports_multiple_instances = False
+    # Whether a strict build that fails on the KB's errors logs them; `pmkb build` shows them itself
+    # (from the KB, ``kb``) and turns this off.
+    report_failing_problems = True
 
     def __init__(self) -> None:
         self.site: SiteBuild | None = None
-        self._preloaded: KnowledgeBase | None = None
+        self._kb: KnowledgeBase | None = None
 
     @property
     def kb(self) -> KnowledgeBase | None:
-        """The KB of the last build (read by ``pmkb build`` for its report)."""
-        return self.site.kb if self.site else None
+        """The KB the last build loaded, also when the build then failed on its errors (read by
+        ``pmkb build`` for its report)."""
+        return self._kb
 
     def on_config(self, config):
         if not self.config.enabled:
@@ -85,26 +91,23 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                 polyfills.append(SEARCH_SCRIPT)
         return config
 
-    def use_kb(self, kb: KnowledgeBase) -> None:
-        """Deprecated: build the next site from a KB the caller already loaded. Kept until
-        ``pmkb build`` reads the KB from the plugin instead (see ``kb``)."""
-        self._preloaded = kb
-
     def on_pre_build(self, config) -> None:
         if not self.config.enabled:
             return
-        self.site = None
+        self.site = self._kb = None
         root = Path(config.config_file_path or ".").resolve().parent
-        kb, self._preloaded = self._preloaded, None  # used once: `serve` rebuilds must re-read
-        if kb is None:
-            kb = load_kb(KBConfig(root=root, postmortems_dir=self.config.postmortems_dir,
-                                  taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms))
-        for problem in kb.problems:
-            # `mkdocs build --strict` fails on errors (and we raise below); a warning is logged as
-            # information, its text says `warning:`, so that it never fails a strict build.
-            log.log(logging.ERROR if problem.is_error else logging.INFO, problem.format_text())
-        if kb.errors and config.strict:
-            raise PluginError(f"{len(kb.errors)} error(s) in postmortems (see above); fix them or run "
+        # Read on every build (`serve` rebuilds must see the saves), through the one loader.
+        kb = self._kb = load_kb(KBConfig(root=root, postmortems_dir=self.config.postmortems_dir,
+                                         taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms))
+        failing = bool(kb.errors) and config.strict
+        if self.report_failing_problems or not failing:
+            for problem in kb.problems:
+                # `mkdocs build --strict` fails on errors (and we raise below); a warning is logged as
+                # information, its text says `warning:`, so that it never fails a strict build.
+                log.log(logging.ERROR if problem.is_error else logging.INFO, problem.format_text())
+        if failing:
+            raise PluginError(f"{len(kb.errors)} error(s) in postmortems"
+                              f"{' (see above)' if self.report_failing_problems else ''}; fix them or run "
                               "`pmkb validate` for details; the previous site is left as it was")
         if kb.rejected:
             log.warning("skipped %d postmortem(s) with errors: %s", len(kb.rejected), ", ".join(kb.rejected))
@@ -166,14 +169,29 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def on_page_content(self, html: str, page, config, files):
         if not self.config.enabled or self.site is None or not self.site.is_generated(page.file.src_uri):
             return html
-        html = self.site.finish(page.file.src_uri, html)
-        if self.config.search == "material":
-            # Indexed from the KB's data in on_post_build, not from this HTML (listings not at all).
-            page.meta["search"] = {"exclude": True}
-        # The write-up's headings were held out of Markdown: the engine's table of contents
-        # missed them, so it is read from the finished page.
-        page.toc = get_toc(toc_tokens(html))  # type: ignore[arg-type]  # the toc extension's shape
-        return html
+        site = self.site
+        if self.config.search != "material":
+            html = site.finish(page.file.src_uri, html)
+            page.toc = get_toc(toc_tokens(html))  # type: ignore[arg-type]  # the toc extension's shape
+            return html
+        # Indexed from the KB's data in on_post_build, not from this HTML (listings not at all).
+        page.meta["search"] = {"exclude": True}
+        # MkDocs keeps every page's HTML until the last page is converted: the held HTML stays
+        # out (compressed) until the page is written (on_post_page), and MkDocs holds its
+        # placeholders. The write-up's headings were held out of Markdown too: the engine's table
+        # of contents missed them, so it is read from the whole page.
+        wrapped = site.wrap(page.file.src_uri, html)
+        whole = site.held.peek(wrapped)
+        page.toc = get_toc(toc_tokens(whole))  # type: ignore[arg-type]  # the toc extension's shape
+        if "<h1" in whole and "<h1" not in wrapped:
+            wrapped = H1_MARK + wrapped  # the theme adds a title of its own to a page without one
+        return wrapped
+
+    @event_priority(100)  # first, so that other plugins see the page as it is published
+    def on_post_page(self, output: str, page, config):
+        if not self.config.enabled or self.site is None or not self.site.is_generated(page.file.src_uri):
+            return output
+        return self.site.held.release(output.replace(H1_MARK, "", 1))
 
     def on_serve(self, server, config, builder):
         if self.config.enabled:

@@ -142,14 +142,22 @@ class SiteBuild:
             incident_rows=self.incident_rows, **page.context)
         front = {**_escaped(page.meta), "title": _escaped(page.title)}
         meta = yaml.safe_dump(front, allow_unicode=True, sort_keys=True)
-        return f"---\n{meta}---\n\n{self.held.hold(body)}"
+        markdown = self.held.hold(body)
+        self.held.pack(markdown)  # compressed until the page is converted
+        return f"---\n{meta}---\n\n{markdown}"
 
     def finish(self, path: str, html: str) -> str:
         """The converted HTML of the generated page at ``path``, with the held HTML back in and
         the page's wrapper around it."""
+        return self.held.release(self.wrap(path, html))
+
+    def wrap(self, path: str, html: str) -> str:
+        """The converted HTML of the generated page at ``path`` in the page's wrapper, the held
+        HTML still out (placeholders): an engine that writes the page later gives the HTML back
+        then with ``held.release`` (``held.peek`` shows the whole page without giving it back)."""
         page = self._drawn[path][0]
         return self.templates.get_template("_wrapper.html.j2").render(
-            content=self.held.release(html), wrapper={"css_class": page.css_class, "search_body": page.search_body})
+            content=html, wrapper={"css_class": page.css_class, "search_body": page.search_body})
 
     def pages(self) -> Iterator[DrawnPage]:
         """For engines that convert the docs themselves: every generated page's Markdown with the

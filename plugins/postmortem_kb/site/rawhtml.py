@@ -17,8 +17,10 @@ inside (a ``markdown`` attribute). Anything else is left to Markdown.
 
 from __future__ import annotations
 
+import marshal
 import re
 import secrets
+import zlib
 from functools import lru_cache
 
 # Python-Markdown's block-level elements whose content it keeps verbatim (void tags such
@@ -45,9 +47,15 @@ class HtmlHold:
         # Unguessable, and plain letters and digits so that Markdown leaves it alone.
         self._prefix = f"pmkbhtml{secrets.token_hex(8)}n"
         self._blocks: dict[str, str] = {}
+        self._count = 0
+        # Blocks packed page by page (:meth:`pack`): compressed, and which pack holds each key.
+        self._packs: list[bytes | None] = []
+        self._pack_of: dict[str, int] = {}
+        self._unpacked: tuple[int, dict[str, str]] | None = None
         # A placeholder is its own paragraph; inside an element that asked for Markdown it may
         # come out bare.
         self._token = re.compile(rf"<p>({self._prefix}\d+)</p>|({self._prefix}\d+)")
+        self._key = re.compile(rf"{self._prefix}\d+")
 
     def hold(self, markdown: str, fence: tuple[str, str] | None = None) -> str:
         """The page's Markdown with its template HTML blocks replaced by placeholders.
@@ -66,9 +74,25 @@ class HtmlHold:
     def put(self, html: str) -> str:
         """Hold finished HTML (a sanitized write-up): its placeholder paragraph, to put in the
         page's Markdown in its place."""
-        key = f"{self._prefix}{len(self._blocks)}"
+        key = self._new_key()
         self._blocks[key] = html
         return f"\n\n{key}\n\n"
+
+    def _new_key(self) -> str:
+        self._count += 1
+        return f"{self._prefix}{self._count}"
+
+    def pack(self, markdown: str) -> None:
+        """Compress the blocks held for one page's Markdown until they are given back: a site's
+        generated pages are drawn before any is converted, and their HTML (tens of megabytes at
+        a thousand postmortems, most of it alike) would otherwise all be in memory at once."""
+        keys = [k for k in self._key.findall(markdown) if k in self._blocks]
+        if not keys:
+            return
+        blocks = {k: self._blocks.pop(k) for k in keys}
+        self._packs.append(zlib.compress(marshal.dumps(blocks), 1))
+        for k in keys:
+            self._pack_of[k] = len(self._packs) - 1
 
     @staticmethod
     @lru_cache(maxsize=4)
@@ -79,7 +103,34 @@ class HtmlHold:
         """The converted page with every held block back in place of its placeholder."""
         if self._prefix not in html:
             return html
-        return self._token.sub(lambda m: self._blocks.pop(m.group(1) or m.group(2), m.group(0)), html)
+        return self._token.sub(lambda m: self._take(m.group(1) or m.group(2)) or m.group(0), html)
+
+    def peek(self, html: str) -> str:
+        """Like :meth:`release`, but the blocks stay held (to be released later)."""
+        if self._prefix not in html:
+            return html
+        return self._token.sub(lambda m: self._take(m.group(1) or m.group(2), keep=True) or m.group(0), html)
+
+    def _take(self, key: str, keep: bool = False) -> str | None:
+        if key in self._blocks:
+            return self._blocks[key] if keep else self._blocks.pop(key)
+        n = self._pack_of.get(key)
+        if n is None:
+            return None
+        if self._unpacked is None or self._unpacked[0] != n:
+            data = self._packs[n]
+            if data is None:
+                return None
+            self._unpacked = (n, marshal.loads(zlib.decompress(data)))
+        blocks = self._unpacked[1]
+        if keep:
+            return blocks.get(key)
+        del self._pack_of[key]
+        html = blocks.pop(key, None)
+        if not blocks:  # every block of the pack given back: free it
+            self._packs[n] = None
+            self._unpacked = None
+        return html
 
     def _hold_template_part(self, text: str) -> str:
         if "<" not in text:
@@ -101,7 +152,7 @@ class HtmlHold:
                 # it has one paragraph less to read (a page is mostly such blocks).
                 self._blocks[last_key] += "\n" + "\n".join(lines[i:end + 1])
             elif holdable:
-                key = last_key = f"{self._prefix}{len(self._blocks)}"
+                key = last_key = self._new_key()
                 self._blocks[key] = "\n".join(lines[i:end + 1])
                 # Markdown sets a raw block apart from what comes before and after it the same way.
                 out += ["", key, ""]
