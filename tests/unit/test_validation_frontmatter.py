@@ -116,3 +116,26 @@ def test_deep_nesting_behind_a_false_quote_is_refused_or_read_as_text(lead):
         assert exc.problems[0].code in ("too-deep", "yaml-syntax")
     else:
         assert isinstance(doc.front_matter["a"], str) and "[" * 20000 in doc.front_matter["a"]
+
+
+def test_plain_dates_read_as_pyyaml_reads_them():
+    import random
+
+    import yaml
+
+    from postmortem_kb.frontmatter import parse_yaml
+
+    rnd = random.Random(0)
+    for _ in range(2000):
+        value = f"{rnd.randint(0, 9999):04d}-{rnd.randint(0, 19):02d}-{rnd.randint(0, 39):02d}"
+        try:
+            ours = parse_yaml(f"d: {value}\n", "x.md")[0]["d"]
+        except PostmortemError as exc:
+            ours = exc.problems[0].message
+        try:
+            theirs = yaml.safe_load(f"d: {value}\n")["d"]
+        except yaml.YAMLError as exc:
+            theirs = f"`{value}` cannot be read: {str(exc).splitlines()[-1]}"
+        except ValueError as exc:
+            theirs = f"`{value}` cannot be read: {exc}"
+        assert ours == theirs, value
