@@ -52,6 +52,7 @@ _FOR = re.compile(r"(?i)\bfor[ \t]{1,3}" + _ABOUT + r"(?:" + _AMOUNT + r")")
 KEYS = tuple(_LABELS)
 _FENCE = re.compile(r"[ \t]{0,3}(?:```|~~~)")
 _CODE_SPAN = re.compile(r"`[^`\n]{0,2000}`")
+_UNIT = re.compile(r"\d[ \t]{0,2}[hHmM]")
 
 
 def _delta(m: re.Match) -> dt.timedelta:
@@ -74,8 +75,8 @@ def _statements(texts: Iterable[tuple[int, str, bool]]) -> dict[str, tuple[dt.ti
             if _FENCE.match(line):
                 fenced = not fenced
                 continue
-            if fenced:
-                continue
+            if fenced or ("`" not in line and not _UNIT.search(line)):
+                continue  # (every amount is a digit and then h or m: most lines have none)
             line = _CODE_SPAN.sub(" ", line)
             for m in _LABELLED.finditer(line):
                 key = next(k for k in KEYS if m.group(k) is not None)

@@ -28,6 +28,12 @@ MAX_BRACKET_SCAN = 400_000  # characters Markdown reads ahead from `[` and `](` 
 _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17))
 CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_NONCHARACTERS}]")
+# The same class for ASCII text (the rest of CONTROL is above U+007F), much faster to scan.
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _control(text: str) -> re.Pattern[str]:
+    return _ASCII_CONTROL if text.isascii() else CONTROL
 
 _FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 _LIST_MARKERS = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$))+")
@@ -58,7 +64,7 @@ def control_characters_in_values(values: Any, line_of, source: str) -> list[Prob
     def walk(value: Any, where: tuple) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
-                found = CONTROL.search(str(key))
+                found = _control(str(key)).search(str(key))
                 if found:
                     problems.append(_control_problem(source, line_of(where + (key,)), "a field name",
                                                      found.group()))
@@ -67,7 +73,7 @@ def control_characters_in_values(values: Any, line_of, source: str) -> list[Prob
             for i, item in enumerate(value):
                 walk(item, where + (i,))
         elif isinstance(value, str):
-            found = CONTROL.search(value)
+            found = _control(value).search(value)
             if found:
                 name = ".".join(str(p) for p in where) or "the front matter"
                 problems.append(_control_problem(source, line_of(where), f"`{name}`", found.group()))
@@ -79,7 +85,7 @@ def control_characters_in_values(values: Any, line_of, source: str) -> list[Prob
 def control_characters_in_text(text: str, first_line: int, source: str, what: str = "the line") -> list[Problem]:
     """One problem per line of ``text`` (starting at file line ``first_line``) with a control character."""
     problems: list[Problem] = []
-    for found in CONTROL.finditer(text):
+    for found in _control(text).finditer(text):
         line = first_line + text.count("\n", 0, found.start())
         if problems and problems[-1].line == line:
             continue
