@@ -432,12 +432,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def toml_module():
+def toml_module() -> Any:
+    """``tomllib`` (Python 3.11+), else the ``tomli`` package it came from (3.10)."""
+    import importlib
+
     try:
-        import tomllib
+        return importlib.import_module("tomllib")
     except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    return tomllib
+        return importlib.import_module("tomli")
 
 
 def line_in_message(message: str) -> int | None:

@@ -33,6 +33,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import StemmingAnalyzer
@@ -213,8 +214,8 @@ class KBIndex:
         taxonomy_bytes = taxonomy_path.read_bytes() if taxonomy_path.is_file() else b""
         self.taxonomy: Taxonomy = load_taxonomy(taxonomy_path if taxonomy_path.is_file() else None)
         self.context = kb_context(config, taxonomy_bytes)
-        self._ix = None
-        self._searcher = None
+        self._ix: Any = None  # whoosh's FileIndex once opened (whoosh has no type hints)
+        self._searcher: Any = None
         self._facets_for = None  # the searcher the facet table was read from
         self._shadowed_for = None  # the searcher the duplicated ids were read from
         self._shadowed: frozenset[str] = frozenset()
