@@ -67,6 +67,8 @@ class Preview:
         self.stamps: dict[Path, Stamp | None] = {}
         self.settings: dict[Path, Stamp | None] = {}  # mkdocs.yml and taxonomy.yml
         self.full_builds = 0
+        self._env: Any = None  # the theme's environment and files, kept between updates
+        self._theme_files: list[Any] | None = None
 
     # --- building --------------------------------------------------------------------------
 
@@ -84,6 +86,7 @@ class Preview:
         from mkdocs.commands.build import build
 
         self.config = self._load_config()
+        self._env = self._theme_files = None  # a full build: the theme may have changed
         build(self.config)
         self.full_builds += 1
         self._remember()
@@ -160,10 +163,11 @@ class Preview:
             if item.path in wanted and item.path not in listed:
                 Path(File.generated(config, item.path, content="").abs_dest_path).unlink(missing_ok=True)
 
-        # The files of the site, as `mkdocs build` gathers them, with the generated ones.
+        # The files of the site, as `mkdocs build` gathers them, with the generated ones. The
+        # theme's templates and files are the same from one save to the next: its environment
+        # (templates compiled once) and its list of files are kept from the first update.
         files = get_files(config)
-        env = config.theme.get_env()
-        files.add_files_from_theme(env, config)
+        env = self._theme_env(files)
         pages = []
         for item in items:
             existing = files.get_file_from_path(item.path)
@@ -200,6 +204,20 @@ class Preview:
             _build_page(file.page, config, doc_files, nav, env)
         self._remember()
         return [f.src_uri for f in todo]
+
+    def _theme_env(self, files) -> Any:
+        """The theme's Jinja environment, and its files added to ``files`` (docs files win)."""
+        if self._env is None or self._theme_files is None:
+            before = {f.src_uri for f in files}
+            # The full build's own (the plugin keeps it), with its templates already compiled.
+            self._env = getattr(self.plugin, "theme_env", None) or self.config.theme.get_env()
+            files.add_files_from_theme(self._env, self.config)
+            self._theme_files = [f for f in files if f.src_uri not in before]
+        else:
+            for file in self._theme_files:
+                if files.get_file_from_path(file.src_uri) is None:
+                    files.append(file)
+        return self._env
 
     def _write_if_changed(self, path: str, content: str | bytes) -> None:
         data = content.encode("utf-8") if isinstance(content, str) else content

@@ -60,6 +60,7 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def __init__(self) -> None:
         self.site: SiteBuild | None = None
         self._kb: KnowledgeBase | None = None
+        self.theme_env = None
 
     @property
     def kb(self) -> KnowledgeBase | None:
@@ -192,6 +193,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         if not self.config.enabled or self.site is None or not self.site.is_generated(page.file.src_uri):
             return output
         return self.site.held.release(output.replace(H1_MARK, "", 1))
+
+    def on_env(self, env, config, files):
+        # Kept for the writer's preview (preview.py), which draws pages with the theme between builds.
+        self.theme_env = env if self.config.enabled else None
+        return env
 
     def on_serve(self, server, config, builder):
         if self.config.enabled:
