@@ -44,6 +44,7 @@ PHASES = [
     ("plugin: Jinja templates of generated pages", "draw", "postmortem_kb/site/build.py"),
     ("plugin: Jinja templates of generated pages", "render_page", "postmortem_kb/site/render.py"),
     ("plugin: putting held HTML back, page wrapper", "on_page_content", "mkdocs_plugin/plugin.py"),
+    ("plugin: putting held HTML back, page wrapper", "on_post_page", "mkdocs_plugin/plugin.py"),
     ("plugin: loading and checking the KB", "load_kb", "postmortem_kb/loader.py"),
     ("plugin: Pagefind", "build_pagefind_index", "search/pagefind.py"),
     ("plugin: other (generators, feeds, exports, files)", "generate", "postmortem_kb/site/build.py"),

@@ -37,8 +37,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .loader import assemble_kb, discover, load_file
-from .problems import display_path
+from .loader import assemble_kb, discover, load_one
+from .problems import display_path, plural
 
 log = logging.getLogger("mkdocs.plugins.postmortems.preview")
 
@@ -131,6 +131,7 @@ class Preview:
         from mkdocs.structure.files import File, InclusionLevel, set_exclusions
         from mkdocs.structure.pages import Page
 
+        from .mkdocs_plugin.plugin import _only_notice
         from .site.build import SiteBuild
 
         paths = [Path(p) for p in paths]
@@ -171,7 +172,7 @@ class Preview:
         pages = []
         for item in items:
             existing = files.get_file_from_path(item.path)
-            if existing is not None and not existing.generated_by:
+            if existing is not None and not existing.generated_by and not _only_notice(existing):
                 continue  # the site's own page wins, as in a full build
             if existing is not None:
                 files.remove(existing)
@@ -246,11 +247,10 @@ class Preview:
         loaded = [dataclasses.replace(pm, problems=[p for p in pm.problems if p.code not in KB_WIDE_CODES])
                   for pm in old_kb.postmortems if pm.path not in fresh]
         for path in paths:
-            result = load_file(path, taxonomy, config)
-            if isinstance(result, list):
-                problems.extend(result)
-            else:
-                loaded.append(result)
+            result = load_one(path, taxonomy, config)
+            problems.extend(result.problems)  # what stopped the file (its postmortem's own are on it)
+            if result.postmortem is not None:
+                loaded.append(result.postmortem)
         kb = assemble_kb(config, taxonomy, loaded, problems)
         for pm in loaded:
             if pm.source in kb.rejected:
@@ -321,7 +321,7 @@ def _partial_build(kb, options, wanted: set[str], changed_ids: set[str]):
             if self._items is None:
                 items = []
                 for make in site_build.GENERATORS:
-                    source = OnlyChanged(self) if make is incidents.incident_pages else self
+                    source: Any = OnlyChanged(self) if make is incidents.incident_pages else self
                     for item in make(source):
                         site_build.check_path(item.path)
                         if isinstance(item, GeneratedPage) and item.path in wanted:
@@ -356,7 +356,7 @@ def serve(config_file: Path, dev_addr: str | None = None, open_in_browser: bool 
             if written == ["*"]:
                 log.info("the whole site was rebuilt")
             elif written:
-                log.info("%d page(s) updated: %s", len(written), ", ".join(written[:5]))
+                log.info("%s updated: %s", plural(len(written), "page"), ", ".join(written[:5]))
 
         server = LiveReloadServer(builder=builder, host=host, port=port, root=str(site_dir), mount_path=mount_path)
         if livereload:

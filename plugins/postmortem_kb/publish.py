@@ -29,7 +29,7 @@ from .engines.output import (
     swap_in,
 )
 from .loader import KBConfig, KnowledgeBase, load_kb
-from .problems import Problem
+from .problems import Problem, plural
 
 __all__ = ["BUILDING_PREFIX", "ENGINES", "MARKER", "PLUGIN_NAME", "REPLACED_PREFIX", "BadSiteDir", "BuildFailed",
            "BuildResult", "build_site", "engine_logger", "find_config_file", "find_engine", "serve_site"]
@@ -93,7 +93,7 @@ def build_site(config_file: Path, *, site_dir: Path | None = None, drafts: bool 
     kb_config = kb_config_for(settings, strict_terms) if not engine.runs_plugin else None
     kb = load_kb(kb_config) if kb_config is not None else None
     if kb is not None and strict and kb.errors:
-        raise BuildFailed(f"{len(kb.errors)} error(s) in the postmortems; nothing was published", kb.problems)
+        raise BuildFailed(f"{plural(len(kb.errors), 'error')} in the postmortems; nothing was published", kb.problems)
     if kb is not None:
         # The plugin's own log on MkDocs; here nothing counts the levels, the strict decision is above.
         logger = engine_logger(engine.name)

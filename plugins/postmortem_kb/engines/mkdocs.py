@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..problems import plural
 from . import PLUGIN_DEFAULTS, PLUGIN_NAME, BuildFailed, SiteSettings
 
 
@@ -58,7 +59,7 @@ class MkDocsEngine:
         except SystemExit as exc:  # the engine's Abort (strict warnings, a BuildError) is a SystemExit
             loaded = getattr(plugin, "kb", None)
             if strict and loaded is not None and loaded.errors:
-                raise BuildFailed(f"{len(loaded.errors)} error(s) in the postmortems; nothing was published",
+                raise BuildFailed(f"{plural(len(loaded.errors), 'error')} in the postmortems; nothing was published",
                                   loaded.problems) from None
             raise BuildFailed(str(exc) or "the site build was aborted") from None
         except OSError:

@@ -29,6 +29,7 @@ except ImportError:  # ProperDocs installed without MkDocs
 
 from ..engines.notice import strip_notice
 from ..loader import KBConfig, KnowledgeBase, load_kb
+from ..problems import plural
 from ..site import GeneratedPage, MarkdownSetup, SiteOptions
 from ..site.bodies import guard_heading_ids
 from ..site.build import SiteBuild, UnsafePath, toc_tokens
@@ -99,19 +100,21 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         root = Path(config.config_file_path or ".").resolve().parent
         # Read on every build (`serve` rebuilds must see the saves), through the one loader.
         kb = self._kb = load_kb(KBConfig(root=root, postmortems_dir=self.config.postmortems_dir,
-                                         taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms))
+                                         taxonomy_file=self.config.taxonomy, strict_terms=self.config.strict_terms,
+                                         taxonomy_required=self._names_taxonomy()))
         failing = bool(kb.errors) and config.strict
         if self.report_failing_problems or not failing:
             for problem in kb.problems:
                 # `mkdocs build --strict` fails on errors (and we raise below); a warning is logged as
                 # information, its text says `warning:`, so that it never fails a strict build.
-                log.log(logging.ERROR if problem.is_error else logging.INFO, problem.format_text())
+                log.log(logging.ERROR if problem.is_error else logging.INFO, problem.format_text(),
+                        extra={"pmkb_severity": problem.severity})
         if failing:
-            raise PluginError(f"{len(kb.errors)} error(s) in postmortems"
+            raise PluginError(f"{plural(len(kb.errors), 'error')} in postmortems"
                               f"{' (see above)' if self.report_failing_problems else ''}; fix them or run "
                               "`pmkb validate` for details; the previous site is left as it was")
         if kb.rejected:
-            log.warning("skipped %d postmortem(s) with errors: %s", len(kb.rejected), ", ".join(kb.rejected))
+            log.warning("skipped %s with errors: %s", plural(len(kb.rejected), "postmortem"), ", ".join(kb.rejected))
         site = SiteBuild(kb, self._options(config))
         try:
             site.generate()
@@ -121,6 +124,11 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
             log.info("write-ups are rendered without the Markdown extension %s: it is not safe for text "
                      "anyone can commit (it reads files or sets attributes); the site's own pages keep it", name)
         self.site = site
+
+    def _names_taxonomy(self) -> bool:
+        """Whether the site's configuration names ``taxonomy:`` itself: then a missing file is a
+        problem (``taxonomy-missing``), as ``pmkb validate`` says, not a KB with open terms."""
+        return any("taxonomy" in given for given in getattr(self.config, "user_configs", []))
 
     def _options(self, config) -> SiteOptions:
         themes = [Path(d) / "postmortems" for d in config.theme.dirs]
