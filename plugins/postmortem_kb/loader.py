@@ -34,7 +34,7 @@ from .validation.kb_wide import check_kb
 from .validation.schema import front_matter_schema
 
 __all__ = ["KBConfig", "KnowledgeBase", "LoadResult", "assemble_kb", "build_postmortem", "check_kb", "discover",
-           "front_matter_schema", "load_file", "load_files", "load_kb", "load_one"]
+           "front_matter_schema", "load_files", "load_kb", "load_one"]
 
 # The schema's two validators, under the names the benchmark's agreement check uses.
 _quick_check = schema.quick_check
@@ -145,13 +145,6 @@ def load_one(path: Path, taxonomy: Taxonomy, config: KBConfig) -> LoadResult:
     except PostmortemError as exc:
         return LoadResult(None, list(exc.problems))
     return LoadResult(build_postmortem(doc, taxonomy, config, path.stem, path, hashlib.sha1(data).hexdigest()))
-
-
-def load_file(path: Path, taxonomy: Taxonomy, config: KBConfig) -> Postmortem | list[Problem]:
-    """Compatibility: :func:`load_one`'s answer as the postmortem or the list of problems that
-    stopped it. New code uses :func:`load_one`."""
-    result = load_one(path, taxonomy, config)
-    return result.postmortem if result.postmortem is not None else result.problems
 
 
 def discover(config: KBConfig) -> tuple[list[Path], list[Problem]]:
