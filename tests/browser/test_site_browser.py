@@ -244,6 +244,9 @@ def _contrast(page, element) -> float:
 def test_badges_are_readable_in_both_schemes(scheme: str, reader: Reader, sample_site: Site, sample_kb):
     pm = next((p for p in sample_kb.postmortems if p.timeline and p.action_items), sample_kb.postmortems[0])
     page = reader.visit(sample_site.page(f"incidents/{pm.id}.html"))
+    # The theme fades colours over a few hundred ms: without transitions, the colours read are the
+    # scheme's own, not a mix caught half way on a busy machine.
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
     page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{scheme}')")
     badges = page.locator("article .pmkb-badge").all()
     assert badges
