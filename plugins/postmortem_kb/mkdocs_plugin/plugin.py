@@ -128,7 +128,12 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     def _names_taxonomy(self) -> bool:
         """Whether the site's configuration names ``taxonomy:`` itself: then a missing file is a
         problem (``taxonomy-missing``), as ``pmkb validate`` says, not a KB with open terms."""
-        return any("taxonomy" in given for given in getattr(self.config, "user_configs", []))
+        import warnings
+
+        with warnings.catch_warnings():  # MkDocs marks user_configs for removal; without it: not required
+            warnings.simplefilter("ignore", DeprecationWarning)
+            given = getattr(self.config, "user_configs", None) or []
+        return any("taxonomy" in options for options in given)
 
     def _options(self, config) -> SiteOptions:
         themes = [Path(d) / "postmortems" for d in config.theme.dirs]
