@@ -67,4 +67,5 @@ def pathological_cases(scale: int = 1) -> list[Case]:
         Case("deeply nested quote", HEAD + ">" * 1000 * n + " a\n", True),
         Case("html comment never closed", HEAD + "<!--" + " a" * 60000 * n + "\n", False),
         Case("many html comments", HEAD + "<!-- a -->" * 30000 * n + "\n", False),
+        Case("line of control characters", HEAD + "\x01 " * 200000 * n + "\n", False),
     ]

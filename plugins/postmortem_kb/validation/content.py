@@ -85,12 +85,19 @@ def control_characters_in_values(values: Any, line_of, source: str) -> list[Prob
 def control_characters_in_text(text: str, first_line: int, source: str, what: str = "the line") -> list[Problem]:
     """One problem per line of ``text`` (starting at file line ``first_line``) with a control character."""
     problems: list[Problem] = []
-    for found in _control(text).finditer(text):
-        line = first_line + text.count("\n", 0, found.start())
-        if problems and problems[-1].line == line:
-            continue
+    pattern = _control(text)
+    line, counted, pos = first_line, 0, 0
+    while len(problems) < 20:
+        found = pattern.search(text, pos)
+        if found is None:
+            break
+        line += text.count("\n", counted, found.start())
+        counted = found.start()
         problems.append(_control_problem(source, line, what, found.group()))
-        if len(problems) >= 20:
+        # One problem per line: the search goes on from the next line, so a line made of
+        # control characters costs one match, not one per character.
+        pos = text.find("\n", found.start()) + 1
+        if pos == 0:
             break
     return problems
 
