@@ -216,6 +216,13 @@ def shown_paths(config: KBConfig, entries: list[os.DirEntry]) -> list[str]:
     return [lead + entry.path[start:].replace(os.sep, "/") for entry in entries]
 
 
+def admitted(config: KBConfig, paths: Iterable[Path], problems: list[Problem]) -> list[Path]:
+    """The files named on a command line that may be read: a symlink among them is held to the
+    rule discovery applies (it is read only if it stays in the KB); the others are reported."""
+    root = config.root.resolve()
+    return [Path(p) for p in paths if not Path(p).is_symlink() or _link_stays_in(Path(p), root, config, problems)]
+
+
 def _link_stays_in(path: Path, root: Path, config: KBConfig, problems: list[Problem]) -> bool:
     """Whether a symlinked postmortem may be read (a dangling link is reported when read)."""
     try:
@@ -253,7 +260,7 @@ def load_kb(config: KBConfig, paths: Iterable[Path] | None = None) -> KnowledgeB
     files, problems = discover(config)
     if paths is not None:
         known = {f.resolve() for f in files}
-        files = list(dict.fromkeys(files + [Path(p) for p in paths if Path(p).resolve() not in known]))
+        files = list(dict.fromkeys(files + [p for p in admitted(config, paths, problems) if p.resolve() not in known]))
     loaded: list[Postmortem] = []
     # Loading makes many objects and keeps most of them: the cyclic garbage collector would walk
     # the growing KB again and again (a tenth of the time at 2,000 postmortems, more with more),
@@ -301,7 +308,10 @@ def load_files(config: KBConfig, paths: Iterable[Path], cache: bool = True) -> K
     for p in paths:
         wanted.setdefault(display_path(p, config.root), Path(p))
     loaded: dict[str, Postmortem] = {}
+    readable = set(admitted(config, wanted.values(), problems))
     for source, path in wanted.items():
+        if path not in readable:
+            continue
         result = load_one(path, taxonomy, config)
         problems.extend(result.problems)
         if result.postmortem is not None:

@@ -12,7 +12,7 @@ import pytest
 
 from kit import ROOT, write_postmortem
 from postmortem_kb.files import FileRefused, atomic_write, read_regular_file
-from postmortem_kb.loader import KBConfig, load_kb
+from postmortem_kb.loader import KBConfig, load_files, load_kb
 
 
 def kb(tmp_path: Path, **config) -> object:
@@ -39,6 +39,24 @@ def test_a_symlink_to_a_device_is_refused(tmp_path):
     (tmp_path / "postmortems" / "zero.md").symlink_to("/dev/zero")
     loaded = kb(tmp_path)
     assert {p.code for p in loaded.errors} & {"not-a-file", "symlink-outside"}
+
+
+@pytest.mark.parametrize("how", ["the whole KB", "the file named", "the file named, whole KB loaded"])
+def test_a_symlink_out_of_the_kb_is_never_read_even_when_named(tmp_path, how):
+    """`pmkb validate FILE` (and `load_kb(paths=...)`) apply discovery's symlink rule to the
+    files they are given: a link to a postmortem outside the KB is refused, not read."""
+    outside = tmp_path / "outside"
+    write_postmortem(outside, "elsewhere")
+    kb_root = tmp_path / "kb"
+    (kb_root / "postmortems").mkdir(parents=True)
+    link = kb_root / "postmortems" / "elsewhere.md"
+    link.symlink_to(outside / "postmortems" / "elsewhere.md")
+    config = KBConfig(root=kb_root)
+    loaded = {"the whole KB": lambda: load_kb(config),
+              "the file named": lambda: load_files(config, [link], cache=False),
+              "the file named, whole KB loaded": lambda: load_kb(config, [link])}[how]()
+    assert loaded.postmortems == []
+    assert {(p.path, p.code) for p in loaded.errors} == {("postmortems/elsewhere.md", "symlink-outside")}
 
 
 def test_a_socket_is_refused(tmp_path):
