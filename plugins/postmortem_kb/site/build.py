@@ -35,7 +35,7 @@ from .bodies import BodyRenderer
 from .listing import IncidentRows
 from .options import SiteOptions
 from .rawhtml import HtmlHold
-from .templates import environment
+from .templates import environment, python_drawer
 from .urls import Paths, Urls, linker
 
 Item = GeneratedPage | GeneratedFile
@@ -137,9 +137,10 @@ class SiteBuild:
     def draw(self, page: GeneratedPage) -> str:
         """The page's Markdown: front matter with the escaped title, then the template's output,
         with its HTML blocks held out of Markdown."""
-        body = self.templates.get_template(page.template).render(
-            page=page, url=linker(page.path, self.options.directory_urls), paths=self.paths,
-            incident_rows=self.incident_rows, **page.context)
+        context = {"page": page, "url": linker(page.path, self.options.directory_urls), "paths": self.paths,
+                   "incident_rows": self.incident_rows, **page.context}
+        drawer = python_drawer(self.templates, page.template)
+        body = drawer(**context) if drawer else self.templates.get_template(page.template).render(context)
         front = {**_escaped(page.meta), "title": _escaped(page.title)}
         meta = yaml.safe_dump(front, allow_unicode=True, sort_keys=True)
         markdown = self.held.hold(body)

@@ -20,7 +20,7 @@ write-ups, URLs we build from slugs) is printed as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +87,32 @@ def environment(override_dirs: Iterable[str | Path | None] = ()) -> jinja2.Envir
 
     env.globals.update(GLOBALS)  # what _macros.html.j2 exports as severity_badge, term_links...
     return env
+
+
+# Page templates that are also drawn in Python, for speed: the drawer gives the template's output
+# byte for byte from the same context (tests/site/test_site_drawing.py compares the two). A site
+# that overrides the template, or the macros it imports, gets its own template rendered instead.
+Drawer = Callable[..., str]
+DRAWERS: dict[str, Drawer] = {}
+
+
+def draws(name: str) -> Callable[[Drawer], Drawer]:
+    """Register ``function`` as the Python drawing of the shipped page template ``name``."""
+
+    def register(function: Drawer) -> Drawer:
+        DRAWERS[name] = function
+        return function
+
+    return register
+
+
+def python_drawer(env: jinja2.Environment, name: str) -> Drawer | None:
+    """The Python drawing of template ``name``, if it has one and the site uses the shipped template."""
+    function = DRAWERS.get(name)
+    if function is None:
+        return None
+    for shipped in (name, "_macros.html.j2"):
+        filename = env.get_template(shipped).filename
+        if filename is None or Path(filename).resolve() != (SHIPPED / shipped).resolve():
+            return None
+    return function
