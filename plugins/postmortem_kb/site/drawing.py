@@ -14,17 +14,29 @@ Each takes the template's context first (``jinja2.pass_context``) for the page's
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from ..inline import to_html as inline_html
-from .templates import escape_value
+from .templates import _ESCAPE, _LINE_START, escape_value
+
+
+def escape_text(text: str) -> str:
+    """``escape_value(text)`` of a plain string, as a plain string (no Markup made, as the
+    drawings join it into their own text)."""
+    escaped = text.translate(_ESCAPE)
+    if _LINE_START.match(text) and text[0] not in "&<>\"'":
+        return f"&#{ord(text[0])};{escaped[1:]}"
+    return escaped
 
 
 def show(value: Any) -> str:
     """``{{ value }}`` as the site's templates print it (see ``templates._finalize``)."""
+    if type(value) is str:
+        return escape_text(value)
     if hasattr(value, "__html__"):
         return value.__html__()
     if value is None or isinstance(value, (bool, int, float)):
@@ -43,10 +55,15 @@ _EMPTY = Markup("")
 
 @pass_context
 def severity_badge(context: Any, severity: Any, paths: Any, filter: Any = False) -> Markup:
+    return Markup(draw_severity_badge(context["url"], severity, paths, filter))
+
+
+def draw_severity_badge(url: Any, severity: Any, paths: Any, filter: Any = False) -> str:
+    """:func:`severity_badge` with the page's ``url`` given: for pages drawn in Python."""
     lower = str(severity).lower()
     attr = ' data-pagefind-filter="severity"' if filter else ""
-    return Markup(f'<a class="pmkb-badge pmkb-sev pmkb-sev--{escape_value(lower)}" '
-                  f'href="{show(context["url"](paths.term("severity", lower)))}"{attr}>{show(severity)}</a>')
+    return (f'<a class="pmkb-badge pmkb-sev pmkb-sev--{escape_value(lower)}" '
+            f'href="{show(url(paths.term("severity", lower)))}"{attr}>{show(severity)}</a>')
 
 
 def status_badge(status: Any) -> Markup:
@@ -62,11 +79,14 @@ def item_status(item: Any, overdue: Any) -> Markup:
 
 @pass_context
 def term_links(context: Any, entries: Any, facet: Any, paths: Any, filter: Any = None) -> Markup:
-    url = context["url"]
+    return Markup(draw_term_links(context["url"], entries, facet, paths, filter))
+
+
+def draw_term_links(url: Any, entries: Any, facet: Any, paths: Any, filter: Any = None) -> str:
+    """:func:`term_links` with the page's ``url`` given: for pages drawn in Python."""
     start = f'<a class="pmkb-term pmkb-term--{show(facet)}" href="'
     attr = f' data-pagefind-filter="{show(filter)}"' if filter else ""
-    return Markup(", ".join(f'{start}{show(url(paths.term(facet, e.slug)))}"{attr}>{show(e.title)}</a>'
-                            for e in entries))
+    return ", ".join(f'{start}{show(url(paths.term(facet, e.slug)))}"{attr}>{show(e.title)}</a>' for e in entries)
 
 
 def ticket(value: Any) -> Markup:
@@ -87,7 +107,11 @@ _OVERDUE = ' class="pmkb-overdue"'
 def action_table(context: Any, rows: Any) -> Markup:
     """An incident's action items: four columns that fit beside the navigation at 1280 px; on a
     phone each row is a card (the stylesheet shows each cell's data-label)."""
-    url, paths = context["url"], context["paths"]
+    return Markup(draw_action_table(context["url"], context["paths"], rows))
+
+
+def draw_action_table(url: Any, paths: Any, rows: Any) -> str:
+    """:func:`action_table` with the page's ``url`` and ``paths`` given: for pages drawn in Python."""
     out = [_ACTIONS_START]
     for row in rows:
         item, overdue, category = row["item"], row["overdue"], row["category"]
@@ -102,7 +126,15 @@ def action_table(context: Any, rows: Any) -> Markup:
                    f'<td data-label="Owner">{owner}</td> <td data-label="Due" class="pmkb-nowrap">{due}</td> '
                    f'<td data-label="Status">{item_status(item, overdue)}</td></tr>\n')
     out.append(_ACTIONS_END)
-    return Markup("".join(out))
+    return "".join(out)
+
+
+@cache
+def wayfinding() -> str:
+    """The shipped macros' ``wayfinding()`` script, as the page templates print it (drawn once)."""
+    from .templates import environment
+
+    return str(environment().get_template("_macros.html.j2").module.wayfinding())  # type: ignore[attr-defined]
 
 
 GLOBALS = {f"pmkb_{f.__name__}": f for f in (severity_badge, status_badge, item_status, term_links, ticket,

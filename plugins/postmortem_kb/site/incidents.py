@@ -25,6 +25,7 @@ from ..model import ActionItem, Postmortem
 from ..sanitize import anchor
 from ..timeline import Section
 from . import GeneratedFile, GeneratedPage
+from . import incident_page as _incident_page  # noqa: F401  (draws incident.md.j2 in Python)
 from .common import duration, elapsed, format_moment
 from .options import SiteOptions
 from .urls import INCIDENT_FILES, INCIDENTS, Paths, relative_url
