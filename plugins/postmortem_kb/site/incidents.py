@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
@@ -72,11 +73,18 @@ class LinkTargets:
     postmortem's file) and the attachments in the postmortems folder. ``published`` collects
     the attachments the rewritten links point to, so that only those are copied."""
 
-    pages_by_file: dict[Path, str]
+    shown: list[Postmortem]  # the incidents that have a page
     postmortems: Path
     root: Path
     options: SiteOptions
     published: dict[str, Attachment] = field(default_factory=dict)  # site path -> file
+
+    @cached_property
+    def pages_by_file(self) -> dict[Path, str]:
+        """Each incident's page by its postmortem's resolved file: looked up on disk at the first
+        link from one postmortem to another, not in a KB whose write-ups link none."""
+        paths = Paths(self.options)
+        return {pm.path.resolve(): paths.incident(pm.id) for pm in self.shown}
 
 
 def rewrite_postmortem_links(markdown: str, path: Path, here: str, targets: LinkTargets) -> str:
@@ -88,9 +96,10 @@ def rewrite_postmortem_links(markdown: str, path: Path, here: str, targets: Link
     file, a type that is not published) keeps its text and loses the link; the loader reports
     the attachments (`missing-attachment`). Links are the URLs the browser follows: the
     write-up is rendered by us, not by the engine."""
-    folder = postmortem_folder(path, targets.postmortems)
     directory_urls = targets.options.directory_urls
-    paths = Paths(targets.options)
+    # Where the postmortem's folder is (a path resolved on disk) is only looked up for a link
+    # to an attachment, once: most sections link no file at all.
+    folder: list[Path | None] = []
 
     def resolve(link: BodyLink) -> str | None:
         split = relative_file_link(link.url)
@@ -100,20 +109,23 @@ def rewrite_postmortem_links(markdown: str, path: Path, here: str, targets: Link
         if is_page_link(target):
             if link.kind == "image":
                 return link.url
+            pages = targets.pages_by_file
             try:
-                page = targets.pages_by_file.get((path.parent / unquote(target)).resolve())
+                page = pages.get((path.parent / unquote(target)).resolve())
             except (OSError, ValueError):
                 return None
             if page is None:
                 return None
             query, _, fragment = rest.partition("#")
             return relative_url(here, page, directory_urls) + query + (f"#{anchor(fragment)}" if fragment else "")
-        if folder is None:
+        if not folder:
+            folder.append(postmortem_folder(path, targets.postmortems))
+        if folder[0] is None:
             return None
-        found = find_attachment(target, folder, targets.postmortems, targets.root)
+        found = find_attachment(target, folder[0], targets.postmortems, targets.root)
         if isinstance(found, Refusal):
             return None
-        published = paths.page(f"{INCIDENT_FILES}/{found.name}")
+        published = Paths(targets.options).page(f"{INCIDENT_FILES}/{found.name}")
         targets.published.setdefault(published, found)
         return quote(relative_url(here, published, directory_urls)) + rest
 
@@ -160,7 +172,7 @@ def timeline_rows(pm: Postmortem) -> list[TimelineRow]:
         when = event.at.astimezone(pm.tzinfo) if event.at is not None and pm.tzinfo else event.at
         shown = event.time_text
         if when is not None:
-            shown = f"{when:%H:%M}" if when.date() == pm.date else f"{when:%Y-%m-%d %H:%M}"
+            shown = f"{when.hour:02}:{when.minute:02}" if when.date() == pm.date else f"{when:%Y-%m-%d %H:%M}"
         rows.append(TimelineRow(shown, elapsed(event.at, start), event.text, event.moment, event.line))
     return rows
 
@@ -233,8 +245,7 @@ def description(pm: Postmortem) -> str:
 def incident_pages(build: SiteBuild):
     data = build.data
     kb, options, paths = build.kb, build.options, build.paths
-    pages_by_file = {pm.path.resolve(): paths.incident(pm.id) for pm in data.postmortems}
-    targets = LinkTargets(pages_by_file, kb.config.postmortems_path, kb.config.root.resolve(), options)
+    targets = LinkTargets(data.postmortems, kb.config.postmortems_path, kb.config.root.resolve(), options)
     for pm in data.postmortems:
         if not build.wants(paths.incident(pm.id)):
             # A partial build: the page is listed, not drawn (nor its write-up rendered).
