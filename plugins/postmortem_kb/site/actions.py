@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from ..model import ACTION_STATUSES
 from ..slugs import slugify
-from . import GeneratedPage
+from . import GeneratedPage, list_pages  # noqa: F401  (list_pages: the Python drawing of its page)
 from .urls import ACTION_ITEMS
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..crosslinks import FACET_SINGULAR, FACET_TITLES, FACETS
 from ..problems import plural
-from . import GeneratedPage
+from . import GeneratedPage, list_pages  # noqa: F401  (list_pages: the Python drawing of its page)
 
 if TYPE_CHECKING:
     from .build import SiteBuild
