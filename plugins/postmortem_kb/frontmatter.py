@@ -24,6 +24,44 @@ try:  # libyaml is ~10x faster; the pure-Python loader behaves the same.
 except AttributeError:  # pragma: no cover - depends on the PyYAML build
     _BaseLoader = yaml.SafeLoader
 
+
+def _scalar_resolvers(loader: Any) -> dict[str, tuple]:
+    """The loader's implicit resolvers by a scalar's first character, as ``resolve`` reads them
+    (the resolvers of that character, then those for any character)."""
+    table = loader.yaml_implicit_resolvers
+    anywhere = list(table.get(None, []))
+    return {first: tuple(resolvers + anywhere) for first, resolvers in table.items() if first is not None}
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader with PyYAML's tag resolution done in fewer steps: the composer asks for
+    every node's tag, a Python call each. The answer is the one ``BaseResolver.resolve`` gives
+    when no path resolvers are registered (none are for the safe loaders, checked below): a
+    plain scalar takes the tag of the first implicit resolver for its first character that
+    matches it, anything else the default tag of its kind."""
+
+    _by_first = _scalar_resolvers(_BaseLoader)
+    _anywhere: tuple = tuple(_BaseLoader.yaml_implicit_resolvers.get(None, []))
+
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._by_first.get(value[:1], self._anywhere):
+                    if regexp.match(value):
+                        return tag
+            return _STD_STR
+        return super().resolve(kind, value, implicit)
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        pass  # only path resolvers read the path
+
+    def ascend_resolver(self) -> None:
+        pass
+
+
+if _BaseLoader.yaml_path_resolvers or _BaseLoader.DEFAULT_SCALAR_TAG != "tag:yaml.org,2002:str":
+    _Loader = _BaseLoader  # type: ignore[misc]  # pragma: no cover - a PyYAML that resolves otherwise
+
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FRONT_MATTER_BYTES = 128 * 1024
 MAX_DEPTH = 16
@@ -235,7 +273,7 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
         raise _fail(path, first_line, "too-deep",
                     f"values are nested more than {MAX_DEPTH} levels deep",
                     "front-matter fields are at most a list of mappings")
-    loader = _BaseLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:

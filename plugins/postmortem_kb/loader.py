@@ -42,12 +42,13 @@ _validator = schema.validator
 
 
 def build_postmortem(doc: SourceDocument, taxonomy: Taxonomy, config: KBConfig, stem: str,
-                     path: Path, digest: str = "") -> Postmortem:
+                     path: Path, digest: str = "", postmortems_path: Path | None = None) -> Postmortem:
     """A checked SourceDocument -> Postmortem with its per-file problems attached.
 
     The rules run in the order a writer fixes things: the schema, characters and structure,
     then each field, the body's sections and times. A rule reads a field only when the schema
-    found it usable, so one mistake is reported once."""
+    found it usable, so one mistake is reported once. ``postmortems_path`` is
+    ``config.postmortems_path`` when the caller has it already (resolving it costs system calls)."""
     source, line_of = doc.path, doc.line_of
     severities = tuple(taxonomy.severity_ids)
     fm = fields.normalise(doc.front_matter, severities)
@@ -80,7 +81,8 @@ def build_postmortem(doc: SourceDocument, taxonomy: Taxonomy, config: KBConfig, 
     parts = split_sections(body, doc.body_line)
     problems += sections.section_problems(parts, doc.body_line, source)
     problems += sections.repeated_text(parts, source)
-    problems += attachment_problems(doc.body, doc.body_line, path, config.postmortems_path, config.root, source)
+    folder = config.postmortems_path if postmortems_path is None else postmortems_path
+    problems += attachment_problems(doc.body, doc.body_line, path, folder, config.root, source)
     events, found = times.timeline(parts, date, tzinfo, source)
     problems += found
     metrics, found = times.metrics(fm, usable, events, tzinfo, doc.lines, line_of, source)
@@ -122,9 +124,14 @@ class LoadResult:
         return self.problems + (self.postmortem.problems if self.postmortem is not None else [])
 
 
-def load_one(path: Path, taxonomy: Taxonomy, config: KBConfig) -> LoadResult:
-    """Read and check one file on its own (the KB-wide rules are :func:`assemble_kb`'s)."""
-    source = display_path(path, config.root)
+def load_one(path: Path, taxonomy: Taxonomy, config: KBConfig, source: str | None = None,
+             postmortems_path: Path | None = None) -> LoadResult:
+    """Read and check one file on its own (the KB-wide rules are :func:`assemble_kb`'s).
+
+    A caller reading many files may pass what is the same for each, worked out once:
+    ``source``, the file's ``display_path``, and ``config.postmortems_path``."""
+    if source is None:
+        source = display_path(path, config.root)
     try:
         data = read_regular_file(path, MAX_FILE_BYTES)
     except FileRefused as exc:
@@ -144,7 +151,8 @@ def load_one(path: Path, taxonomy: Taxonomy, config: KBConfig) -> LoadResult:
         doc = read_source(data, source)
     except PostmortemError as exc:
         return LoadResult(None, list(exc.problems))
-    return LoadResult(build_postmortem(doc, taxonomy, config, path.stem, path, hashlib.sha1(data).hexdigest()))
+    return LoadResult(build_postmortem(doc, taxonomy, config, path.stem, path, hashlib.sha1(data).hexdigest(),
+                                       postmortems_path))
 
 
 def discover(config: KBConfig) -> tuple[list[Path], list[Problem]]:
@@ -257,10 +265,13 @@ def load_kb(config: KBConfig, paths: Iterable[Path] | None = None) -> KnowledgeB
                                  shown=display_path(config.taxonomy_path, config.root))
     except PostmortemError as exc:
         return KnowledgeBase(config, Taxonomy(), [], exc.problems, [])
-    files, problems = discover(config)
+    entries, problems = discover_entries(config)
+    files = [Path(entry.path) for entry in entries]
+    shown = dict(zip(files, shown_paths(config, entries)))
     if paths is not None:
         known = {f.resolve() for f in files}
         files = list(dict.fromkeys(files + [p for p in admitted(config, paths, problems) if p.resolve() not in known]))
+    postmortems_path = config.postmortems_path
     loaded: list[Postmortem] = []
     # Loading makes many objects and keeps most of them: the cyclic garbage collector would walk
     # the growing KB again and again (a tenth of the time at 2,000 postmortems, more with more),
@@ -269,7 +280,7 @@ def load_kb(config: KBConfig, paths: Iterable[Path] | None = None) -> KnowledgeB
     gc.disable()
     try:
         for path in files:
-            result = load_one(path, taxonomy, config)
+            result = load_one(path, taxonomy, config, shown.get(path), postmortems_path)
             problems.extend(result.problems)
             if result.postmortem is not None:
                 loaded.append(result.postmortem)

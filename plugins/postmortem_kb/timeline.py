@@ -47,12 +47,18 @@ SECTION_TITLES = {
 _SECTION_LOOKUP = {slugify(a): key for key, names in SECTION_ALIASES.items() for a in names}
 
 
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+_NAMED_OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?")
+_ZONE_NAME = re.compile(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+")
+_TABLE_RULE = re.compile(r":?-{2,}:?")
+_SPACES = re.compile(r"\s{2,}")
+
 
 def section_key(title: str) -> str | None:
     """The canonical key of a heading; a note in parentheses (``Timeline (UTC)``) is ignored."""
     key = _SECTION_LOOKUP.get(slugify(title))
     if key is None and title.rstrip().endswith(")"):
-        key = _SECTION_LOOKUP.get(slugify(re.sub(r"\s*\([^()]*\)\s*$", "", title)))
+        key = _SECTION_LOOKUP.get(slugify(_TRAILING_NOTE.sub("", title)))
     return key
 
 
@@ -205,7 +211,7 @@ def parse_offset(text: str) -> dt.tzinfo:
         return dt.timezone.utc
     if upper in ZONE_ABBREVIATIONS:
         return parse_offset(ZONE_ABBREVIATIONS[upper])
-    m = re.fullmatch(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?", upper)
+    m = _NAMED_OFFSET.fullmatch(upper)
     if m:
         hours, minutes = int(m.group(2)), int(m.group(3) or 0)
         if minutes >= 60 or hours * 60 + minutes > 14 * 60:
@@ -214,7 +220,7 @@ def parse_offset(text: str) -> dt.tzinfo:
             raise TimeParseError(f"offset {value} is out of range (-12:00 to +14:00)")
         sign = -1 if m.group(1) == "-" else 1
         return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
-    if re.fullmatch(r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)+", value):
+    if _ZONE_NAME.fullmatch(value):
         zone = tz.gettz(value)
         if zone is not None:
             return zone
@@ -353,7 +359,7 @@ def _entries(section_text: str, first_line: int) -> list[tuple[int, str, str | N
             continue
         if stripped.startswith("|"):
             cells = [c.strip() for c in stripped.strip("|").split("|")]
-            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+            if all(_TABLE_RULE.fullmatch(c) for c in cells if c):
                 continue  # the separator row
             if len(cells) >= 2:
                 out.append((line, [" ".join(c for c in cells[1:] if c)], cells[0]))
@@ -443,7 +449,7 @@ def parse_timeline(section_text: str, first_line: int, date: dt.date | None,
                                              "the timeline runs backwards", "timeline-backwards"))
         if at is not None:
             previous = at
-        events.append(TimelineEvent(at, time_text, re.sub(r"\s{2,}", " ", rest), moment, line,
+        events.append(TimelineEvent(at, time_text, _SPACES.sub(" ", rest), moment, line,
                                     approximate=approx is not None and found is not None))
     return events, problems
 

@@ -37,6 +37,7 @@ def _control(text: str) -> re.Pattern[str]:
 
 _FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})")
 _LIST_MARKERS = re.compile(r"[ \t]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$))+")
+_LIST_MARKER = re.compile(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)")
 _QUOTES = re.compile(r"[ \t]*(?:>[ \t]*)+")
 _TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
@@ -165,7 +166,7 @@ def structure_limits(body: str, first_line: int, source: str) -> list[Problem]:
             while list_indents and list_indents[-1] >= indent:
                 list_indents.pop()
             list_indents.append(indent)
-            on_line = len(re.findall(r"(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|$)", markers.group()))
+            on_line = len(_LIST_MARKER.findall(markers.group()))
             depth = len(list_indents) + on_line - 1
             if depth > MAX_LIST_DEPTH:
                 report("too-deep-markdown", i, f"lists are nested {depth} levels deep (at most {MAX_LIST_DEPTH})",
