@@ -81,6 +81,7 @@ class SiteBuild:
         self.held = HtmlHold()
         self._drawn: dict[str, tuple[GeneratedPage, str]] = {}
         self._items: list[Item] | None = None
+        self._shown: list[Postmortem] | None = None
 
     @cached_property
     def data(self) -> SiteData:
@@ -117,9 +118,27 @@ class SiteBuild:
                     seen.add(item.path)
                     if isinstance(item, GeneratedPage) and self.wants(item.path):
                         self._drawn[item.path] = (item, self.draw(item))
+                        # What the template was given (related incidents, rows, recurrences) is
+                        # in the drawn page now; kept, it would be a tenth of the build's memory.
+                        item.context = {}
                     items.append(item)
             self._items = items
         return self._items
+
+    @property
+    def shown(self) -> list[Postmortem]:
+        """The postmortems the site shows, newest first (also after :meth:`release`)."""
+        return self._shown if "data" not in vars(self) and self._shown is not None else self.data.postmortems
+
+    def release(self) -> None:
+        """Let go of what only drawing the pages needed, once they are drawn: the indexes over the
+        KB (related incidents, cross-links) and the listings' rows. The pages, the held HTML and
+        the postmortems stay; the indexes are made again if anything asks for them."""
+        self.generate()
+        data = vars(self).pop("data", None)
+        if data is not None:
+            self._shown = data.postmortems
+        vars(self).pop("incident_rows", None)
 
     def wants(self, path: str) -> bool:
         """Whether this build draws the page at ``path`` (every page, unless ``only`` says otherwise)."""
