@@ -24,14 +24,13 @@ from functools import cached_property
 from html import escape, unescape
 from typing import Any
 
-import yaml
-
 from ..crosslinks import CrossLinks
 from ..model import Postmortem
 from ..similarity import SimilarityIndex
 from ..slugs import is_valid_id
 from . import GeneratedFile, GeneratedPage, actions, exports, feeds, home, incidents, insights, search_page, terms
 from .bodies import BodyRenderer
+from .frontmatter_dump import dump as dump_front_matter
 from .listing import IncidentRows
 from .options import SiteOptions
 from .rawhtml import HtmlHold
@@ -161,7 +160,7 @@ class SiteBuild:
         drawer = python_drawer(self.templates, page.template)
         body = drawer(**context) if drawer else self.templates.get_template(page.template).render(context)
         front = {**_escaped(page.meta), "title": _escaped(page.title)}
-        meta = yaml.safe_dump(front, allow_unicode=True, sort_keys=True)
+        meta = dump_front_matter(front)  # what yaml.safe_dump(allow_unicode, sort_keys) writes
         markdown = self.held.hold(body)
         self.held.pack(markdown)  # compressed until the page is converted
         return f"---\n{meta}---\n\n{markdown}"
