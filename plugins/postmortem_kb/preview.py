@@ -87,6 +87,8 @@ class Preview:
 
         self.config = self._load_config()
         self._env = self._theme_files = None  # a full build: the theme may have changed
+        if PLUGIN in self.config.plugins:
+            self.plugin.keep_indexes = True  # the related-incidents index is reused by every update
         build(self.config)
         self.full_builds += 1
         self._remember()

@@ -30,7 +30,7 @@ except ImportError:  # ProperDocs installed without MkDocs
 from ..engines.notice import strip_notice
 from ..loader import KBConfig, KnowledgeBase, load_kb
 from ..problems import plural
-from ..site import GeneratedPage, MarkdownSetup, SiteOptions
+from ..site import GeneratedFile, GeneratedPage, MarkdownSetup, SiteOptions
 from ..site.bodies import guard_heading_ids
 from ..site.build import SiteBuild, UnsafePath, toc_tokens
 from .config import PostmortemsConfig
@@ -57,6 +57,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
     # Whether a strict build that fails on the KB's errors logs them; `pmkb build` shows them itself
     # (from the KB, ``kb``) and turns this off.
     report_failing_problems = True
+    # Whether the build keeps its indexes over the KB (related incidents...) once the pages are
+    # drawn: the writer's preview reuses them for the pages it draws again after a save.
+    keep_indexes = False
 
     def __init__(self) -> None:
         self.site: SiteBuild | None = None
@@ -123,6 +126,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         for name in site.bodies.left_out:
             log.info("write-ups are rendered without the Markdown extension %s: it is not safe for text "
                      "anyone can commit (it reads files or sets attributes); the site's own pages keep it", name)
+        if not self.keep_indexes:
+            site.release()  # what is freed here is what MkDocs' pages and the search index use next
         self.site = site
 
     def _names_taxonomy(self) -> bool:
@@ -163,6 +168,8 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
                                             inclusion=inclusion))
             elif item.source is not None:
                 files.append(File.generated(config, item.path, abs_src_path=str(item.source)))
+            elif item.packed is not None:
+                files.append(PackedFile.of(config, item))
             else:
                 files.append(File.generated(config, item.path, content=item.content))
         files.append(File.generated(config, CSS, abs_src_path=str(ASSETS / "postmortems.css")))
@@ -248,9 +255,32 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         site, urls = self.site, config.use_directory_urls
         assert site is not None
         generated = {served_path(item.path, urls) for item in site.generate() if isinstance(item, GeneratedPage)}
-        write_search_index(Path(config.site_dir), site.data.postmortems, site.kb.taxonomy,
+        write_search_index(Path(config.site_dir), site.shown, site.kb.taxonomy,
                            url_of=lambda pm_id: served_path(site.paths.incident(pm_id), urls),
                            skip=lambda url: url in generated)
+
+
+class PackedFile(File):
+    """A generated file whose content stays compressed (in its :class:`GeneratedFile`) until
+    MkDocs reads or writes it: MkDocs keeps every file's content until the build ends."""
+
+    _held: GeneratedFile | str | bytes | None = None
+
+    @classmethod
+    def of(cls, config, item: GeneratedFile) -> File:
+        file = cls.generated(config, item.path, content=b"")
+        assert isinstance(file, PackedFile)
+        file._held = item
+        return file
+
+    @property
+    def _content(self) -> str | bytes | None:
+        held = self._held
+        return held.content if isinstance(held, GeneratedFile) else held
+
+    @_content.setter
+    def _content(self, value) -> None:
+        self._held = value
 
 
 def _only_notice(file) -> bool:

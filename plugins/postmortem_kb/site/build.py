@@ -24,14 +24,13 @@ from functools import cached_property
 from html import escape, unescape
 from typing import Any
 
-import yaml
-
 from ..crosslinks import CrossLinks
 from ..model import Postmortem
 from ..similarity import SimilarityIndex
 from ..slugs import is_valid_id
 from . import GeneratedFile, GeneratedPage, actions, exports, feeds, home, incidents, insights, search_page, terms
 from .bodies import BodyRenderer
+from .frontmatter_dump import dump as dump_front_matter
 from .listing import IncidentRows
 from .options import SiteOptions
 from .rawhtml import HtmlHold
@@ -81,6 +80,7 @@ class SiteBuild:
         self.held = HtmlHold()
         self._drawn: dict[str, tuple[GeneratedPage, str]] = {}
         self._items: list[Item] | None = None
+        self._shown: list[Postmortem] | None = None
 
     @cached_property
     def data(self) -> SiteData:
@@ -117,9 +117,27 @@ class SiteBuild:
                     seen.add(item.path)
                     if isinstance(item, GeneratedPage) and self.wants(item.path):
                         self._drawn[item.path] = (item, self.draw(item))
+                        # What the template was given (related incidents, rows, recurrences) is
+                        # in the drawn page now; kept, it would be a tenth of the build's memory.
+                        item.context = {}
                     items.append(item)
             self._items = items
         return self._items
+
+    @property
+    def shown(self) -> list[Postmortem]:
+        """The postmortems the site shows, newest first (also after :meth:`release`)."""
+        return self._shown if "data" not in vars(self) and self._shown is not None else self.data.postmortems
+
+    def release(self) -> None:
+        """Let go of what only drawing the pages needed, once they are drawn: the indexes over the
+        KB (related incidents, cross-links) and the listings' rows. The pages, the held HTML and
+        the postmortems stay; the indexes are made again if anything asks for them."""
+        self.generate()
+        data = vars(self).pop("data", None)
+        if data is not None:
+            self._shown = data.postmortems
+        vars(self).pop("incident_rows", None)
 
     def wants(self, path: str) -> bool:
         """Whether this build draws the page at ``path`` (every page, unless ``only`` says otherwise)."""
@@ -142,7 +160,7 @@ class SiteBuild:
         drawer = python_drawer(self.templates, page.template)
         body = drawer(**context) if drawer else self.templates.get_template(page.template).render(context)
         front = {**_escaped(page.meta), "title": _escaped(page.title)}
-        meta = yaml.safe_dump(front, allow_unicode=True, sort_keys=True)
+        meta = dump_front_matter(front)  # what yaml.safe_dump(allow_unicode, sort_keys) writes
         markdown = self.held.hold(body)
         self.held.pack(markdown)  # compressed until the page is converted
         return f"---\n{meta}---\n\n{markdown}"

@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,25 +145,27 @@ def page_docs(theme_index: dict, skip: Callable[[str], bool] = lambda url: False
 
 
 def _counts(text: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for word in tokens(text):
-        counts[word] = counts.get(word, 0) + 1
+    """word -> how many times it is in ``text``, in the order the words first appear (the words
+    of :func:`tokens`: counted first, then the long ones and stop words dropped, once each)."""
+    counts = Counter(_WORD.findall(text.lower()))
+    for word in [w for w in counts if len(w) > MAX_TOKEN or w in STOP_WORDS]:
+        del counts[word]
     return counts
 
 
-def _weights(doc: SearchDoc, body: dict[str, int], common: set[str]) -> dict[str, int]:
+def _add(scores: dict[str, float], counts: Iterable[tuple[str, int]], weight: float) -> None:
+    for word, n in counts:
+        scores[word] = scores.get(word, 0.0) + weight * (1 + math.log(n))
+
+
+def _weights(doc: SearchDoc, body: Iterable[tuple[str, int]]) -> dict[str, int]:
     """word -> weight (1..999) in this document: each field adds its weight, with diminishing
     returns for a word repeated within a field (in quarters: whole numbers keep the files short).
-    ``body`` are the counts of the write-up's words; those in ``common`` are left out."""
+    ``body``: (word, count) of the write-up's words that are indexed."""
     scores: dict[str, float] = {}
-
-    def add(counts: dict[str, int], weight: float) -> None:
-        for word, n in counts.items():
-            scores[word] = scores.get(word, 0.0) + weight * (1 + math.log(n))
-
     for text, weight in doc.fields:
-        add(_counts(text), weight)
-    add({w: n for w, n in body.items() if w not in common}, BODY)
+        _add(scores, _counts(text).items(), weight)
+    _add(scores, body, BODY)
     return {w: max(1, min(999, round(4 * s * doc.boost))) for w, s in scores.items()}
 
 
@@ -182,29 +185,40 @@ def build(docs: list[SearchDoc]) -> dict[str, bytes]:
     A word of the write-ups found in more than :data:`BODY_MAX_DOCS` of them is indexed only
     where it also appears in a document's title, facets, summary, impact or trigger: a word that
     common finds nothing in particular, and its long list of postings is what a query would download."""
-    bodies = [_counts(doc.body) for doc in docs]
-    frequency: dict[str, int] = {}
-    for counts in bodies:
-        for word in counts:
-            frequency[word] = frequency.get(word, 0) + 1
-    common = {word for word, n in frequency.items() if n > BODY_MAX_DOCS}
+    # The write-ups' word counts, kept compact until the common words are known: each document's
+    # words (one string object per word, shared by every document) and their counts, as tuples.
+    canonical: dict[str, str] = {}
+    frequency: Counter[str] = Counter()
+    bodies: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
+    for doc in docs:
+        counts = _counts(doc.body)
+        frequency.update(counts.keys())
+        bodies.append((tuple(map(canonical.setdefault, counts, counts)), tuple(counts.values())))
+    del canonical
     postings: dict[str, list[int]] = {}
     for number, doc in enumerate(docs):
-        for word, weight in _weights(doc, bodies[number], common).items():
+        kept, times = bodies[number]
+        bodies[number] = ((), ())  # given back as it is read
+        body = [(w, n) for w, n in zip(kept, times) if frequency[w] <= BODY_MAX_DOCS]
+        for word, weight in _weights(doc, body).items():
             postings.setdefault(word, []).extend((number, weight))
+    del bodies, frequency
 
-    def encoded(word: str) -> list[int]:
-        flat, last = postings[word], 0
+    encoded_words: dict[str, list[int]] = {}
+    sized: dict[str, int] = {}  # a word's share of its shard file, about
+    for word, flat in postings.items():
+        last = 0
         out: list[int] = []
         for i in range(0, len(flat), 2):  # document numbers as differences: short numbers
             out += (flat[i] - last, flat[i + 1])
             last = flat[i]
-        return out
+        encoded_words[word] = out
+        sized[word] = len(word) + 5 + len(",".join(map(str, out)))  # each number and a comma
+    del postings
 
     def size(words: list[str]) -> int:
-        return sum(len(w) + 4 + sum(len(str(x)) + 1 for x in encoded_words[w]) for w in words)
+        return sum(sized[w] for w in words)
 
-    encoded_words = {w: encoded(w) for w in postings}
     files: dict[str, bytes] = {}
     sizes: dict[str, int] = {}
 
@@ -228,7 +242,7 @@ def build(docs: list[SearchDoc]) -> dict[str, bytes]:
             place(sub, group)
 
     top: dict[str, list[str]] = {}
-    for word in postings:
+    for word in encoded_words:
         top.setdefault(word[:2], []).append(word)
     for key, words in top.items():
         place(key, words)
