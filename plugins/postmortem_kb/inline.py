@@ -13,6 +13,7 @@ linear in the length of the value.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from markupsafe import Markup
 
@@ -63,10 +64,26 @@ def to_html(value: object) -> Markup:
     """The value with its inline Markdown drawn: ``code``, **strong**, *em*, and links (only web
     links stay links; any other target keeps its text). Every piece of the writer's text is
     escaped as every value of the templates is (HTML and Markdown syntax both, see
-    ``site/templates.py``), so the result stays inert even where Markdown runs over it."""
+    ``site/templates.py``), so the result stays inert even where Markdown runs over it.
+
+    The result depends on the value's text alone, and a value is often shown on several pages
+    (an action item on its incident, its terms and the tracker): each short text is drawn once."""
+    text = str(value)
+    return _drawn(text) if len(text) <= _CACHED_LENGTH else _draw(text)
+
+
+_CACHED_LENGTH = 2000  # a one-line value; a longer one is drawn each time, not kept
+
+
+@lru_cache(maxsize=16384)
+def _drawn(text: str) -> Markup:
+    return _draw(text)
+
+
+def _draw(text: str) -> Markup:
     from .site.templates import escape_value
 
-    text = str(value).replace("\x00", "")
+    text = text.replace("\x00", "")
     if not _SYNTAX.search(text):
         return Markup(escape_value(text))  # no inline syntax: the value escaped, as below
     held: list[str] = []

@@ -11,7 +11,7 @@ from kit.insights import AS_OF, PUBLISHED, write_fixture_kb
 from postmortem_kb.loader import KBConfig, load_kb
 from postmortem_kb.site import GeneratedFile, SiteOptions
 from postmortem_kb.site.build import SiteBuild
-from postmortem_kb.site.feeds import SITE_FEED, feed_path, feeds
+from postmortem_kb.site.feeds import SITE_FEED, _moment, build_feed, feed_path, feeds
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -87,6 +87,32 @@ def test_without_site_url_ids_are_urns_and_links_relative_to_the_feed(kb):
     assert entry_link == "../incidents/dns-g/"
     term = ET.fromstring(files["feeds/components/web-server.xml"].content)
     assert term.find(f"{ATOM}entry/{ATOM}link").get("href") == "../../incidents/capacity-d/"
+
+
+def test_an_incident_reads_the_same_in_every_feed_it_is_in(kb):
+    files = generate(kb)
+    entries = {}
+    for path in (SITE_FEED, "feeds/components/web-server.xml", "feeds/root-causes/hardware-failure.xml"):
+        root = ET.fromstring(files[path].content)
+        entry = next(e for e in root.findall(f"{ATOM}entry") if e.find(f"{ATOM}id").text.endswith(":disk-b"))
+        link = entry.find(f"{ATOM}link")
+        entries[path] = link.get("href")
+        entry.remove(link)
+        entries[path, "rest"] = ET.tostring(entry)
+    # Links are relative to each feed's folder; everything else is the same entry.
+    assert entries[SITE_FEED] == "../incidents/disk-b/"
+    assert entries["feeds/components/web-server.xml"] == "../../incidents/disk-b/"
+    assert entries["feeds/root-causes/hardware-failure.xml"] == "../../incidents/disk-b/"
+    assert len({entries[p, "rest"] for p in (SITE_FEED, "feeds/components/web-server.xml",
+                                             "feeds/root-causes/hardware-failure.xml")}) == 1
+
+
+def test_one_feed_can_be_built_alone(kb):
+    build = SiteBuild(kb, SiteOptions(site_url="https://kb.example.com/"))
+    pms = build.data.postmortems
+    alone = build_feed("Postmortems", "Published postmortems, newest first.", SITE_FEED, pms, kb.taxonomy,
+                       build.urls, empty_updated=max(_moment(p) for p in pms))
+    assert alone == generate(kb, site_url="https://kb.example.com/")[SITE_FEED].content
 
 
 def test_base_dir_and_plain_urls_are_respected(kb):

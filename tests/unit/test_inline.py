@@ -44,3 +44,27 @@ def test_pathological_values_finish_quickly():
     to_html(value)
     plain_text(value)
     assert time.monotonic() - start < 20
+
+
+def test_a_value_is_drawn_from_its_text_whatever_carries_it():
+    from markupsafe import Markup
+
+    class Changing:
+        def __init__(self):
+            self.text = "**one**"
+
+        def __str__(self):
+            return self.text
+
+    assert to_html(Markup("**<b>**")) == to_html("**<b>**") == Markup("<strong>&lt;b&gt;</strong>")
+    value = Changing()
+    assert str(to_html(value)) == "<strong>one</strong>"
+    value.text = "*two*"
+    assert str(to_html(value)) == "<em>two</em>"  # drawn from the text it has now, not a kept one
+    assert str(to_html("*two* ")) == "<em>two</em> "
+
+
+def test_a_long_value_is_drawn_like_a_short_one():
+    tail = " <x>" * 2000
+    assert str(to_html("*a*" + tail)) == "<em>a</em>" + " &lt;x&gt;" * 2000
+    assert str(to_html("*a*" + tail)) == str(to_html("*a*" + tail))

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from ..inline import plain_text
@@ -62,11 +63,38 @@ def _summary(pm: Postmortem, taxonomy: Taxonomy) -> str:
     return f"{level}. {text}" if text else f"{level}."
 
 
+def _entry(pm: Postmortem, page: str, href: str, taxonomy: Taxonomy, urls: Urls) -> FeedEntry:
+    """The feed entry of ``pm``, whose page is ``page``, linked as ``href``."""
+    entry = FeedEntry()
+    entry.id(urls.id_for(page, "incident:" + pm.id))
+    entry.title(_text(f"[{pm.severity}] {pm.title}"))
+    entry.link(href=href, rel="alternate", type="text/html")
+    moment = _moment(pm)
+    entry.published(moment)
+    entry.updated(moment)
+    entry.summary(_text(_summary(pm, taxonomy)))
+    for name in pm.authors:
+        if _text(name).strip():
+            entry.author(name=_text(name))
+    entry.category(term=_text(pm.severity), scheme="severity", label=_text(f"Severity {pm.severity}"))
+    for kind in ("root_causes", "components"):
+        for slug in getattr(pm, kind):
+            entry.category(term=_text(slug), scheme=KIND_WORDS[kind], label=_text(taxonomy.term(kind, slug).title))
+    return entry
+
+
 def build_feed(title: str, subtitle: str, path: str, postmortems: Iterable[Postmortem], taxonomy: Taxonomy,
-               urls: Urls, limit: int = FEED_LIMIT, empty_updated: dt.datetime | None = None) -> bytes:
+               urls: Urls, limit: int = FEED_LIMIT, empty_updated: dt.datetime | None = None,
+               entries: dict[tuple[int, str], FeedEntry] | None = None) -> bytes:
     """One Atom feed at ``path`` (relative to the KB's part of the site): the newest ``limit``
     postmortems (all when 0), newest first. A feed without entries is as recent as
-    ``empty_updated`` (the site's newest incident), never a made-up 1970."""
+    ``empty_updated`` (the site's newest incident), never a made-up 1970.
+
+    ``entries``: entries already made by the other feeds of the same build (an incident is in
+    the site's feed and in the feed of each of its terms), by postmortem and link; an entry
+    depends on nothing else, and feedgen only reads it to write a feed."""
+    if entries is None:
+        entries = {}
     pms = sorted(postmortems, key=lambda p: (p.date, _moment(p), p.id), reverse=True)
     if limit > 0:
         pms = pms[:limit]
@@ -90,20 +118,12 @@ def build_feed(title: str, subtitle: str, path: str, postmortems: Iterable[Postm
     # feedgen puts the first added entry last; add oldest first so the feed reads newest first.
     for pm in reversed(pms):
         page = served_path(incident_path(pm.id), urls.directory_urls)
-        entry = fg.add_entry()
-        entry.id(urls.id_for(page, "incident:" + pm.id))
-        entry.title(_text(f"[{pm.severity}] {pm.title}"))
-        entry.link(href=link(page), rel="alternate", type="text/html")
-        entry.published(_moment(pm))
-        entry.updated(_moment(pm))
-        entry.summary(_text(_summary(pm, taxonomy)))
-        for name in pm.authors:
-            if _text(name).strip():
-                entry.author(name=_text(name))
-        entry.category(term=_text(pm.severity), scheme="severity", label=_text(f"Severity {pm.severity}"))
-        for kind in ("root_causes", "components"):
-            for slug in getattr(pm, kind):
-                entry.category(term=_text(slug), scheme=KIND_WORDS[kind], label=_text(taxonomy.term(kind, slug).title))
+        href = link(page)
+        key = (id(pm), href)
+        entry = entries.get(key)
+        if entry is None:
+            entry = entries[key] = _entry(pm, page, href, taxonomy, urls)
+        fg.add_entry(entry)
     if not pms:
         fg.author(name="postmortem-kb")  # Atom wants an author on the feed when no entry has one
     else:
@@ -120,8 +140,9 @@ def all_feeds(postmortems: list[Postmortem], taxonomy: Taxonomy, urls: Urls,
     newest = max((_moment(p) for p in postmortems), default=None)
     if newest is None and as_of is not None:
         newest = dt.datetime.combine(as_of, dt.time(0, 0), tzinfo=dt.timezone.utc)
+    entries: dict[tuple[int, str], FeedEntry] = {}  # each drawn once for every feed it is in
     feeds = {SITE_FEED: build_feed("Postmortems", "Published postmortems, newest first.", SITE_FEED,
-                                   postmortems, taxonomy, urls, limit, newest)}
+                                   postmortems, taxonomy, urls, limit, newest, entries)}
     for kind in ("root_causes", "components"):
         by_term: dict[str, list[Postmortem]] = {slug: [] for slug in taxonomy.terms.get(kind, {})}
         for pm in postmortems:
@@ -133,7 +154,7 @@ def all_feeds(postmortems: list[Postmortem], taxonomy: Taxonomy, urls: Urls,
             path = feed_path(kind, slug)
             feeds[path] = build_feed(f"Postmortems: {term.title}",
                                      f"Published postmortems with the {KIND_WORDS[kind]} {term.title}.",
-                                     path, pms, taxonomy, urls, limit, newest)
+                                     path, pms, taxonomy, urls, limit, newest, entries)
     return feeds
 
 
