@@ -88,14 +88,19 @@ def test_a_generated_kb_s_pages_are_the_template_s(monkeypatch, tmp_path):
     assert differences(build, contexts) == []
 
 
-@pytest.mark.parametrize("kind", ["ordinary", "attacker"])
-def test_drafts_reviews_and_an_attacker_s_pages_are_the_template_s(monkeypatch, tmp_path, kind):
-    root = tmp_path / "kb"
+def kb_of_kind(root, kind):
+    """An ordinary KB (drafts and reviews among its postmortems) or the attacker's, at ``root``."""
     if kind == "attacker":
         root.mkdir()
         write_attacker_kb(root, extensions=True)
     else:
         ordinary_kb(root)
+    return root
+
+
+@pytest.mark.parametrize("kind", ["ordinary", "attacker"])
+def test_drafts_reviews_and_an_attacker_s_pages_are_the_template_s(monkeypatch, tmp_path, kind):
+    root = kb_of_kind(tmp_path / "kb", kind)
     build, contexts = build_contexts(root, monkeypatch)
     if kind == "ordinary":
         assert {c["pm"].status for c in contexts} == {"published", "in-review", "draft"}
@@ -193,12 +198,7 @@ def test_the_shipped_template_is_drawn_in_python():
 @pytest.mark.parametrize("kind", ["ordinary", "attacker"])
 def test_a_copy_of_the_shipped_template_draws_the_same_pages(tmp_path, kind):
     """Whole pages through the build: the copy is rendered with Jinja, the shipped one drawn."""
-    root = tmp_path / "kb"
-    if kind == "attacker":
-        root.mkdir()
-        write_attacker_kb(root, extensions=True)
-    else:
-        ordinary_kb(root)
+    root = kb_of_kind(tmp_path / "kb", kind)
     own = tmp_path / "own"
     own.mkdir()
     shutil.copy(SHIPPED / TEMPLATE, own / TEMPLATE)
