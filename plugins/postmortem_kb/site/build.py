@@ -81,6 +81,7 @@ class SiteBuild:
         self._drawn: dict[str, tuple[GeneratedPage, str]] = {}
         self._items: list[Item] | None = None
         self._shown: list[Postmortem] | None = None
+        self._drawers: dict[str, Any] = {}  # template name -> its Python drawing, or None
 
     @cached_property
     def data(self) -> SiteData:
@@ -157,7 +158,9 @@ class SiteBuild:
         with its HTML blocks held out of Markdown."""
         context = {"page": page, "url": linker(page.path, self.options.directory_urls), "paths": self.paths,
                    "incident_rows": self.incident_rows, **page.context}
-        drawer = python_drawer(self.templates, page.template)
+        if page.template not in self._drawers:  # finding the template's file costs system calls
+            self._drawers[page.template] = python_drawer(self.templates, page.template)
+        drawer = self._drawers[page.template]
         body = drawer(**context) if drawer else self.templates.get_template(page.template).render(context)
         front = {**_escaped(page.meta), "title": _escaped(page.title)}
         meta = dump_front_matter(front)  # what yaml.safe_dump(allow_unicode, sort_keys) writes
