@@ -205,9 +205,9 @@ class PostmortemsPlugin(BasePlugin[PostmortemsConfig]):
         # placeholders. The write-up's headings were held out of Markdown too: the engine's table
         # of contents missed them, so it is read from the whole page.
         wrapped = site.wrap(page.file.src_uri, html)
-        whole = site.held.peek(wrapped)
-        page.toc = get_toc(toc_tokens(whole))  # type: ignore[arg-type]  # the toc extension's shape
-        if "<h1" in whole and "<h1" not in wrapped:
+        headings, h1 = site.held.outline(wrapped)
+        page.toc = get_toc(toc_tokens(headings))  # type: ignore[arg-type]  # the toc extension's shape
+        if h1 and "<h1" not in wrapped:
             wrapped = H1_MARK + wrapped  # the theme adds a title of its own to a page without one
         return wrapped
 

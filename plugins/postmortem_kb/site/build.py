@@ -33,7 +33,7 @@ from .bodies import BodyRenderer
 from .frontmatter_dump import dump as dump_front_matter
 from .listing import IncidentRows
 from .options import SiteOptions
-from .rawhtml import HtmlHold
+from .rawhtml import HEADING, HtmlHold
 from .templates import environment, python_drawer
 from .urls import Paths, Urls, linker
 
@@ -176,7 +176,7 @@ class SiteBuild:
     def wrap(self, path: str, html: str) -> str:
         """The converted HTML of the generated page at ``path`` in the page's wrapper, the held
         HTML still out (placeholders): an engine that writes the page later gives the HTML back
-        then with ``held.release`` (``held.peek`` shows the whole page without giving it back)."""
+        then with ``held.release`` (``held.outline`` gives what its table of contents is read from)."""
         page = self._drawn[path][0]
         return self.templates.get_template("_wrapper.html.j2").render(
             content=html, wrapper={"css_class": page.css_class, "search_body": page.search_body})
@@ -216,7 +216,6 @@ def check_path(path: str) -> None:
 
 # --- the table of contents of a finished page ----------------------------------------------
 
-_HEADING = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
 _ID = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _HEADERLINK = re.compile(r"<a\b[^>]*\bclass=\"[^\"]*\bheaderlink\b[^\"]*\"[^>]*>.*?</a>", re.S)
 _TAG = re.compile(r"<[^>]*>")
@@ -228,7 +227,7 @@ def toc_tokens(html: str) -> list[dict[str, Any]]:
     headings are in held HTML, which the engine's own table of contents cannot see."""
     tokens: list[dict[str, Any]] = []
     stack: list[dict[str, Any]] = []
-    for m in _HEADING.finditer(html):
+    for m in HEADING.finditer(html):
         found = _ID.search(m.group(2))
         if found is None:
             continue

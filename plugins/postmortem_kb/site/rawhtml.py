@@ -32,6 +32,9 @@ output progress script style summary tbody td textarea tfoot th thead tr video c
 """.split())
 _OPENING = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)(?=[\s>/])")
 _MARKDOWN_ATTRIBUTE = re.compile(r"<[a-zA-Z][^>]*\smarkdown(?=[\s=>/])")
+# A heading of finished HTML (its level, attributes and content): what a page's table of contents
+# is read from (build.toc_tokens).
+HEADING = re.compile(r"<h([1-6])\b([^>]*)>(.*?)</h\1\s*>", re.S | re.I)
 
 
 @lru_cache(maxsize=256)
@@ -52,6 +55,10 @@ class HtmlHold:
         self._packs: list[bytes | None] = []
         self._pack_of: dict[str, int] = {}
         self._unpacked: tuple[int, dict[str, str]] | None = None
+        # What a page's table of contents needs of its packed blocks, kept out of the packs: each
+        # block's headings (HEADING's matches, joined), and the blocks with an "<h1" in them.
+        self._headings: dict[str, str] = {}
+        self._h1: set[str] = set()
         # A placeholder is its own paragraph; inside an element that asked for Markdown it may
         # come out bare.
         self._token = re.compile(rf"<p>({self._prefix}\d+)</p>|({self._prefix}\d+)")
@@ -90,6 +97,13 @@ class HtmlHold:
         if not keys:
             return
         blocks = {k: self._blocks.pop(k) for k in keys}
+        for key, block in blocks.items():
+            if "<h" in block or "<H" in block:
+                found = "".join(m.group(0) for m in HEADING.finditer(block))
+                if found:
+                    self._headings[key] = found
+                if "<h1" in block:
+                    self._h1.add(key)
         self._packs.append(zlib.compress(marshal.dumps(blocks), 1))
         for k in keys:
             self._pack_of[k] = len(self._packs) - 1
@@ -105,15 +119,32 @@ class HtmlHold:
             return html
         return self._token.sub(lambda m: self._take(m.group(1) or m.group(2)) or m.group(0), html)
 
-    def peek(self, html: str) -> str:
-        """Like :meth:`release`, but the blocks stay held (to be released later)."""
+    def outline(self, html: str) -> tuple[str, bool]:
+        """What a page's table of contents is read from, without unpacking its blocks: the page
+        with each held block replaced by the block's headings, and whether the whole page has an
+        ``<h1`` (in a block or around them). A block is whole elements, so no heading of the page
+        starts in a block and ends outside it: the headings found are those of the whole page."""
         if self._prefix not in html:
-            return html
-        return self._token.sub(lambda m: self._take(m.group(1) or m.group(2), keep=True) or m.group(0), html)
+            return html, "<h1" in html
+        h1 = "<h1" in html
 
-    def _take(self, key: str, keep: bool = False) -> str | None:
+        def headings(m: re.Match) -> str:
+            nonlocal h1
+            key = m.group(1) or m.group(2)
+            if key in self._blocks:  # not packed (yet): read from the block itself
+                block = self._blocks[key]
+                h1 = h1 or "<h1" in block
+                return "".join(found.group(0) for found in HEADING.finditer(block))
+            if key not in self._pack_of:
+                return m.group(0)
+            h1 = h1 or key in self._h1
+            return self._headings.get(key, "")
+
+        return self._token.sub(headings, html), h1
+
+    def _take(self, key: str) -> str | None:
         if key in self._blocks:
-            return self._blocks[key] if keep else self._blocks.pop(key)
+            return self._blocks.pop(key)
         n = self._pack_of.get(key)
         if n is None:
             return None
@@ -123,9 +154,9 @@ class HtmlHold:
                 return None
             self._unpacked = (n, marshal.loads(zlib.decompress(data)))
         blocks = self._unpacked[1]
-        if keep:
-            return blocks.get(key)
         del self._pack_of[key]
+        self._headings.pop(key, None)
+        self._h1.discard(key)
         html = blocks.pop(key, None)
         if not blocks:  # every block of the pack given back: free it
             self._packs[n] = None
