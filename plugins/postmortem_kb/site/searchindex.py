@@ -148,14 +148,22 @@ def _counts(text: str) -> dict[str, int]:
     """word -> how many times it is in ``text``, in the order the words first appear (the words
     of :func:`tokens`: counted first, then the long ones and stop words dropped, once each)."""
     counts = Counter(_WORD.findall(text.lower()))
-    for word in [w for w in counts if len(w) > MAX_TOKEN or w in STOP_WORDS]:
+    dropped = counts.keys() & STOP_WORDS
+    if counts and max(map(len, counts)) > MAX_TOKEN:
+        dropped.update(w for w in counts if len(w) > MAX_TOKEN)
+    for word in dropped:
         del counts[word]
     return counts
 
 
+# 1 + log(n) for the counts most words have.
+_DAMPED = [0.0] + [1 + math.log(n) for n in range(1, 64)]
+
+
 def _add(scores: dict[str, float], counts: Iterable[tuple[str, int]], weight: float) -> None:
+    damped, get = _DAMPED, scores.get
     for word, n in counts:
-        scores[word] = scores.get(word, 0.0) + weight * (1 + math.log(n))
+        scores[word] = get(word, 0.0) + weight * (damped[n] if n < 64 else 1 + math.log(n))
 
 
 def _weights(doc: SearchDoc, body: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -204,17 +212,17 @@ def build(docs: list[SearchDoc]) -> dict[str, bytes]:
             postings.setdefault(word, []).extend((number, weight))
     del bodies, frequency
 
-    encoded_words: dict[str, list[int]] = {}
-    sized: dict[str, int] = {}  # a word's share of its shard file, about
+    # Each word's postings as the JSON its shard file holds ("[n,w,n,w...]"), document numbers as
+    # differences (short numbers), written once: its length decides how the shards are cut.
+    encoded_words: dict[str, str] = {}
     for word, flat in postings.items():
-        last = 0
-        out: list[int] = []
-        for i in range(0, len(flat), 2):  # document numbers as differences: short numbers
-            out += (flat[i] - last, flat[i + 1])
-            last = flat[i]
-        encoded_words[word] = out
-        sized[word] = len(word) + 5 + len(",".join(map(str, out)))  # each number and a comma
+        numbers = flat[0::2]
+        out = flat[:]
+        out[0::2] = [b - a for a, b in zip([0, *numbers], numbers)]
+        encoded_words[word] = f"[{','.join(map(str, out))}]"
     del postings
+    # A word's share of its shard file, about: the word, quotes, colon and comma, and its numbers.
+    sized = {word: len(word) + 3 + len(encoded) for word, encoded in encoded_words.items()}
 
     def size(words: list[str]) -> int:
         return sum(sized[w] for w in words)
@@ -225,7 +233,9 @@ def build(docs: list[SearchDoc]) -> dict[str, bytes]:
     def emit(key: str, words: list[str]) -> None:
         if not words:
             return
-        content = _script(shard_name(key), {w: encoded_words[w] for w in sorted(words)})
+        # What _script writes for {word: postings}, from the postings already written.
+        body = ",".join(f"{json.dumps(w, ensure_ascii=False)}:{encoded_words[w]}" for w in sorted(words))
+        content = f'pmkbSearchLoaded("{shard_name(key)}",{{{body}}});\n'.replace("</", "<\\/").encode()
         files[shard_name(key) + ".js"] = content
         sizes[key] = len(content)
 
