@@ -19,6 +19,7 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from .crosslinks import FACET_SINGULAR, chronological_key
@@ -71,14 +72,32 @@ def _stem(word: str) -> str:
     return word
 
 
+# What a word found by _WORD stands for: ``(stem, word)``, or None for a word that says nothing.
+# Worked out once per distinct word: a KB's vocabulary is small next to its running text.
+_MEANING: dict[str, tuple[str, str] | None] = {}
+_MEANING_MAX = 200_000  # distinct words remembered before starting afresh
+
+
+def _meaning(found: str) -> tuple[str, str] | None:
+    word = found.strip("-_.")
+    if len(word) < 3 or word in STOPWORDS or word.replace(".", "").isdigit():
+        meaning = None
+    else:
+        meaning = (_stem(word), word)
+    if len(_MEANING) >= _MEANING_MAX:
+        _MEANING.clear()
+    _MEANING[found] = meaning
+    return meaning
+
+
 def words(text: str) -> list[tuple[str, str]]:
     """``(stem, word)`` for every meaningful word of a text, in order."""
     out = []
-    for word in _WORD.findall(text.lower()):
-        word = word.strip("-_.")
-        if len(word) < 3 or word in STOPWORDS or word.replace(".", "").isdigit():
-            continue
-        out.append((_stem(word), word))
+    known = _MEANING
+    for found in _WORD.findall(text.lower()):
+        meaning = known[found] if found in known else _meaning(found)
+        if meaning is not None:
+            out.append(meaning)
     return out
 
 
@@ -125,12 +144,14 @@ class SimilarityIndex:
     def __init__(self, postmortems: Iterable[Postmortem], taxonomy: Taxonomy):
         self.taxonomy = taxonomy
         # Oldest first: a posting list is then in time order and "nearest in time" is a window.
-        self.postmortems = sorted(postmortems, key=chronological_key)
-        self._keys = [chronological_key(pm) for pm in self.postmortems]
-        self.position = {pm.id: i for i, pm in enumerate(self.postmortems)}
+        keyed = sorted(((chronological_key(pm), pm) for pm in postmortems), key=itemgetter(0))
+        self.postmortems = [pm for _, pm in keyed]
+        self._keys = [key for key, _ in keyed]
+        self._ids = [pm.id for pm in self.postmortems]
+        self.position = {pm_id: i for i, pm_id in enumerate(self._ids)}
         self.by_id = {pm.id: pm for pm in self.postmortems}
         self.related_to: dict[str, list[str]] = defaultdict(list)  # id -> ids that list it
-        counts: list[Counter] = []
+        counts: list[dict[str, int]] = []
         surfaces: list[dict[str, str]] = []
         df: Counter = Counter()
         for pm in self.postmortems:
@@ -142,30 +163,48 @@ class SimilarityIndex:
                 if rid != pm.id:
                     self.related_to[rid].append(pm.id)
         self.df = df
+        n = len(self.postmortems)
+        common = max(3, n // 2)
+        # Each word's idf, or None for a word in most of the KB (dropped from vectors).
+        self._kept_idf: dict[str, float | None] = {
+            s: self._idf(s) if n < 4 or c <= common else None for s, c in df.items()}
+        self._idf_unseen = math.log((n + 1) / (0 + 1)) + 1.0  # _idf of a word no incident has
         self.vectors: list[dict[str, float]] = []
         self.surfaces = surfaces
         self.word_postings: dict[str, list[int]] = defaultdict(list)
         # The word's weight in each incident of its posting list, side by side with it.
         self.word_weights: dict[str, list[float]] = defaultdict(list)
         self.term_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        word_postings, word_weights, term_postings = self.word_postings, self.word_weights, self.term_postings
+        vectors = self.vectors
         for i, (pm, tf) in enumerate(zip(self.postmortems, counts)):
             vector = self._vector(tf)
-            self.vectors.append(vector)
+            vectors.append(vector)
             for stem, weight in vector.items():
-                self.word_postings[stem].append(i)
-                self.word_weights[stem].append(weight)
+                word_postings[stem].append(i)
+                word_weights[stem].append(weight)
             for term in _terms(pm):
-                self.term_postings[term].append(i)
+                term_postings[term].append(i)
 
     # Building blocks shared by indexed postmortems and queries
 
     @staticmethod
-    def _count(text: str) -> tuple[Counter, dict[str, str]]:
-        tf: Counter = Counter()
+    def _count(text: str) -> tuple[dict[str, int], dict[str, str]]:
+        """How often each stem occurs, and the first word as written that stands for it."""
+        tf: dict[str, int] = {}
         surface: dict[str, str] = {}
-        for stem, word in words(text):
-            tf[stem] += 1
-            surface.setdefault(stem, word)
+        known = _MEANING
+        # Each distinct word once, in the order of its first occurrence (so the first word of a stem wins).
+        for found, count in Counter(_WORD.findall(text.lower())).items():
+            meaning = known[found] if found in known else _meaning(found)
+            if meaning is None:
+                continue
+            stem = meaning[0]
+            if stem in tf:
+                tf[stem] += count
+            else:
+                tf[stem] = count
+                surface[stem] = meaning[1]
         return tf, surface
 
     def _idf(self, stem: str) -> float:
@@ -183,15 +222,19 @@ class SimilarityIndex:
             return 1.0
         return math.log((n + 1) / df) / math.log(n + 1)
 
-    def _vector(self, tf: Counter) -> dict[str, float]:
+    def _vector(self, tf: dict[str, int]) -> dict[str, float]:
         """The DISTINCTIVE_WORDS highest tf-idf words, normalised; words in most of the KB are dropped."""
-        n = len(self.postmortems)
-        common = max(3, n // 2)
-        weights = {s: (1 + math.log(c)) * self._idf(s) for s, c in tf.items()
-                   if n < 4 or self.df.get(s, 0) <= common}
-        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:DISTINCTIVE_WORDS]
-        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-        return {s: w / norm for s, w in top}
+        kept, unseen, log = self._kept_idf, self._idf_unseen, math.log
+        # (-weight, stem): sorted, the highest weight first and ties by stem.
+        ranked = []
+        for stem, count in tf.items():
+            idf = kept.get(stem, unseen)
+            if idf is not None:
+                ranked.append((-((1 + log(count)) * idf), stem))
+        ranked.sort()
+        top = ranked[:DISTINCTIVE_WORDS]
+        norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+        return {stem: -w / norm for w, stem in top}
 
     def _window(self, posting: list[int], position: float) -> list[int]:
         lo, hi = self._bounds(posting, position)
