@@ -68,7 +68,8 @@ def timed(fn: Any, *args: Any) -> tuple[Any, float]:
 
 def texts_for(pms: list, taxonomy: Any, rng: random.Random, count: int) -> list[str]:
     """Titles, bags of the KB's own words, taxonomy phrases, mixtures and oddities."""
-    texts = ["", "   ", "--- ... ___", "the and of incident postmortem", "10:44 2024 42", "completely unrelated gardening"]
+    texts = ["", "   ", "--- ... ___", "the and of incident postmortem", "10:44 2024 42",
+             "completely unrelated gardening"]
     sample = rng.sample(pms, min(len(pms), count)) if pms else []
     texts += [pm.title for pm in sample]
     vocabulary = sorted({word for pm in sample for _, word in new.words(new.postmortem_text(pm))})
