@@ -12,13 +12,13 @@ The site and ``pmkb similar`` both call :class:`SimilarityIndex`, so they never 
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from .crosslinks import FACET_SINGULAR, chronological_key
@@ -55,6 +55,11 @@ timeline resolution minute minutes hour hours day days time times customer custo
 service services team we're it's didn't wasn't started start detected mitigated resolved
 """.split())
 
+# A query's posting-list windows, as (posting, lo, hi): one per term, one per word of its vector
+# (None for a word no incident has).
+_Windows = tuple[list[tuple[list[int], int, int]], list[tuple[list[int], int, int] | None]]
+_EMPTY: list[int] = []
+
 _WORD = re.compile(r"[a-z0-9]+(?:[-_.][a-z0-9]+)*")
 
 
@@ -71,14 +76,32 @@ def _stem(word: str) -> str:
     return word
 
 
+# What a word found by _WORD stands for: ``(stem, word)``, or None for a word that says nothing.
+# Worked out once per distinct word: a KB's vocabulary is small next to its running text.
+_MEANING: dict[str, tuple[str, str] | None] = {}
+_MEANING_MAX = 200_000  # distinct words remembered before starting afresh
+
+
+def _meaning(found: str) -> tuple[str, str] | None:
+    word = found.strip("-_.")
+    if len(word) < 3 or word in STOPWORDS or word.replace(".", "").isdigit():
+        meaning = None
+    else:
+        meaning = (_stem(word), word)
+    if len(_MEANING) >= _MEANING_MAX:
+        _MEANING.clear()
+    _MEANING[found] = meaning
+    return meaning
+
+
 def words(text: str) -> list[tuple[str, str]]:
     """``(stem, word)`` for every meaningful word of a text, in order."""
     out = []
-    for word in _WORD.findall(text.lower()):
-        word = word.strip("-_.")
-        if len(word) < 3 or word in STOPWORDS or word.replace(".", "").isdigit():
-            continue
-        out.append((_stem(word), word))
+    known = _MEANING
+    for found in _WORD.findall(text.lower()):
+        meaning = known[found] if found in known else _meaning(found)
+        if meaning is not None:
+            out.append(meaning)
     return out
 
 
@@ -119,18 +142,60 @@ class _Query:
     mentioned: bool = False  # terms found in free text, not declared
 
 
+class _Scores(Mapping[int, float]):
+    """One query's scores, candidate -> score, made when asked for from the sums of :meth:`SimilarityIndex._score`:
+    the shared terms' weights in the query's order, plus TEXT_WEIGHT times the sum of the shared
+    words' products, plus PAIR_BONUS for a shared root cause and component, added in that order."""
+
+    __slots__ = ("_met", "_candidates", "term_sums", "text_sums", "paired")
+
+    def __init__(self, met: list[list[int]], term_sums: list[float], text_sums: list[float], paired: set[int]):
+        self._met = met  # lists of the incidents met in the query's posting lists
+        self._candidates: set[int] | None = None
+        self.term_sums = term_sums  # by index position; 0.0 for one not met through a term
+        self.text_sums = text_sums  # the cosines; 0.0 for one not met through a word
+        self.paired = paired
+
+    @property
+    def candidates(self) -> set[int]:
+        """The incidents met (the set is made when first asked for: ranking does not need it)."""
+        if self._candidates is None:
+            self._candidates = set().union(*self._met)
+        return self._candidates
+
+    def __getitem__(self, i: int) -> float:
+        if i not in self.candidates:
+            raise KeyError(i)
+        return self.score(i)
+
+    def score(self, i: int) -> float:
+        """The score of incident ``i``: 0.0 for one not met, exactly as ``get(i, 0.0)`` (its sums are 0.0)."""
+        score = self.term_sums[i] + TEXT_WEIGHT * self.text_sums[i]
+        if i in self.paired:
+            score += PAIR_BONUS
+        return score
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.candidates)
+
+    def __len__(self) -> int:
+        return len(self.candidates)
+
+
 class SimilarityIndex:
     """Inverted indexes over a set of postmortems; answers "what is this like?"."""
 
     def __init__(self, postmortems: Iterable[Postmortem], taxonomy: Taxonomy):
         self.taxonomy = taxonomy
         # Oldest first: a posting list is then in time order and "nearest in time" is a window.
-        self.postmortems = sorted(postmortems, key=chronological_key)
-        self._keys = [chronological_key(pm) for pm in self.postmortems]
-        self.position = {pm.id: i for i, pm in enumerate(self.postmortems)}
+        keyed = sorted(((chronological_key(pm), pm) for pm in postmortems), key=itemgetter(0))
+        self.postmortems = [pm for _, pm in keyed]
+        self._keys = [key for key, _ in keyed]
+        self._ids = [pm.id for pm in self.postmortems]
+        self.position = {pm_id: i for i, pm_id in enumerate(self._ids)}
         self.by_id = {pm.id: pm for pm in self.postmortems}
         self.related_to: dict[str, list[str]] = defaultdict(list)  # id -> ids that list it
-        counts: list[Counter] = []
+        counts: list[dict[str, int]] = []
         surfaces: list[dict[str, str]] = []
         df: Counter = Counter()
         for pm in self.postmortems:
@@ -142,30 +207,51 @@ class SimilarityIndex:
                 if rid != pm.id:
                     self.related_to[rid].append(pm.id)
         self.df = df
+        n = len(self.postmortems)
+        common = max(3, n // 2)
+        # Each word's idf, or None for a word in most of the KB (dropped from vectors).
+        self._kept_idf: dict[str, float | None] = {
+            s: self._idf(s) if n < 4 or c <= common else None for s, c in df.items()}
+        self._idf_unseen = math.log((n + 1) / (0 + 1)) + 1.0  # _idf of a word no incident has
         self.vectors: list[dict[str, float]] = []
         self.surfaces = surfaces
         self.word_postings: dict[str, list[int]] = defaultdict(list)
         # The word's weight in each incident of its posting list, side by side with it.
         self.word_weights: dict[str, list[float]] = defaultdict(list)
         self.term_postings: dict[tuple[str, str], list[int]] = defaultdict(list)
+        word_postings, word_weights, term_postings = self.word_postings, self.word_weights, self.term_postings
+        vectors = self.vectors
+        self._term_weights: dict[tuple[str, str], tuple[float, float]] = {}  # term -> (rarity, weight)
+        self._titles: dict[tuple[str, str], str] = {}
+        self._names: dict[tuple[str, str], str | None] = {}  # term -> its title among reasons, if named
         for i, (pm, tf) in enumerate(zip(self.postmortems, counts)):
             vector = self._vector(tf)
-            self.vectors.append(vector)
+            vectors.append(vector)
             for stem, weight in vector.items():
-                self.word_postings[stem].append(i)
-                self.word_weights[stem].append(weight)
+                word_postings[stem].append(i)
+                word_weights[stem].append(weight)
             for term in _terms(pm):
-                self.term_postings[term].append(i)
+                term_postings[term].append(i)
 
     # Building blocks shared by indexed postmortems and queries
 
     @staticmethod
-    def _count(text: str) -> tuple[Counter, dict[str, str]]:
-        tf: Counter = Counter()
+    def _count(text: str) -> tuple[dict[str, int], dict[str, str]]:
+        """How often each stem occurs, and the first word as written that stands for it."""
+        tf: dict[str, int] = {}
         surface: dict[str, str] = {}
-        for stem, word in words(text):
-            tf[stem] += 1
-            surface.setdefault(stem, word)
+        known = _MEANING
+        # Each distinct word once, in the order of its first occurrence (so the first word of a stem wins).
+        for found, count in Counter(_WORD.findall(text.lower())).items():
+            meaning = known[found] if found in known else _meaning(found)
+            if meaning is None:
+                continue
+            stem = meaning[0]
+            if stem in tf:
+                tf[stem] += count
+            else:
+                tf[stem] = count
+                surface[stem] = meaning[1]
         return tf, surface
 
     def _idf(self, stem: str) -> float:
@@ -183,15 +269,19 @@ class SimilarityIndex:
             return 1.0
         return math.log((n + 1) / df) / math.log(n + 1)
 
-    def _vector(self, tf: Counter) -> dict[str, float]:
+    def _vector(self, tf: dict[str, int]) -> dict[str, float]:
         """The DISTINCTIVE_WORDS highest tf-idf words, normalised; words in most of the KB are dropped."""
-        n = len(self.postmortems)
-        common = max(3, n // 2)
-        weights = {s: (1 + math.log(c)) * self._idf(s) for s, c in tf.items()
-                   if n < 4 or self.df.get(s, 0) <= common}
-        top = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))[:DISTINCTIVE_WORDS]
-        norm = math.sqrt(sum(w * w for _, w in top)) or 1.0
-        return {s: w / norm for s, w in top}
+        kept, unseen, log = self._kept_idf, self._idf_unseen, math.log
+        # (-weight, stem): sorted, the highest weight first and ties by stem.
+        ranked = []
+        for stem, count in tf.items():
+            idf = kept.get(stem, unseen)
+            if idf is not None:
+                ranked.append((-((1 + log(count)) * idf), stem))
+        ranked.sort()
+        top = ranked[:DISTINCTIVE_WORDS]
+        norm = math.sqrt(sum(w * w for w, _ in top)) or 1.0
+        return {stem: -w / norm for w, stem in top}
 
     def _window(self, posting: list[int], position: float) -> list[int]:
         lo, hi = self._bounds(posting, position)
@@ -249,56 +339,129 @@ class SimilarityIndex:
                         found.append((facet, slug))
         return found
 
-    def _score(self, query: _Query) -> tuple[dict[int, float], set[int]]:
-        """Scores of the candidates only (the incidents met in the query's posting lists), and
-        which of them have a strong reason to be shown.
+    def _term_weight(self, term: tuple[str, str]) -> tuple[float, float]:
+        """A term's rarity and the weight of sharing it, worked out once per index."""
+        known = self._term_weights.get(term)
+        if known is None:
+            rarity = self._rarity(term)
+            known = self._term_weights[term] = (rarity, TERM_WEIGHTS.get(term[0], 0.0) * rarity)
+        return known
+
+    def _score(self, query: _Query) -> tuple[_Scores, set[int], _Windows]:
+        """Scores of the candidates only (the incidents met in the query's posting lists), which
+        of them have a strong reason to be shown, and the windows of the query's posting lists.
 
         This is the hot loop of a site build (once per incident, up to features x cap
         candidates each), so it adds numbers and nothing else; why a candidate scored is
-        worked out afterwards, for the few that are shown (:meth:`_shared`).
+        worked out afterwards, for the few that are shown (:meth:`_shared`). The sums run in
+        lists as long as the index, which are faster to add into than dicts, and a candidate's
+        score is put together only when asked for (:class:`_Scores`).
         """
-        scores: dict[int, float] = defaultdict(float)
-        text: dict[int, float] = defaultdict(float)
+        n = len(self.postmortems)
+        cap = POSTING_CAP
+        half = cap // 2
+        position = query.position
+        term_postings, word_postings, word_weights = self.term_postings, self.word_postings, self.word_weights
+        term_sums = [0.0] * n
+        text_sums = [0.0] * n
+        met: list[list[int]] = []
+        # Every product of word weights is above zero, so a sum still 0.0 marks an incident not
+        # met yet: the list of those met through words is built as it goes, without a set.
+        met_by_words: list[int] = []
         strong: set[int] = set()
-        by_cause: set[int] = set()
-        by_component: set[int] = set()
+        causes: list[list[int]] = []
+        components: list[list[int]] = []
+        term_windows: list[tuple[list[int], int, int]] = []
+        word_windows: list[tuple[list[int], int, int] | None] = []
         for term in query.terms:
-            rarity = self._rarity(term)
-            weight = TERM_WEIGHTS.get(term[0], 0.0) * rarity
-            window = self._window(self.term_postings.get(term, []), query.position)
+            rarity, weight = self._term_weight(term)
+            posting = term_postings.get(term) or _EMPTY
+            size = len(posting)
+            if size <= cap:
+                lo, hi, window = 0, size, posting
+            else:
+                lo = max(0, min(bisect_left(posting, position) - half, size - cap))
+                hi = lo + cap
+                window = posting[lo:hi]
+            term_windows.append((posting, lo, hi))
             for i in window:
-                scores[i] += weight
-            if term[0] == "root_causes":
-                by_cause.update(window)
-            elif term[0] == "components":
-                by_component.update(window)
-            if term[0] in ("root_causes", "components") and rarity >= STRONG_RARITY:
+                term_sums[i] += weight
+            met.append(window)
+            facet = term[0]
+            if facet == "root_causes":
+                causes.append(window)
+            elif facet == "components":
+                components.append(window)
+            if facet in ("root_causes", "components") and rarity >= STRONG_RARITY:
                 strong.update(window)
+        meet = met_by_words.append
         for stem, weight in query.vector.items():
-            posting = self.word_postings.get(stem)
+            posting = word_postings.get(stem) or _EMPTY
             if not posting:
+                word_windows.append(None)
                 continue
-            lo, hi = self._bounds(posting, query.position)
-            for i, other in zip(posting[lo:hi], self.word_weights[stem][lo:hi]):
-                text[i] += weight * other
-        for i, cosine in text.items():
-            scores[i] += TEXT_WEIGHT * cosine
-            if cosine >= STRONG_TEXT:
-                strong.add(i)
-        for i in by_cause & by_component:
-            scores[i] += PAIR_BONUS
-        return scores, strong
+            size = len(posting)
+            if size <= cap:
+                lo, hi = 0, size
+                window, others = posting, word_weights[stem]
+            else:
+                lo = max(0, min(bisect_left(posting, position) - half, size - cap))
+                hi = lo + cap
+                window, others = posting[lo:hi], word_weights[stem][lo:hi]
+            word_windows.append((posting, lo, hi))
+            for i, other in zip(window, others):
+                so_far = text_sums[i]
+                if so_far:
+                    text_sums[i] = so_far + weight * other
+                else:
+                    text_sums[i] = weight * other
+                    meet(i)
+        met.append(met_by_words)
+        strong_text = STRONG_TEXT
+        strong.update([i for i in met_by_words if text_sums[i] >= strong_text])
+        paired: set[int] = set()
+        if causes and components:
+            by_cause = set().union(*causes)
+            for window in components:
+                paired.update(by_cause.intersection(window))
+        return _Scores(met, term_sums, text_sums, paired), strong, (term_windows, word_windows)
 
-    def _shared(self, i: int, query: _Query) -> tuple[list[tuple[str, str]], list[tuple[float, str]]]:
-        """The terms and the (weight, word) pairs through which incident ``i`` met the query."""
-        terms = [term for term in query.terms
-                 if self._in_window(self.term_postings.get(term, []), query.position, i)]
-        shared_words = [(weight * self.vectors[i].get(stem, 0.0), stem) for stem, weight in query.vector.items()
-                        if self._in_window(self.word_postings.get(stem, []), query.position, i)]
+    def _shared(self, i: int, query: _Query, windows: _Windows | None = None
+                ) -> tuple[list[tuple[str, str]], list[tuple[float, str]]]:
+        """The terms and the (weight, word) pairs through which incident ``i`` met the query
+        (``windows``: the query's windows, as :meth:`_score` found them)."""
+        if windows is None:
+            windows = self._windows(query)
+        term_windows, word_windows = windows
+        terms = []
+        for term, (posting, lo, hi) in zip(query.terms, term_windows):
+            at = bisect_left(posting, i, lo, hi)
+            if at < hi and posting[at] == i:
+                terms.append(term)
+        vector = self.vectors[i]
+        shared_words = []
+        for (stem, weight), window in zip(query.vector.items(), word_windows):
+            # i is in a word's posting list exactly when the word is in its vector.
+            if window is not None and stem in vector:
+                posting, lo, hi = window
+                if lo < hi and posting[lo] <= i <= posting[hi - 1]:
+                    shared_words.append((weight * vector[stem], stem))
         return terms, shared_words
 
+    def _windows(self, query: _Query) -> _Windows:
+        """Where the windows of the query's posting lists start and end."""
+        term_windows = []
+        for term in query.terms:
+            posting = self.term_postings.get(term) or _EMPTY
+            term_windows.append((posting, *self._bounds(posting, query.position)))
+        word_windows: list[tuple[list[int], int, int] | None] = []
+        for stem in query.vector:
+            posting = self.word_postings.get(stem) or _EMPTY
+            word_windows.append((posting, *self._bounds(posting, query.position)) if posting else None)
+        return term_windows, word_windows
+
     def _answer(self, query: _Query, limit: int) -> list[Relation]:
-        scores, strong = self._score(query)
+        scores, strong, windows = self._score(query)
         explicit_ids = list(dict.fromkeys([r for r in query.related if r in self.by_id] +
                                           [r for r in self.related_to.get(query.own_id or "", [])
                                            if r in self.by_id]))
@@ -310,20 +473,36 @@ class SimilarityIndex:
                 reasons.append("linked by its writers")
             elif query.own_id and query.own_id in self.by_id[rid].related:
                 reasons.append("links to this incident")
-            out.append(Relation(self.by_id[rid], scores.get(i, 0.0),
-                                reasons + self._reasons(i, *self._shared(i, query), query), True))
+            out.append(Relation(self.by_id[rid], scores.score(i),
+                                reasons + self._reasons(i, *self._shared(i, query, windows), query), True))
         skip = set(explicit_ids) | ({query.own_id} if query.own_id else set())
         # The best limit + len(skip) are enough: skipped ones are the only ones passed over.
-        ranked = heapq.nsmallest(limit + len(skip), (i for i, s in scores.items() if s >= MIN_SCORE and i in strong),
-                                 key=lambda i: (-round(scores[i], 9), self.postmortems[i].id))
-        for i in ranked:
+        for i in self._ranked(scores, strong, limit + len(skip)):
             if len(out) - len(explicit_ids) >= limit:
                 break
             pm = self.postmortems[i]
             if pm.id in skip:
                 continue
-            out.append(Relation(pm, scores[i], self._reasons(i, *self._shared(i, query), query)))
+            out.append(Relation(pm, scores.score(i), self._reasons(i, *self._shared(i, query, windows), query)))
         return out
+
+    def _ranked(self, scores: _Scores, strong: set[int], count: int) -> list[int]:
+        """The best ``count`` candidates that may be shown (a strong reason, at least MIN_SCORE),
+        by score rounded to 9 places, highest first, then by id."""
+        term_sums, text_sums, paired = scores.term_sums, scores.text_sums, scores.paired
+        text_weight, pair_bonus, min_score = TEXT_WEIGHT, PAIR_BONUS, MIN_SCORE
+        # The sum of _Scores.__getitem__ without a call for each (adding 0.0 changes nothing).
+        shown = [(score, i) for i in strong
+                 if (score := term_sums[i] + text_weight * text_sums[i] + (pair_bonus if i in paired else 0.0))
+                 >= min_score]
+        if len(shown) > count:
+            # Only those whose rounded score can reach the count-th best's need their key made:
+            # rounding moves a score by less than 1e-9.
+            floor = sorted([score for score, _ in shown], reverse=True)[count - 1] - 1e-8 if count else math.inf
+            shown = [(score, i) for score, i in shown if score >= floor]
+        ids = self._ids
+        keys = sorted([(-round(score, 9), ids[i], i) for score, i in shown])
+        return [i for _, _, i in keys[:count]]
 
     def _reasons(self, i: int, shared_terms: list[tuple[str, str]], shared_words: list[tuple[float, str]],
                  query: _Query) -> list[str]:
@@ -331,20 +510,33 @@ class SimilarityIndex:
         ``similar words: ocsp, stapling``. Terms most incidents share are not named."""
         reasons: list[str] = []
         verb = "mentions" if query.mentioned else "same"
+        titles: dict[str, list[str]] = {}  # facet -> the titles named, in the query's order
+        for term in shared_terms:
+            title = self._named(term)
+            if title is not None:
+                titles.setdefault(term[0], []).append(title)
         for facet in ("root_causes", "components", "actions", "tags"):
-            floor = STRONG_RARITY if facet in ("root_causes", "components") else SHOWN_RARITY
-            slugs = [s for f, s in shared_terms if f == facet and self._rarity((f, s)) >= floor]
-            if not slugs:
-                continue
-            titles = [self._title(facet, s) for s in slugs]
-            noun = FACET_SINGULAR[facet] + ("s" if len(titles) > 1 else "")
-            reasons.append(f"{verb} {noun}: {', '.join(titles)}")
-        pairs = sorted(shared_words, key=lambda t: (-t[0], t[1]))[:MAX_SHOWN_WORDS]
+            named = titles.get(facet)
+            if named:
+                noun = FACET_SINGULAR[facet] + ("s" if len(named) > 1 else "")
+                reasons.append(f"{verb} {noun}: {', '.join(named)}")
+        # (-weight, stem): the heaviest first, ties by stem.
+        pairs = sorted([(-w, stem) for w, stem in shared_words])[:MAX_SHOWN_WORDS]
         if pairs and sum(w for w, _ in shared_words) >= STRONG_TEXT:
-            shown = [query.surface.get(stem) or self.surfaces[i].get(stem, stem) for _, stem in pairs if _ > 0]
+            shown = [query.surface.get(stem) or self.surfaces[i].get(stem, stem) for w, stem in pairs if w < 0]
             if shown:
                 reasons.append(f"similar words: {', '.join(shown)}")
         return reasons
+
+    def _named(self, term: tuple[str, str]) -> str | None:
+        """The title a shared term is named by among the reasons, or None when too many incidents
+        have it to say anything (worked out once per index)."""
+        if term in self._names:
+            return self._names[term]
+        facet, slug = term
+        floor = STRONG_RARITY if facet in ("root_causes", "components") else SHOWN_RARITY
+        title = self._names[term] = self._title(facet, slug) if self._term_weight(term)[0] >= floor else None
+        return title
 
     def browser_index(self, url_of: Callable[[str], str]) -> dict[str, Any]:
         """What a browser needs to answer :meth:`similar_to_text` exactly as here (the home page's
@@ -390,7 +582,10 @@ class SimilarityIndex:
     def _title(self, facet: str, slug: str) -> str:
         if facet == "tags":
             return slug
-        return self.taxonomy.term(facet, slug).title
+        title = self._titles.get((facet, slug))
+        if title is None:
+            title = self._titles[(facet, slug)] = self.taxonomy.term(facet, slug).title
+        return title
 
 
 def _terms(pm: Postmortem) -> list[tuple[str, str]]:

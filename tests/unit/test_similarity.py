@@ -200,3 +200,25 @@ def test_the_browser_index_carries_what_similar_to_text_reads(taxonomy):
     assert pairs[0::2] == index.word_postings[stem] and pairs[1::2] == index.word_weights[stem]
     assert data["idf"][stem] == index._idf(stem)
     assert data["log"][3] == pytest.approx(1.0986122886681098)
+
+
+def test_an_explicit_relation_carries_the_score_it_has_as_a_candidate(taxonomy):
+    q = make("q", root_causes=["hardware-failure"], components=["web-server"], text="OCSP stapling broke.")
+    twin = make("twin", root_causes=["hardware-failure"], components=["web-server"], text="OCSP stapling failed.")
+    stranger = make("stranger", root_causes=["capacity"], components=["redis"], text="Memory ran out.")
+    index = SimilarityIndex([q, twin, stranger, *fillers(10)], taxonomy)
+    [closest] = index.related(q)
+    linked = make("q", root_causes=["hardware-failure"], components=["web-server"], text="OCSP stapling broke.",
+                  related=["twin", "stranger"])
+    explicit = index.related(linked)
+    assert [(r.postmortem.id, r.explicit) for r in explicit] == [("twin", True), ("stranger", True)]
+    assert explicit[0].score == closest.score > 0 and explicit[1].score == 0.0
+    assert explicit[0].reasons == ["linked by its writers", *closest.reasons]
+
+
+def test_similar_words_are_named_as_first_written(taxonomy):
+    q = make("q", text="Certificates expired; one certificate stayed. Certificate renewal failed.")
+    twin = make("twin", text="The certificate expired and renewal failed.")
+    index = SimilarityIndex([q, twin, *fillers(6)], taxonomy)
+    words_reason = [r for r in index.related(q)[0].reasons if r.startswith("similar words:")]
+    assert words_reason and "certificates" in words_reason[0].split(": ")[1].split(", "), words_reason
