@@ -32,7 +32,7 @@ from .frontmatter import MAX_FILE_BYTES, MAX_FRONT_MATTER_BYTES, decode
 from .problems import PostmortemError
 from .slugs import is_valid_id
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3  # 3: one list per column (2: one list per file)
 _UNSURE = object()  # the line scan cannot tell: ask the real reader
 
 _FENCE = re.compile(r"-{3,}\s*")
@@ -150,42 +150,48 @@ def read_ids(entries: list[os.DirEntry], sources: list[str], kb_root: Path,
     """The ids of the discovered files; ``reader`` gives the real id of a file the scan cannot
     read (None when it does not load). Cached in the KB's cache folder unless ``cache`` is false.
 
-    The cache lists ``[inode, mtime_ns, size, id]`` per file, in discovery order (id 0: the
-    file's name, as for most files): the file is known by its inode, which a rename keeps, and
-    read again when its size or mtime moved, as git finds changed files."""
+    The cache lists, in discovery order, each file's inode, mtime_ns, size and id (id 0: the
+    file's name, as for most files), one list per column: the file is known by its inode, which a
+    rename keeps, and read again when its size or mtime moved, as git finds changed files."""
     cache_file = kb_cache_dir(kb_root) / "ids.json"
-    known = _read_cache(cache_file) if cache else []
-    by_inode: dict[int, list] | None = None
+    inodes, mtimes, sizes, values = _read_cache(cache_file) if cache else ([], [], [], [])
+    known = len(inodes)
+    where: dict[int, int] | None = None  # inode -> its row, once files were added, removed or moved
     out = KBIds(sources)
-    rows: list[list | None] = []
-    changed = len(known) != len(entries)
+    found_ids = out.ids
+    columns: tuple[list, list, list, list] = ([], [], [], [])
+    add_inode, add_mtime, add_size, add_value = (column.append for column in columns)
+    changed = known != len(entries)
     for i, entry in enumerate(entries):
         try:
             info = entry.stat()
         except OSError:
-            rows.append(None)
-            out.ids.append(_file_id(Path(entry.path), reader))
+            found_ids.append(_file_id(Path(entry.path), reader))
             continue
         inode = info.st_ino
-        cached = known[i] if i < len(known) else None
-        if type(cached) is not list or len(cached) != 4 or cached[0] != inode:
-            if by_inode is None:  # files added, removed or moved: look them up by inode
-                by_inode = {row[0]: row for row in known if type(row) is list and len(row) == 4}
-            cached = by_inode.get(inode)
+        row: int | None = i
+        if i >= known or inodes[i] != inode:
+            if where is None:
+                where = {ino: n for n, ino in enumerate(inodes)}
+            row = where.get(inode)
             changed = True
-        value = cached[3] if cached is not None and cached[1] == info.st_mtime_ns and \
-            cached[2] == info.st_size else False
+        value = values[row] if row is not None and mtimes[row] == info.st_mtime_ns and \
+            sizes[row] == info.st_size else False
+        stem = entry.name[:-3]
         if value is None or type(value) is str:
             found = value
         elif type(value) is int and value == 0:
-            found = entry.name[:-3]  # the file name's stem
+            found = stem
         else:
             found = _file_id(Path(entry.path), reader)
             changed = True
-        out.ids.append(found)
-        rows.append([inode, info.st_mtime_ns, info.st_size, 0 if found == entry.name[:-3] else found])
+        found_ids.append(found)
+        add_inode(inode)
+        add_mtime(info.st_mtime_ns)
+        add_size(info.st_size)
+        add_value(0 if found == stem else found)
     if cache and changed:
-        _write_cache(cache_file, [row for row in rows if row is not None])
+        _write_cache(cache_file, columns)
     return out
 
 
@@ -199,20 +205,31 @@ def _file_id(path: Path, reader: Callable[[Path], str | None]) -> str | None:
     return reader(path) if found is _UNSURE else found  # type: ignore[return-value]
 
 
-def _read_cache(path: Path) -> list:
-    """The cached rows; each one is checked where it is used (see :func:`read_ids`)."""
+def _read_cache(path: Path) -> tuple[list, list, list, list]:
+    """The cached columns (inodes, mtimes, sizes, ids), all of one length, the first three of
+    whole numbers; anything else reads as no cache. Each id is checked where it is used."""
+    empty: tuple[list, list, list, list] = ([], [], [], [])
     try:
         data = json.loads(path.read_bytes()) if path.is_file() else None
     except (OSError, ValueError):
-        return []
-    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION or not isinstance(data.get("files"), list):
-        return []
-    return data["files"]
+        return empty
+    if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
+        return empty
+    columns = data.get("files")
+    if not isinstance(columns, list) or len(columns) != 4 or not all(type(c) is list for c in columns):
+        return empty
+    inodes, mtimes, sizes, values = columns
+    if not len(inodes) == len(mtimes) == len(sizes) == len(values):
+        return empty
+    if not all(type(x) is int for x in inodes) or not all(type(x) is int for x in mtimes) or \
+            not all(type(x) is int for x in sizes):
+        return empty
+    return inodes, mtimes, sizes, values
 
 
-def _write_cache(path: Path, rows: list[list]) -> None:
+def _write_cache(path: Path, columns: tuple[list, list, list, list]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        atomic_write(path, json.dumps({"version": CACHE_VERSION, "files": rows}, separators=(",", ":")))
+        atomic_write(path, json.dumps({"version": CACHE_VERSION, "files": list(columns)}, separators=(",", ":")))
     except OSError:
         pass  # a read-only or full cache folder: the next run reads the files again

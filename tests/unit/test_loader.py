@@ -419,6 +419,28 @@ def test_the_id_cache_follows_changed_files(kb_root, monkeypatch, tmp_path):
     assert [p.code for p in load_files(config, [two]).problems] == ["duplicate-id"]
 
 
+@pytest.mark.parametrize("damage", [
+    "not json", "[]", '{"version": 3}', '{"version": 3, "files": [[], [], []]}',
+    '{"version": 3, "files": [[1, 2], [1], [1], [0]]}', '{"version": 3, "files": [[[1]], [1], [1], [0]]}',
+    '{"version": 3, "files": [["1"], ["x"], [null], ["two"]]}', '{"version": 2, "files": [[1, 2, 3, 0]]}',
+])
+def test_a_damaged_id_cache_reads_as_no_cache(kb_root, monkeypatch, tmp_path, damage):
+    """The cache is outside the repository but may be anything: whatever is in it, the ids (and
+    so the problems) are those the files give, and the next run writes a good cache."""
+    from postmortem_kb.loader import load_files
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    one = write_postmortem(kb_root, "one")
+    two = write_postmortem(kb_root, "two")
+    one.write_text(one.read_text().replace("title:", "id: two\ntitle:", 1))
+    config = KBConfig(root=kb_root)
+    assert [p.code for p in load_files(config, [two]).problems] == ["duplicate-id"]
+    (cache,) = (tmp_path / "cache").rglob("ids.json")
+    cache.write_text(damage)
+    assert [p.code for p in load_files(config, [two]).problems] == ["duplicate-id"]
+    assert [p.code for p in load_files(config, [two]).problems] == ["duplicate-id"]  # from the rewritten cache
+
+
 @pytest.mark.parametrize("text,expected", [
     ("---\nid: abc\ntitle: x\n---\n", "abc"),
     ("---\ntitle: x\n---\n", "stem"),
