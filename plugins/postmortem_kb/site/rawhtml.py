@@ -164,56 +164,69 @@ class HtmlHold:
         return html
 
     def _hold_template_part(self, text: str) -> str:
+        """The text with its holdable blocks replaced by placeholders; lines are read in place (by
+        offsets, never split out): a listing's page can be tens of megabytes."""
         if "<" not in text:
             return text
-        lines = text.split("\n")
-        out: list[str] = []
-        i = 0
+        out: list[str] = []  # lines and runs of lines, to be joined by newlines
+        size = len(text)
         last_key = ""  # the block held last, while only blank lines follow it
-        while i < len(lines):
-            end, holdable = self._block(lines, i)
-            if end is None:
-                out.append(lines[i])
-                if lines[i].strip():
+        start = 0
+        while True:
+            end = text.find("\n", start)
+            if end < 0:
+                end = size
+            found = self._block(text, start, end)
+            if found is None:
+                line = text[start:end]
+                out.append(line)
+                if line.strip():
                     last_key = ""
-                i += 1
-                continue
-            if holdable and last_key:
-                # Markdown would give back the two blocks one line apart: hold them as one, so that
-                # it has one paragraph less to read (a page is mostly such blocks).
-                self._blocks[last_key] += "\n" + "\n".join(lines[i:end + 1])
-            elif holdable:
-                key = last_key = self._new_key()
-                self._blocks[key] = "\n".join(lines[i:end + 1])
-                # Markdown sets a raw block apart from what comes before and after it the same way.
-                out += ["", key, ""]
             else:
-                last_key = ""
-                out += lines[i:end + 1]  # left to Markdown whole, with everything inside it
-            i = end + 1
-        return "\n".join(out)
+                end, holdable = found
+                if holdable and last_key:
+                    # Markdown would give back the two blocks one line apart: hold them as one, so that
+                    # it has one paragraph less to read (a page is mostly such blocks).
+                    self._blocks[last_key] += "\n" + text[start:end]
+                elif holdable:
+                    key = last_key = self._new_key()
+                    self._blocks[key] = text[start:end]
+                    # Markdown sets a raw block apart from what comes before and after it the same way.
+                    out += ["", key, ""]
+                else:
+                    last_key = ""
+                    out.append(text[start:end])  # left to Markdown whole, with everything inside it
+            if end >= size:
+                return "\n".join(out)
+            start = end + 1
 
     @staticmethod
-    def _block(lines: list[str], start: int) -> tuple[int | None, bool]:
-        """(last line, whether to hold it) of the raw HTML block starting at ``start``; (None, False)
-        when no block starts there.
+    def _block(text: str, start: int, end: int) -> tuple[int, bool] | None:
+        """(where the raw HTML block starting on the line ``text[start:end]`` ends: the end of its
+        last line, whether to hold it); None when no block starts on that line.
 
         Like Python-Markdown, a block starts with a block-level tag at the start of a line and
-        ends with the line that closes that tag."""
-        m = _OPENING.match(lines[start])
+        ends with the line that closes that tag. Each line is matched on its own (``pos`` and
+        ``endpos``), as Markdown reads lines."""
+        m = _OPENING.match(text, start, end)
         if m is None or m.group(1).lower() not in BLOCK_TAGS:
-            return None, False
+            return None
         tags = _tags(m.group(1))
         depth = 0
         holdable = True
-        for j in range(start, len(lines)):
-            line = lines[j]
-            if "markdown" in line and _MARKDOWN_ATTRIBUTE.search(line):
+        size = len(text)
+        while True:
+            if text.find("markdown", start, end) >= 0 and _MARKDOWN_ATTRIBUTE.search(text, start, end):
                 holdable = False  # md_in_html: Markdown inside this element
-            for t in tags.finditer(line):
+            for t in tags.finditer(text, start, end):
                 depth += -1 if t.group(0).startswith("</") else 1
                 if depth == 0:
                     # Text after the closing tag would make Markdown go on differently.
-                    return j, holdable and not line[t.end():].strip()
-        # Never closed: Markdown would keep everything to the end raw, so hold nothing there.
-        return len(lines) - 1, False
+                    return end, holdable and not text[t.end():end].strip()
+            if end >= size:
+                # Never closed: Markdown would keep everything to the end raw, so hold nothing there.
+                return size, False
+            start = end + 1
+            end = text.find("\n", start)
+            if end < 0:
+                end = size
