@@ -379,7 +379,12 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
                      f"the YAML tag `{n.tag}` is not allowed",
                      "front matter holds plain text, numbers, dates, lists and mappings only")
 
-    return walk(node, (), 0), lines
+    try:
+        return walk(node, (), 0), lines
+    finally:
+        # walk() refers to itself: unlinked, it and what it holds (the loader and its nodes) are
+        # freed now, not by the cyclic collector, which the loader turns off while it reads.
+        del walk
 
 
 class _TOMLHandler(BaseHandler):
