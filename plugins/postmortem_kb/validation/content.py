@@ -58,8 +58,28 @@ def _control_problem(source: str, line: int, where: str, ch: str) -> Problem:
                    "delete it (it is often pasted from a terminal); only tab and newline are allowed")
 
 
+def _any_control(values: Any) -> bool:
+    """Whether a key or text value of ``values`` holds a control character: one search over
+    them all, which for most front matter is the whole answer."""
+    texts: list[str] = []
+    pending = [values]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            texts += map(str, value)
+            pending += value.values()
+        elif isinstance(value, list):
+            pending += value
+        elif isinstance(value, str):
+            texts.append(value)
+    joined = "\n".join(texts)
+    return _control(joined).search(joined) is not None
+
+
 def control_characters_in_values(values: Any, line_of, source: str) -> list[Problem]:
     """One problem per front-matter key or text value holding a control character."""
+    if not _any_control(values):
+        return []
     problems: list[Problem] = []
 
     def walk(value: Any, where: tuple) -> None:
