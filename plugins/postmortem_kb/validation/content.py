@@ -99,10 +99,7 @@ def control_characters_in_values(values: Any, line_of, source: str) -> list[Prob
                 name = ".".join(str(p) for p in where) or "the front matter"
                 problems.append(_control_problem(source, line_of(where), f"`{name}`", found.group()))
 
-    try:
-        walk(values, ())
-    finally:
-        del walk  # it refers to itself: unlinked, it is freed at once (see frontmatter.parse_yaml)
+    walk(values, ())
     return problems
 
 
