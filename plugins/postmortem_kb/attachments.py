@@ -270,10 +270,11 @@ def is_page_link(link_path: str) -> bool:
 def postmortem_folder(path: Path, postmortems: Path) -> Path | None:
     """The folder a postmortem's relative links start from, spelled under ``postmortems``
     (the resolved postmortems folder); None when the postmortem is not in it."""
-    for folder in (path.parent, path.parent.resolve()):
-        if folder.is_relative_to(postmortems):
-            return folder
-    return None
+    folder = path.parent
+    if folder.is_relative_to(postmortems):
+        return folder  # (as found by discovery: resolving it would ask the system for every part)
+    folder = folder.resolve()
+    return folder if folder.is_relative_to(postmortems) else None
 
 
 def attachment_problems(markdown: str, first_line: int, path: Path, postmortems: Path, root: Path,

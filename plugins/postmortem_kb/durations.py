@@ -50,6 +50,14 @@ _LABELLED = re.compile(
 _FOR = re.compile(r"(?i)\bfor[ \t]{1,3}" + _ABOUT + r"(?:" + _AMOUNT + r")")
 
 KEYS = tuple(_LABELS)
+# A statement ends with its amount, whose last digit before the unit is a match of _UNIT: a
+# label starts at most _LABEL_REACH characters before that digit (the longest label, 23, the
+# longest gap, 29, and the amount's digits before it, 5) and "for" at most _FOR_REACH (3, 19,
+# 5). Each label holds one of _LABEL_WORDS, so a line where none is that close before an
+# amount holds no statement and is not searched (most lines with an amount: "within 4 minutes").
+_LABEL_REACH, _FOR_REACH = 60, 30
+_LABEL_WORDS = re.compile(r"(?i)time|detect|ttd|ttm|ttr|mitigat|resol|duration|lasted|downtime")
+_FOR_WORD = re.compile(r"(?i)for")
 _FENCE = re.compile(r"[ \t]{0,3}(?:```|~~~)")
 _CODE_SPAN = re.compile(r"`[^`\n]{0,2000}`")
 _UNIT = re.compile(r"\d[ \t]{0,2}[hHmM]")
@@ -78,18 +86,27 @@ def _statements(texts: Iterable[tuple[int, str, bool]]) -> dict[str, tuple[dt.ti
             if fenced or ("`" not in line and not _UNIT.search(line)):
                 continue  # (every amount is a digit and then h or m: most lines have none)
             line = _CODE_SPAN.sub(" ", line)
-            for m in _LABELLED.finditer(line):
-                key = next(k for k in KEYS if m.group(k) is not None)
-                if key == "impact_duration":
-                    key = "impact" if _IMPACT_WORDS.match(m.group(key)) else "total"
-                found.setdefault(key, (_delta(m), first_line + offset))
-            if about_impact and len(lengths) < 2:
+            units = [m.start() for m in _UNIT.finditer(line)]
+            if not units:
+                continue
+            if _near(_LABEL_WORDS, line, units, _LABEL_REACH):
+                for m in _LABELLED.finditer(line):
+                    key = next(k for k in KEYS if m.group(k) is not None)
+                    if key == "impact_duration":
+                        key = "impact" if _IMPACT_WORDS.match(m.group(key)) else "total"
+                    found.setdefault(key, (_delta(m), first_line + offset))
+            if about_impact and len(lengths) < 2 and _near(_FOR_WORD, line, units, _FOR_REACH):
                 lengths += [(_delta(m), first_line + offset) for m in _FOR.finditer(line)][:2]
         # One "for N minutes" is the impact's length; two or more ("failed for 3 minutes, then
         # was slow for 7 hours") are its phases, and none of them is the whole.
         if len(lengths) == 1:
             found.setdefault("impact", lengths[0])
     return found
+
+
+def _near(words: re.Pattern[str], line: str, units: list[int], reach: int) -> bool:
+    """Whether one of ``words`` ends within ``reach`` characters before one of the amounts."""
+    return any(words.search(line, max(at - reach, 0), at) for at in units)
 
 
 def stated_durations(texts: Iterable[tuple[int, str, bool]]) -> dict[str, tuple[dt.timedelta, int]]:

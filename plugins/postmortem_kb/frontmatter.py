@@ -46,11 +46,17 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         if kind is yaml.ScalarNode:
             if implicit[0]:
-                for tag, regexp in self._by_first.get(value[:1], self._anywhere):
-                    if regexp.match(value):
-                        return tag
+                tag = _PLAIN_TAGS.get(value)
+                if tag is None:
+                    tag = next((tag for tag, regexp in self._by_first.get(value[:1], self._anywhere)
+                                if regexp.match(value)), _STD_STR)
+                    if len(value) <= _PLAIN_TAGS_LENGTH:
+                        if len(_PLAIN_TAGS) >= _PLAIN_TAGS_SIZE:
+                            _PLAIN_TAGS.clear()
+                        _PLAIN_TAGS[value] = tag
+                return tag
             return _STD_STR
-        return super().resolve(kind, value, implicit)
+        return _STD_SEQ if kind is yaml.SequenceNode else _STD_MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
         pass  # only path resolvers read the path
@@ -59,7 +65,14 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         pass
 
 
-if _BaseLoader.yaml_path_resolvers or _BaseLoader.DEFAULT_SCALAR_TAG != "tag:yaml.org,2002:str":
+# The tag of each short plain scalar seen (keys, words, dates: most repeat from file to file),
+# as resolve() gives it: it depends on the text alone. Bounded: emptied when full.
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_LENGTH, _PLAIN_TAGS_SIZE = 40, 4096
+
+if (_BaseLoader.yaml_path_resolvers or _BaseLoader.DEFAULT_SCALAR_TAG != "tag:yaml.org,2002:str"
+        or _BaseLoader.DEFAULT_SEQUENCE_TAG != "tag:yaml.org,2002:seq"
+        or _BaseLoader.DEFAULT_MAPPING_TAG != "tag:yaml.org,2002:map"):
     _Loader = _BaseLoader  # type: ignore[misc]  # pragma: no cover - a PyYAML that resolves otherwise
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -67,6 +80,7 @@ MAX_FRONT_MATTER_BYTES = 128 * 1024
 MAX_DEPTH = 16
 
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_ScalarNode = yaml.ScalarNode
 _STD_MAP = "tag:yaml.org,2002:map"
 _STD_SEQ = "tag:yaml.org,2002:seq"
 _STD_STR = "tag:yaml.org,2002:str"
@@ -293,13 +307,28 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
         loader.dispose()
     if node is None:
         return None, {}
-    lines: dict[Path_, int] = {}
-    seen: set[int] = set()
+    walker = _NodeWalk(path, first_line, loader)
+    return walker.walk(node, (), 0), walker.lines
 
-    def line_of(n: yaml.Node) -> int:
-        return first_line + n.start_mark.line
 
-    def walk(n: yaml.Node, where: Path_, depth: int) -> Any:
+class _NodeWalk:
+    """YAML nodes to plain values, with the line of every key and item (``lines``); refuses
+    aliases, unsafe tags, keys that are not text, duplicate keys and nesting too deep.
+
+    A class, not a function nested in :func:`parse_yaml`: a nested function that calls itself is
+    a reference cycle, and what it holds (the loader and its nodes) would wait for the cyclic
+    collector, which is off while a KB loads."""
+
+    def __init__(self, path: str, first_line: int, loader: Any):
+        self.path, self.first_line, self.loader = path, first_line, loader
+        self.lines: dict[Path_, int] = {}
+        self.seen: set[int] = set()
+
+    def line_of(self, n: yaml.Node) -> int:
+        return self.first_line + n.start_mark.line
+
+    def walk(self, n: yaml.Node, where: Path_, depth: int) -> Any:
+        path, first_line, lines, seen, line_of = self.path, self.first_line, self.lines, self.seen, self.line_of
         if id(n) in seen:
             raise _fail(path, line_of(n), "yaml-alias",
                         "YAML anchors and aliases (&name, *name, <<) are not allowed",
@@ -312,7 +341,7 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
         lines.setdefault(where, line_of(n))
         if isinstance(n, yaml.MappingNode):
             if n.tag != _STD_MAP:
-                raise _unsafe_tag(n)
+                raise self.unsafe_tag(n)
             out: dict[str, Any] = {}
             for k, v in n.value:
                 if not isinstance(k, yaml.ScalarNode) or k.tag == "tag:yaml.org,2002:merge":
@@ -324,21 +353,35 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
                     raise _fail(path, line_of(k), "duplicate-key",
                                 f"`{key}` appears twice (first on line {lines[where + (key,)]})",
                                 "keep one of them: YAML would silently drop the first")
-                lines[where + (key,)] = line_of(k)
-                out[key] = walk(v, where + (key,), depth + 1)
+                inner = where + (key,)
+                lines[inner] = first_line + k.start_mark.line
+                if v.__class__ is _ScalarNode and v.tag == _STD_STR and depth < MAX_DEPTH and id(v) not in seen:
+                    seen.add(id(v))  # what walk() does for a text value (most values), without the call
+                    out[key] = v.value
+                else:
+                    out[key] = self.walk(v, inner, depth + 1)
             return out
         if isinstance(n, yaml.SequenceNode):
             if n.tag != _STD_SEQ:
-                raise _unsafe_tag(n)
-            return [walk(item, where + (i,), depth + 1) for i, item in enumerate(n.value)]
+                raise self.unsafe_tag(n)
+            items = []
+            for i, item in enumerate(n.value):
+                if (item.__class__ is _ScalarNode and item.tag == _STD_STR and depth < MAX_DEPTH
+                        and id(item) not in seen):
+                    seen.add(id(item))
+                    lines.setdefault(where + (i,), first_line + item.start_mark.line)
+                    items.append(item.value)
+                else:
+                    items.append(self.walk(item, where + (i,), depth + 1))
+            return items
         if n.tag not in _SAFE_SCALAR_TAGS:
-            raise _unsafe_tag(n)
+            raise self.unsafe_tag(n)
         if n.tag == _STD_STR:
             return n.value  # what the str constructor returns, without its overhead (most values)
         try:
             if n.tag == _STD_TIMESTAMP and _PLAIN_DATE.fullmatch(n.value):
                 return dt.date.fromisoformat(n.value)  # what the timestamp constructor gives a day, faster
-            value = loader.construct_object(n, deep=True)
+            value = self.loader.construct_object(n, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
             # e.g. a timestamp that is not a real date: `date: 2023-02-30`
             code = "invalid-date" if n.tag == "tag:yaml.org,2002:timestamp" else "invalid-value"
@@ -347,12 +390,10 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
                         "check the value; dates are YYYY-MM-DD") from None
         return value
 
-    def _unsafe_tag(n: yaml.Node) -> PostmortemError:
-        return _fail(path, line_of(n), "yaml-unsafe-tag",
+    def unsafe_tag(self, n: yaml.Node) -> PostmortemError:
+        return _fail(self.path, self.line_of(n), "yaml-unsafe-tag",
                      f"the YAML tag `{n.tag}` is not allowed",
                      "front matter holds plain text, numbers, dates, lists and mappings only")
-
-    return walk(node, (), 0), lines
 
 
 class _TOMLHandler(BaseHandler):

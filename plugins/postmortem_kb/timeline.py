@@ -263,11 +263,12 @@ def split_sections(body: str, body_line: int = 1) -> list[Section]:
             skipped = len(raw) - len(raw.lstrip("\n"))
             sections.append(Section(section_key(title), title, text, line, line + 1 + skipped))
 
+    fences = "```" in body or "~~~" in body  # what a fence line holds: without, no line is one
     for i, raw in enumerate(lines):
-        if _FENCE_LINE.match(raw):
+        if fences and _FENCE_LINE.match(raw):
             in_fence = not in_fence
             continue
-        if in_fence:
+        if in_fence or not raw.startswith("##"):  # (a level-2 heading starts with its two hashes)
             continue
         heading = atx_heading(raw)
         if heading and heading[0] == 2:

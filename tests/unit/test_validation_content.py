@@ -191,3 +191,22 @@ def test_code_blocks_are_not_counted(tmp_path):
     write_postmortem(tmp_path, "x", head + "```\n" + "[" * 5000 + "\n" + "- " * 50 + "\n```\n")
     (tmp_path / "taxonomy.yml").write_text((ROOT / "taxonomy.yml").read_text())
     assert load_kb(KBConfig(root=tmp_path)).errors == []
+
+
+def test_the_quick_count_passes_only_what_the_scan_passes():
+    """``within_limits`` lets a write-up skip the scan: it must never pass one the scan refuses,
+    and the ordinary write-ups (and those just under a limit) are passed by the scan."""
+    from postmortem_kb.validation.content import scan_structure, within_limits
+
+    bodies = [case.text for case in pathological_cases()]
+    bodies += ["- " * 20 + "a", "- " * 21 + "a", "".join("  " * i + "- a\n" for i in range(21)),
+               "> " * 20 + "a", "> " * 21 + "a", "<div>" * 50, "<div>" * 51, "#\n" * 299, "#\n" * 301,
+               "[" * 600 + "x" * 400, "[" * 700 + "x" * 600, "](" * 500 + "x" * 300, "1) 2. - + * a\n" * 5]
+    bodies += [p.read_text(encoding="utf-8").split("\n---\n", 1)[-1]
+               for p in sorted((ROOT / "postmortems").rglob("*.md"))]
+    passed = 0
+    for body in bodies:
+        if within_limits(body):
+            passed += 1
+            assert scan_structure(body, 1, "x") == [], body[:60]
+    assert passed > 10

@@ -58,8 +58,28 @@ def _control_problem(source: str, line: int, where: str, ch: str) -> Problem:
                    "delete it (it is often pasted from a terminal); only tab and newline are allowed")
 
 
+def _any_control(values: Any) -> bool:
+    """Whether a key or text value of ``values`` holds a control character: one search over
+    them all, which for most front matter is the whole answer."""
+    texts: list[str] = []
+    pending = [values]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            texts += map(str, value)
+            pending += value.values()
+        elif isinstance(value, list):
+            pending += value
+        elif isinstance(value, str):
+            texts.append(value)
+    joined = "\n".join(texts)
+    return _control(joined).search(joined) is not None
+
+
 def control_characters_in_values(values: Any, line_of, source: str) -> list[Problem]:
     """One problem per front-matter key or text value holding a control character."""
+    if not _any_control(values):
+        return []
     problems: list[Problem] = []
 
     def walk(value: Any, where: tuple) -> None:
@@ -118,8 +138,37 @@ def _outside_fences(body: str) -> Iterable[tuple[int, str]]:
         yield i, line
 
 
+# A line that starts with list markers (after its indent and quote marks), from its newline.
+_MARKED_LINE = re.compile(r"\n[ \t>]*(?:(?:[-*+]|\d{1,9}[.)])(?:[ \t]+|(?=\n)|\Z))+")
+
+
+def within_limits(body: str) -> bool:
+    """Whether ``body`` is too small to exceed any limit of :func:`structure_limits`, by
+    counts that bound what that rule counts: a heading is a line; a line's quote depth is at
+    most the number of ``>`` and the HTML depth that of ``<``; a list's depth at most the list
+    markers of the text; and the look-ahead at most, for each ``[`` and ``(`` (a link's ``](``
+    included), the length of the text."""
+    if not (body.count("\n") < MAX_HEADINGS and body.count(">") <= MAX_QUOTE_DEPTH
+            and body.count("<") <= MAX_HTML_DEPTH
+            and (body.count("[") + body.count("(")) * len(body) <= MAX_BRACKET_SCAN):
+        return False
+    markers = 0
+    for m in _MARKED_LINE.finditer("\n" + body):
+        markers += len(_LIST_MARKER.findall(m.group()))
+        if markers > MAX_LIST_DEPTH:
+            return False
+    return True
+
+
 def structure_limits(body: str, first_line: int, source: str) -> list[Problem]:
     """Headings, list and quote nesting, HTML nesting and bracket look-ahead within the limits."""
+    if within_limits(body):
+        return []  # (most write-ups: the counts are cheaper than the scan)
+    return scan_structure(body, first_line, source)
+
+
+def scan_structure(body: str, first_line: int, source: str) -> list[Problem]:
+    """:func:`structure_limits` by reading the write-up line by line."""
     problems: list[Problem] = []
     headings = 0
     list_indents: list[int] = []
