@@ -16,7 +16,6 @@ import hashlib
 import os
 import re
 import stat
-import tempfile
 from pathlib import Path
 
 
@@ -86,6 +85,8 @@ def atomic_write(path: Path | str, data: str | bytes, *, encoding: str = "utf-8"
     another writer's file could be overwritten or a half-written one seen."""
     path = Path(path)
     payload = data.encode(encoding) if isinstance(data, str) else data
+    import tempfile  # for writers only: most commands never write
+
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         # mkstemp makes the file private (0600): give it the mode the file had, or that a new

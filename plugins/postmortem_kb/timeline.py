@@ -16,8 +16,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from dateutil import tz
-
 from .slugs import slugify
 
 MOMENTS = ("start", "detected", "mitigated", "resolved")
@@ -221,6 +219,8 @@ def parse_offset(text: str) -> dt.tzinfo:
         sign = -1 if m.group(1) == "-" else 1
         return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
     if _ZONE_NAME.fullmatch(value):
+        from dateutil import tz  # only for a zone named by name (its import costs a command's start)
+
         zone = tz.gettz(value)
         if zone is not None:
             return zone

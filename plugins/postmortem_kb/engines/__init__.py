@@ -10,16 +10,18 @@ engine writes into a fresh folder that :mod:`.output` swaps in only when the bui
 from __future__ import annotations
 
 import importlib.util
-import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ..problems import Problem
 from ..site.options import FEED_LIMIT, RELATED_LIMIT
+
+if TYPE_CHECKING:
+    import logging
 
 ENGINES = ("mkdocs", "properdocs", "zensical")
 PLUGIN_NAME = "postmortems"
@@ -160,4 +162,6 @@ def read_config_leniently(config_file: Path) -> dict[str, Any]:
 
 def engine_logger(name: str | None = None) -> logging.Logger:
     """The logger the engine (and the plugin, on MkDocs and ProperDocs) writes to, for a CLI to show."""
+    import logging  # only for the commands that build
+
     return logging.getLogger(name or find_engine().name)
