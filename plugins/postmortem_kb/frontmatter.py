@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -311,6 +312,22 @@ def parse_yaml(text: str, path: str, first_line: int = 2) -> tuple[Any, dict]:
     return walker.walk(node, (), 0), walker.lines
 
 
+# The paths of front-matter values ("action_items", 0, "due"), one tuple each for every postmortem
+# that has that value: a KB keeps every value's line (Postmortem.line_of), and the same few dozen
+# paths repeat in every file. Bounded: emptied when it grows past _SHARED_PATHS_MAX.
+_SHARED_PATHS: dict[tuple, tuple] = {}
+_SHARED_PATHS_MAX = 20_000
+
+
+def _shared_path(path: tuple) -> tuple:
+    shared = _SHARED_PATHS.get(path)
+    if shared is None:
+        if len(_SHARED_PATHS) >= _SHARED_PATHS_MAX:
+            _SHARED_PATHS.clear()
+        shared = _SHARED_PATHS[path] = path
+    return shared
+
+
 class _NodeWalk:
     """YAML nodes to plain values, with the line of every key and item (``lines``); refuses
     aliases, unsafe tags, keys that are not text, duplicate keys and nesting too deep.
@@ -348,12 +365,12 @@ class _NodeWalk:
                     raise _fail(path, line_of(k), "invalid-key",
                                 "keys must be plain words (no merge keys, lists or mappings as keys)",
                                 "write `name: value`")
-                key = str(k.value)
+                key = sys.intern(str(k.value))  # the same few names in every postmortem: one copy
                 if key in out:
                     raise _fail(path, line_of(k), "duplicate-key",
                                 f"`{key}` appears twice (first on line {lines[where + (key,)]})",
                                 "keep one of them: YAML would silently drop the first")
-                inner = where + (key,)
+                inner = _shared_path(where + (key,))
                 lines[inner] = first_line + k.start_mark.line
                 if v.__class__ is _ScalarNode and v.tag == _STD_STR and depth < MAX_DEPTH and id(v) not in seen:
                     seen.add(id(v))  # what walk() does for a text value (most values), without the call
@@ -369,10 +386,10 @@ class _NodeWalk:
                 if (item.__class__ is _ScalarNode and item.tag == _STD_STR and depth < MAX_DEPTH
                         and id(item) not in seen):
                     seen.add(id(item))
-                    lines.setdefault(where + (i,), first_line + item.start_mark.line)
+                    lines.setdefault(_shared_path(where + (i,)), first_line + item.start_mark.line)
                     items.append(item.value)
                 else:
-                    items.append(self.walk(item, where + (i,), depth + 1))
+                    items.append(self.walk(item, _shared_path(where + (i,)), depth + 1))
             return items
         if n.tag not in _SAFE_SCALAR_TAGS:
             raise self.unsafe_tag(n)
