@@ -55,3 +55,14 @@ def test_a_sites_own_template_is_used(tmp_path: Path) -> None:
     site = SiteBuild(load_kb(KBConfig(root=ROOT)), SiteOptions(drafts=True, template_dirs=(own,)))
     pages = {p.path: p.markdown for p in site.pages()}
     assert any("own term page" in text for path, text in pages.items() if path.startswith("root-causes/"))
+
+
+@pytest.mark.parametrize("css_class", ["pmkb-incident", "", 'x" onclick="y', "a&b <c> {d} | e\nf", "- list"])
+@pytest.mark.parametrize("search_body", [True, False, None, "yes"])
+@pytest.mark.parametrize("content", ["", "<p>pmkbhtml1n</p>\n<h2>x</h2>", "{{ not a template }} {% raw %}"])
+def test_the_wrapper_drawn_in_python_is_the_templates_output(css_class, search_body, content) -> None:
+    from postmortem_kb.site.templates import environment
+
+    context = {"content": content, "wrapper": {"css_class": css_class, "search_body": search_body}}
+    jinja = environment().get_template("_wrapper.html.j2").render(context)
+    assert DRAWERS["_wrapper.html.j2"](**context) == jinja

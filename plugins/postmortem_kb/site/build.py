@@ -30,11 +30,12 @@ from ..similarity import SimilarityIndex
 from ..slugs import is_valid_id
 from . import GeneratedFile, GeneratedPage, actions, exports, feeds, home, incidents, insights, search_page, terms
 from .bodies import BodyRenderer
+from .drawing import show
 from .frontmatter_dump import dump as dump_front_matter
 from .listing import IncidentRows
 from .options import SiteOptions
 from .rawhtml import HEADING, HtmlHold
-from .templates import environment, python_drawer
+from .templates import draws, environment, python_drawer
 from .urls import Paths, Urls, linker
 
 Item = GeneratedPage | GeneratedFile
@@ -178,8 +179,11 @@ class SiteBuild:
         HTML still out (placeholders): an engine that writes the page later gives the HTML back
         then with ``held.release`` (``held.outline`` gives what its table of contents is read from)."""
         page = self._drawn[path][0]
-        return self.templates.get_template("_wrapper.html.j2").render(
-            content=html, wrapper={"css_class": page.css_class, "search_body": page.search_body})
+        context = {"content": html, "wrapper": {"css_class": page.css_class, "search_body": page.search_body}}
+        if WRAPPER not in self._drawers:
+            self._drawers[WRAPPER] = python_drawer(self.templates, WRAPPER)
+        drawer = self._drawers[WRAPPER]
+        return drawer(**context) if drawer else self.templates.get_template(WRAPPER).render(context)
 
     def pages(self) -> Iterator[DrawnPage]:
         """For engines that convert the docs themselves: every generated page's Markdown with the
@@ -194,6 +198,16 @@ class SiteBuild:
         for item in self.generate():
             if isinstance(item, GeneratedFile):
                 yield item
+
+
+WRAPPER = "_wrapper.html.j2"
+
+
+@draws(WRAPPER)
+def draw_wrapper(*, content: str, wrapper: dict[str, Any]) -> str:
+    """``_wrapper.html.j2``: the page's HTML in its wrapper (a site may override the template)."""
+    search = " data-pagefind-body" if wrapper["search_body"] else ""
+    return f'<div class="pmkb-page {show(wrapper["css_class"])}"{search}>\n{content}\n</div>\n'
 
 
 def _escaped(value: Any) -> Any:
