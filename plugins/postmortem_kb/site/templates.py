@@ -112,7 +112,12 @@ def python_drawer(env: jinja2.Environment, name: str) -> Drawer | None:
     if function is None:
         return None
     for shipped in (name, "_macros.html.j2"):
-        filename = env.get_template(shipped).filename
+        # Where the loader finds the template (its source only: compiling it would cost more than
+        # the drawing saves on a small site).
+        try:
+            filename = env.loader.get_source(env, shipped)[1] if env.loader is not None else None
+        except jinja2.TemplateNotFound:
+            return None
         if filename is None or Path(filename).resolve() != (SHIPPED / shipped).resolve():
             return None
     return function
