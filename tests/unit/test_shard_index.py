@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import string
 import subprocess
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kit import ROOT, write_postmortem
 from postmortem_kb.loader import KBConfig, load_kb
@@ -258,3 +261,10 @@ def test_the_worker_finds_an_incident_by_its_title_an_alias_a_component_and_its_
     assert [t for _, t in answers["orders"]] == ["Consumer lag on the orders topic", "Primary failover stalled writes",
                                                  "Web tier overloaded by a traffic spike"]
     assert all(location.startswith("incidents/") for answer in answers.values() for location, _ in answer)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(string.printable) + ["é", "_", "\u00a0", "ß", "٣", "Ⅻ"]), max_size=60))
+def test_words_of_ascii_text_found_the_fast_way_are_the_patterns(text: str) -> None:
+    lowered = text.lower()
+    assert si._words(lowered) == si._WORD.findall(lowered)
