@@ -268,3 +268,12 @@ def test_the_worker_finds_an_incident_by_its_title_an_alias_a_component_and_its_
 def test_words_of_ascii_text_found_the_fast_way_are_the_patterns(text: str) -> None:
     lowered = text.lower()
     assert si._words(lowered) == si._WORD.findall(lowered)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(list("`*_#>|~[]()<> \t\n\x1c\u00a0\u2003ab") + ["[x](y)", "<b>", "](", "\r\n"]),
+                max_size=30))
+def test_plain_text_is_markup_dropped_and_whitespace_collapsed(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    expected = si._SPACE.sub(" ", si._MARKUP.sub(lambda m: m.group(1) or " ", text)).strip()
+    assert si.plain(text) == expected

@@ -77,9 +77,17 @@ def tokens(text: str) -> list[str]:
     return [w for w in _words(text.lower()) if len(w) <= MAX_TOKEN and w not in STOP_WORDS]
 
 
+_MARKUP_NO_LINK = re.compile(r"[`*_#>|~]+|<[^<>]*>")  # _MARKUP for text without "[": no link can match
+
+
 def plain(text: str) -> str:
     """Markdown and tags dropped, whitespace collapsed (one linear pass each)."""
-    return _SPACE.sub(" ", _MARKUP.sub(lambda m: m.group(1) or " ", text)).strip()
+    dropped = _MARKUP.sub(_link_text, text) if "[" in text else _MARKUP_NO_LINK.sub(" ", text)
+    return " ".join(dropped.split())  # what _SPACE.sub(" ", ...).strip() gives
+
+
+def _link_text(m: re.Match) -> str:
+    return m.group(1) or " "
 
 
 def shorten(text: str, limit: int) -> str:
